@@ -1,0 +1,45 @@
+import type { DeviceKind, DeviceState, Points } from '../device-drivers/device.js';
+
+/** Payload builders for the contract's topics; docs/contract/*.schema.json describe each. */
+
+export interface DeviceInfo {
+  id: string;
+  kind: DeviceKind;
+  model: string;
+}
+
+export interface BirthPayload {
+  online: true;
+  ts: string;
+  version: string;
+  bootId: string;
+  devices: DeviceInfo[];
+}
+
+export interface DeathPayload {
+  online: false;
+  bootId: string;
+  ts?: string;
+}
+
+export interface DeviceStatePayload {
+  ts: string;
+  online: boolean;
+  kind: DeviceKind;
+  model: string;
+  points: Points;
+  health: { lastSeen: string | null; errors: Record<string, number>; latencyMs: number | null };
+}
+
+export function deviceStatePayload(info: DeviceInfo, state: DeviceState, now: Date): DeviceStatePayload {
+  // Error kinds go out in lower case (`timeout`, `crc`, ...): they are keys for dashboards.
+  const errors = Object.fromEntries(Object.entries(state.health.errors).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    ts: now.toISOString(),
+    online: state.online,
+    kind: info.kind,
+    model: info.model,
+    points: state.points,
+    health: { lastSeen: state.health.lastSeen, errors, latencyMs: state.health.latencyMs },
+  };
+}

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import type { ConfigProblem } from './config-error.js';
+
+export interface ParsedYaml {
+  doc: Document;
+  lines: LineCounter;
+  value: unknown;
+}
+
+/** Reads and parses a YAML file; problems (missing file, syntax) are returned, never thrown. */
+export function readYamlFile(file: string): { parsed?: ParsedYaml; problems: ConfigProblem[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? String(err)})`;
+    return { problems: [{ file, path: '', message: why }] };
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((e) => {
+        const first = e.linePos?.[0];
+        return { file, ...(first ? { line: first.line } : {}), path: '', message: `YAML: ${e.message.split('\n')[0]}` };
+      }),
+    };
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { problems: [{ file, path: '', message: 'expected a mapping of keys at the top level' }] };
+  }
+  return { parsed: { doc, lines, value }, problems: [] };
+}
+
+/** Turns zod issues into problems with a readable key path and, where the node exists, a line. */
+export function issuesToProblems(
+  file: string,
+  parsed: ParsedYaml,
+  issues: readonly z.core.$ZodIssue[],
+  label: (path: readonly PropertyKey[]) => string = renderPath,
+): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const issue of issues) {
+    const path = issue.path;
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push(problemAt(file, parsed, [...path, key], label, `unknown key "${key}" (check its spelling and place)`));
+      }
+      continue;
+    }
+    out.push(problemAt(file, parsed, path, label, describeIssue(issue, valueAt(parsed.value, path))));
+  }
+  return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function problemAt(
+  file: string,
+  parsed: ParsedYaml,
+  path: readonly PropertyKey[],
+  label: (path: readonly PropertyKey[]) => string,
+  message: string,
+): ConfigProblem {
+  const line = lineOf(parsed, path);
+  return { file, ...(line !== undefined ? { line } : {}), path: label(path), message };
+}
+
+const isDefaultMessage = (m: string): boolean => m.startsWith('Invalid input');
+
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code === 'invalid_type') {
+    if (!isDefaultMessage(issue.message)) return issue.message;
+    if (value === undefined) return `is required (${issue.expected})`;
+    return `must be ${article(issue.expected)}, not ${describeValue(value)}`;
+  }
+  if (issue.code === 'invalid_union' && 'discriminator' in issue) {
+    const options = (issue as { options?: unknown[] }).options ?? [];
+    return `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;
+  }
+  if (issue.code === 'invalid_value') {
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+    const cmp = issue.code === 'too_small' ? (issue.inclusive ? 'at least' : 'more than') : issue.inclusive ? 'at most' : 'less than';
+    const what = issue.origin === 'array' ? 'entries' : issue.origin === 'string' ? 'characters' : '';
+    return `must be ${cmp} ${String(bound)}${what ? ` ${what}` : ''}`;
+  }
+  return issue.message;
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function lineOf(parsed: ParsedYaml, path: readonly PropertyKey[]): number | undefined {
+  // The key itself may be missing: walk up to the nearest node that exists.
+  for (let n = path.length; n >= 0; n--) {
+    const node = parsed.doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) return parsed.lines.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+export function renderPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const part of path) {
+    if (typeof part === 'number') s += `[${part}]`;
+    else s += s ? `.${String(part)}` : String(part);
+  }
+  return s;
+}

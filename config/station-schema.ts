@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { DEVICE_KINDS } from '../device-drivers/device.js';
+
+/*
+ * The station configuration: one YAML file per station, in the shape of the shared example.
+ * This schema is the single source of truth: validation, defaults and the reference in
+ * docs/configuration.md all come from it (see `npm run docs:config`).
+ */
+
+const ID = /^[a-z0-9-]{1,64}$/;
+const HHMM_RANGE = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
+
+const id = (what: string) =>
+  z.string().regex(ID, `must be 1 to 64 characters of a-z, 0-9 and '-' (${what})`);
+
+const filePath = (what: string) => z.string().min(1).describe(what);
+
+const serialLine = {
+  path: filePath('serial device, e.g. /dev/serial/by-id/usb-FTDI_...-if00-port0 (stable across replugs)'),
+  baudRate: z.number().int().positive().default(9600).describe('bits per second'),
+  dataBits: z.literal([7, 8]).default(8),
+  parity: z.enum(['none', 'even', 'odd']).default('none'),
+  stopBits: z.literal([1, 2]).default(1),
+};
+
+const unitId = z.number().int().min(0).max(247).describe('Modbus unit (slave) id');
+
+export const transportSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('serial'), ...serialLine }).describe('line protocol on a serial port'),
+  z.strictObject({ type: z.literal('modbus-rtu'), ...serialLine, unitId }).describe('Modbus RTU on an RS-485 line'),
+  z
+    .strictObject({
+      type: z.literal('modbus-tcp'),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).default(502),
+      unitId: unitId.default(1),
+    })
+    .describe('Modbus TCP'),
+  z
+    .strictObject({
+      type: z.literal('modbus-rtu-over-tcp'),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535),
+      unitId,
+    })
+    .describe('transparent RTU frames through an RS-485-to-Ethernet converter'),
+  z
+    .strictObject({
+      type: z.literal('gpio'),
+      board: z.literal('firmata').default('firmata'),
+      path: filePath('serial device of the Firmata board'),
+      pin: z.union([z.number().int().min(0), z.string().min(1)]),
+    })
+    .describe('a pin on a Firmata board (johnny-five)'),
+]);
+
+export const deviceSchema = z.strictObject({
+  id: id('device id'),
+  kind: z.enum(DEVICE_KINDS),
+  name: z.string().optional().describe('a label for people'),
+  profile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Modbus devices: a profile name from config/profiles (or a profiles/ folder beside the station file) or a path to a profile file'),
+  transport: transportSchema,
+  pollMs: z.number().int().min(50).max(3_600_000).default(1000).describe('how often the device is read'),
+  timeoutMs: z.number().int().min(10).max(60_000).default(500).describe('how long one request may take'),
+  offlineAfter: z.number().int().min(1).max(100).default(3).describe('failed polls in a row before the device is reported offline'),
+  doors: z.array(z.number().int().min(1).max(16)).optional().describe('door-lock: doors to watch; default: the doors that resources name'),
+});
+
+const resourceSchema = z.strictObject({
+  device: id('device id'),
+  door: z.number().int().min(1).max(16).optional().describe('door-lock resources: door number on the controller'),
+  unlockMs: z.number().int().min(100).max(30_000).default(5000).describe('how long the door stays released'),
+});
+
+export const stationConfigSchema = z
+  .strictObject({
+    station: z.strictObject({
+      id: id('station id; also the MQTT client id'),
+      name: z.string().min(1).optional(),
+      timezone: z.string().min(1).default('UTC').describe('IANA zone for opening hours, e.g. Asia/Shanghai'),
+      openHours: z.string().regex(HHMM_RANGE, 'must look like "06:00-22:00" (24-hour clock; "00:00-24:00" for always)').default('00:00-24:00'),
+    }),
+    cloud: z.strictObject({
+      url: z
+        .string()
+        .regex(/^mqtts?:\/\/[^/\s]+$/, 'must be mqtt://host:port or mqtts://host:port')
+        .describe('the broker'),
+      topicPrefix: z.string().regex(/^[^#+\s]+$/, 'must not contain #, + or spaces').default('stations'),
+      protocolVersion: z.literal([4, 5]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1 (the embedded broker speaks only 4)'),
+      ca: filePath('CA certificate (PEM) that signed the broker').optional(),
+      cert: filePath('client certificate (PEM)').optional(),
+      key: filePath('client private key (PEM)').optional(),
+      username: z.string().min(1).optional(),
+      passwordFile: filePath('file holding the broker password').optional(),
+      password: z.never({ error: 'secrets are never inline: put the password in a file and name it in cloud.passwordFile' }).optional(),
+      heartbeatSeconds: z.number().int().min(5).max(3600).default(60).describe('device state is republished at least this often'),
+      keepaliveSeconds: z.number().int().min(10).max(1200).default(60),
+      sessionExpirySeconds: z.number().int().min(0).default(604_800).describe('MQTT 5 persistent session lifetime'),
+    }),
+    storage: z.strictObject({
+      path: filePath('SQLite database file'),
+      retainDays: z.number().int().min(1).max(3650).default(90),
+      maxMegabytes: z.number().int().min(8).default(512),
+    }),
+    access: z
+      .strictObject({
+        trustedKeys: filePath('JWKS file with the public keys that sign access tokens'),
+        maxTokenSeconds: z.number().int().min(10).max(86_400).default(300),
+        clockSkewSeconds: z.number().int().min(0).max(3600).default(60),
+      })
+      .optional(),
+    log: z
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .default({ level: 'info' }),
+    resources: z.record(id('resource name'), resourceSchema).default({}),
+    devices: z.array(deviceSchema).min(1),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.devices.forEach((d, i) => {
+      const first = seen.get(d.id);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}" (also devices[${first}])` });
+      } else seen.set(d.id, i);
+      const t = d.transport.type;
+      const lineDevice = d.kind === 'door-lock' || d.kind === 'qr-scanner';
+      if (lineDevice && t !== 'serial') {
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'transport', 'type'], message: `a ${d.kind} speaks the line protocol: transport.type must be serial` });
+      }
+      if (t.startsWith('modbus') && !d.profile) {
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'profile'], message: `a Modbus ${d.kind} needs a profile (e.g. cabinet-ref, dispenser-ref, occupancy-ref)` });
+      }
+      if (!t.startsWith('modbus') && d.profile) {
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'profile'], message: `profiles describe Modbus devices; transport ${t} takes none` });
+      }
+      if (t === 'gpio' && d.kind !== 'occupancy') {
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'kind'], message: `GPIO in a station config is a PIR presence input: kind must be occupancy` });
+      }
+    });
+    const byId = new Map(cfg.devices.map((d) => [d.id, d]));
+    for (const [name, r] of Object.entries(cfg.resources)) {
+      const dev = byId.get(r.device);
+      if (!dev) {
+        ctx.addIssue({ code: 'custom', path: ['resources', name, 'device'], message: `no device with id "${r.device}" in devices` });
+      } else if (dev.kind === 'door-lock' && r.door === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['resources', name, 'door'], message: `${r.device} is a door lock: say which door (1..16)` });
+      }
+    }
+    const c = cfg.cloud;
+    if ((c.cert === undefined) !== (c.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['cloud', c.cert ? 'key' : 'cert'], message: 'cert and key go together' });
+    }
+    for (const key of ['cert', 'key', 'ca'] as const) {
+      if (c[key]?.includes('-----BEGIN')) {
+        ctx.addIssue({ code: 'custom', path: ['cloud', key], message: 'PEM text is never inline: save it to a file and name the file here' });
+      }
+    }
+    if (c.passwordFile && !c.username) {
+      ctx.addIssue({ code: 'custom', path: ['cloud', 'username'], message: 'passwordFile needs a username' });
+    }
+    if ((c.ca || c.cert) && c.url.startsWith('mqtt://')) {
+      ctx.addIssue({ code: 'custom', path: ['cloud', 'url'], message: 'ca/cert are set but the url is plain mqtt://: use mqtts://' });
+    }
+  });
+
+export type StationConfig = z.output<typeof stationConfigSchema>;
+export type DeviceConfig = StationConfig['devices'][number];
+export type TransportConfig = DeviceConfig['transport'];
+export type ResourceConfig = StationConfig['resources'][string];

@@ -1,0 +1,147 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { DeviceDriver, DeviceEvent, DeviceKind, DeviceState, ErrorCounters, Points } from '../device.js';
+import { DEVICE_ERROR_CODES, toDeviceError, type DeviceError } from '../device-error.js';
+
+export interface DeviceMonitorOptions {
+  id: string;
+  driver: DeviceDriver;
+  pollMs: number;
+  /** Failed polls in a row before the device is declared offline. */
+  offlineAfter: number;
+  log: Logger;
+  now?: () => number;
+}
+
+interface MonitorEvents {
+  /** After every poll that succeeded, and on every online/offline change. */
+  state: [DeviceState];
+  online: [];
+  offline: [DeviceError];
+  event: [DeviceEvent];
+}
+
+const zeroCounters = (): ErrorCounters =>
+  Object.fromEntries(Object.keys(DEVICE_ERROR_CODES).map((k) => [k, 0])) as ErrorCounters;
+
+/**
+ * Polls one driver on its schedule and keeps its health: the same online/offline rule, error
+ * counters and latency for every kind of device. The next poll is scheduled after the previous
+ * one settles, so a slow device never has two polls queued on a shared bus.
+ */
+export class DeviceMonitor extends EventEmitter<MonitorEvents> {
+  private online = false;
+  private everOnline = false;
+  private failuresInRow = 0;
+  private points: Points = {};
+  private lastSeen: number | null = null;
+  private latencyMs: number | null = null;
+  private readonly errors = zeroCounters();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private inFlight: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DeviceMonitorOptions) {
+    super();
+    this.now = options.now ?? Date.now;
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+  get kind(): DeviceKind {
+    return this.options.driver.kind;
+  }
+  get model(): string {
+    return this.options.driver.model;
+  }
+  get driver(): DeviceDriver {
+    return this.options.driver;
+  }
+  deadbands(): Record<string, number> {
+    return this.options.driver.deadbands();
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.options.driver.onEvent((e) => this.emit('event', e));
+    try {
+      await this.options.driver.open();
+    } catch (err) {
+      // An absent device is a health state, not a start failure: polls keep trying.
+      this.recordFailure(toDeviceError(err));
+    }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.inFlight;
+    this.unsubscribe?.();
+    await this.options.driver.close().catch((err: unknown) => this.options.log.warn({ device: this.id, err: String(err) }, 'close failed'));
+  }
+
+  state(): DeviceState {
+    return {
+      online: this.online,
+      points: this.points,
+      health: {
+        lastSeen: this.lastSeen === null ? null : new Date(this.lastSeen).toISOString(),
+        errors: { ...this.errors },
+        latencyMs: this.latencyMs,
+      },
+    };
+  }
+
+  /** Runs one poll now (tests and `doctor` use it); normal polling goes through the schedule. */
+  async pollOnce(): Promise<void> {
+    const started = this.now();
+    try {
+      const points = await this.options.driver.read();
+      const elapsed = this.now() - started;
+      this.points = points;
+      this.lastSeen = this.now();
+      // Smoothed, so one slow answer on a busy bus does not read as a trend.
+      this.latencyMs = Math.round((this.latencyMs === null ? elapsed : this.latencyMs * 0.8 + elapsed * 0.2) * 10) / 10;
+      this.failuresInRow = 0;
+      if (!this.online) {
+        this.online = true;
+        this.everOnline = true;
+        this.options.log.info({ device: this.id }, 'device online');
+        this.emit('online');
+      }
+      this.emit('state', this.state());
+    } catch (err) {
+      this.recordFailure(toDeviceError(err));
+    }
+  }
+
+  private recordFailure(err: DeviceError): void {
+    this.errors[err.code]++;
+    this.failuresInRow++;
+    const threshold = this.failuresInRow >= this.options.offlineAfter;
+    // A device never seen goes offline at the threshold too, so operators see it at start-up.
+    if (threshold && (this.online || (!this.everOnline && this.failuresInRow === this.options.offlineAfter))) {
+      this.online = false;
+      this.options.log.warn({ device: this.id, code: err.code, err: err.message }, 'device offline');
+      this.emit('offline', err);
+      this.emit('state', this.state());
+    } else {
+      this.options.log.debug({ device: this.id, code: err.code, err: err.message }, 'poll failed');
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.inFlight = this.pollOnce().finally(() => {
+        this.inFlight = undefined;
+        this.schedule(this.options.pollMs);
+      });
+    }, delayMs);
+  }
+}

@@ -1,0 +1,120 @@
+import { EventEmitter } from 'node:events';
+import { SerialPort } from 'serialport';
+import { DeviceError } from '../device-error.js';
+import { BoundedLineSplitter } from './bounded-line-splitter.js';
+import type { DroppedLine } from './bounded-line-splitter.js';
+
+export interface LinePortEvents {
+  line: [line: string];
+  dropped: [info: DroppedLine];
+  /** The port closed, by close() or because the link went away (then with the cause). */
+  close: [cause: Error | undefined];
+  error: [error: Error];
+}
+
+type LinePortListener<E extends keyof LinePortEvents> = (...args: LinePortEvents[E]) => void;
+
+/**
+ * A text-line transport. Drivers depend on this, not on serialport, so a driver can run over
+ * anything that yields lines; the composition root decides what that is.
+ */
+export interface LinePort {
+  readonly isOpen: boolean;
+  /** Rejects with DeviceError DISCONNECTED when the port cannot be opened. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Rejects with DeviceError DISCONNECTED when the port is not open or the write fails. */
+  write(text: string): Promise<void>;
+  on<E extends keyof LinePortEvents>(event: E, listener: LinePortListener<E>): unknown;
+  off<E extends keyof LinePortEvents>(event: E, listener: LinePortListener<E>): unknown;
+}
+
+/** The serial line settings of a `type: serial` transport in the station config. */
+export interface SerialLineSettings {
+  path: string;
+  baudRate: number;
+  dataBits: 7 | 8;
+  parity: 'none' | 'even' | 'odd';
+  stopBits: 1 | 2;
+}
+
+export interface SerialLinePortOptions extends SerialLineSettings {
+  /** Longest line kept, terminator excluded; longer ones are dropped (see BoundedLineSplitter). */
+  maxLineBytes: number;
+}
+
+/**
+ * LinePort over a real serial device (or a pty). Each open() builds a fresh SerialPort and splitter,
+ * so a port that went away (unplugged adapter, killed pty) can simply be opened again.
+ */
+export class SerialLinePort extends EventEmitter<LinePortEvents> implements LinePort {
+  private port: SerialPort | undefined;
+  private opening: Promise<void> | undefined;
+
+  constructor(private readonly options: SerialLinePortOptions) {
+    super();
+  }
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  open(): Promise<void> {
+    if (this.port) return Promise.resolve();
+    // Two callers racing to open (a poll and a command) must share one SerialPort, not build two.
+    this.opening ??= this.openOnce().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async openOnce(): Promise<void> {
+    const { path, baudRate, dataBits, parity, stopBits, maxLineBytes } = this.options;
+    const port = new SerialPort({ path, baudRate, dataBits, parity, stopBits, autoOpen: false });
+    try {
+      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      throw new DeviceError('DISCONNECTED', `cannot open ${path}: ${(err as Error).message}`, { path }, { cause: err });
+    }
+    const splitter = new BoundedLineSplitter({ maxLength: maxLineBytes });
+    splitter.on('data', (line: string) => this.emit('line', line));
+    splitter.on('dropped', (info: DroppedLine) => this.emit('dropped', info));
+    port.on('data', (chunk: Buffer) => splitter.write(chunk));
+    port.on('error', (err: Error) => {
+      // An 'error' nobody listens to would throw and take the gateway down with one serial port.
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+    port.once('close', (cause?: Error) => {
+      // The error listener stays: a late error from a dead port must not become an uncaught one.
+      port.removeAllListeners('data');
+      splitter.destroy();
+      if (this.port === port) this.port = undefined;
+      this.emit('close', cause ?? undefined);
+    });
+    this.port = port;
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen) return;
+    await new Promise<void>((resolve) => {
+      // A close error means the port is already gone, which is what close() wants anyway.
+      port.close(() => resolve());
+    });
+  }
+
+  async write(text: string): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen) throw new DeviceError('DISCONNECTED', `${this.options.path} is not open`, { path: this.options.path });
+    await new Promise<void>((resolve, reject) => {
+      port.write(text, 'utf8', (err) => {
+        if (err) reject(new DeviceError('DISCONNECTED', `write to ${this.options.path} failed: ${err.message}`, { path: this.options.path }, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,126 @@
+import type { Logger } from 'pino';
+import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
+import { DeviceError } from '../device-error.js';
+import type { DroppedLine } from '../line/bounded-line-splitter.js';
+import { SerialLinePort } from '../line/serial-line-port.js';
+import type { LinePort, SerialLineSettings } from '../line/serial-line-port.js';
+
+/*
+ * Driver for a fixed QR scanner that types one scan per line (specs/devices.md §2). The scanned text
+ * is a credential: it goes to listeners, never to the log.
+ */
+
+/** Longest scan, terminator excluded (§2). */
+export const MAX_SCAN_BYTES = 1024;
+
+export const DEFAULT_SCANNER_MODEL = 'qr-ref';
+
+// C0 controls, DEL, C1 controls, and U+FFFD (what invalid UTF-8 decodes to): noise, not a scan.
+const NOT_TEXT = /[\u0000-\u001F\u007F-\u009F\uFFFD]/u;
+
+export type QrDropReason = 'garbage' | 'too-long' | 'unterminated';
+
+export interface QrScannerDriverOptions {
+  port: LinePort;
+  log: Logger;
+}
+
+export class QrScannerDriver implements DeviceDriver {
+  readonly kind = 'qr-scanner';
+  readonly model = DEFAULT_SCANNER_MODEL;
+  private readonly port: LinePort;
+  private readonly log: Logger;
+  private readonly listeners = new Set<(event: DeviceEvent) => void>();
+  private scans = 0;
+  private readonly dropped: Record<QrDropReason, number> = { garbage: 0, 'too-long': 0, unterminated: 0 };
+  private lastScanAt: string | null = null;
+  private wanted = false;
+
+  private readonly onLine = (line: string): void => this.handleLine(line);
+  private readonly onDropped = (info: DroppedLine): void => this.drop(info.reason, info.bytes);
+
+  /** Subscribes to the port's events; no I/O. */
+  constructor(options: QrScannerDriverOptions) {
+    this.port = options.port;
+    this.log = options.log;
+    this.port.on('line', this.onLine);
+    this.port.on('dropped', this.onDropped);
+  }
+
+  async open(): Promise<void> {
+    this.wanted = true;
+    try {
+      await this.port.open();
+    } catch (err) {
+      this.log.warn({ err }, 'QR scanner port did not open; will retry on read');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.wanted = false;
+    await this.port.close();
+  }
+
+  /** The scanner is silent between scans, so an open port is all that "online" can mean here. */
+  async read(): Promise<Points> {
+    if (!this.port.isOpen) {
+      if (!this.wanted) throw new DeviceError('DISCONNECTED', 'QR scanner driver is closed');
+      // A port that went away (unplugged adapter) comes back only if someone opens it again.
+      await this.port.open();
+    }
+    return { scans: this.scans, dropped: this.droppedTotal(), lastScanAt: this.lastScanAt };
+  }
+
+  deadbands(): Record<string, number> {
+    return {};
+  }
+
+  onEvent(listener: (event: DeviceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Dropped lines by reason (read() reports only the total). */
+  droppedByReason(): Record<QrDropReason, number> {
+    return { ...this.dropped };
+  }
+
+  private handleLine(line: string): void {
+    const bytes = Buffer.byteLength(line, 'utf8');
+    // The port may have been built with a longer limit than the scanner's: enforce ours too.
+    if (bytes > MAX_SCAN_BYTES) return this.drop('too-long', bytes);
+    if (NOT_TEXT.test(line)) return this.drop('garbage', bytes);
+    this.scans++;
+    this.lastScanAt = new Date().toISOString();
+    this.log.debug({ length: bytes }, 'scan read');
+    const event: DeviceEvent = { type: 'scan', data: { text: line } };
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.error({ err }, 'scan listener threw');
+      }
+    }
+  }
+
+  private drop(reason: QrDropReason, bytes: number): void {
+    this.dropped[reason]++;
+    this.log.debug({ reason, bytes }, 'scanner line dropped');
+  }
+
+  private droppedTotal(): number {
+    return this.dropped.garbage + this.dropped['too-long'] + this.dropped.unterminated;
+  }
+}
+
+export interface CreateQrScannerDriverOptions {
+  serial: SerialLineSettings;
+  log: Logger;
+}
+
+/** Builds the driver over a real serial port: what the composition root calls. */
+export function createQrScannerDriver(options: CreateQrScannerDriverOptions): QrScannerDriver {
+  const { path, baudRate, dataBits, parity, stopBits } = options.serial;
+  const port = new SerialLinePort({ path, baudRate, dataBits, parity, stopBits, maxLineBytes: MAX_SCAN_BYTES });
+  return new QrScannerDriver({ port, log: options.log });
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, formatProblem } from '../../config/config-error.js';
+import { loadStationConfig, type LoadedStation } from '../../config/load-station-config.js';
+import { createLogger } from '../runtime/logger.js';
+import { gatewayVersion } from '../runtime/package-info.js';
+import { StationRuntime } from '../runtime/station-runtime.js';
+import { EXIT } from './exit-codes.js';
+
+const USAGE = `Usage: station-gateway <command> [options]
+
+Commands:
+  run --config FILE [--cloud-url URL]   run the station described by FILE
+  validate --config FILE                check FILE and the profiles it names, then exit
+
+Options:
+  -c, --config FILE    station configuration (YAML)
+      --cloud-url URL  use this broker instead of cloud.url (bench and demo runs)
+  -h, --help           show this help
+  -v, --version        print the version
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.`;
+
+/** The gateway gets this long to stop in order before it exits anyway (systemd's stop timeout is longer). */
+const STOP_DEADLINE_MS = 5000;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'cloud-url': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`station-gateway: ${(err as Error).message}\n\n${USAGE}\n`);
+    return EXIT.USAGE;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`${gatewayVersion()}\n`);
+    return EXIT.OK;
+  }
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? EXIT.OK : EXIT.USAGE;
+  }
+  if (command !== 'run' && command !== 'validate') {
+    process.stderr.write(`station-gateway: unknown command "${command}"\n\n${USAGE}\n`);
+    return EXIT.USAGE;
+  }
+  if (!values.config) {
+    process.stderr.write(`station-gateway ${command}: --config FILE is required\n`);
+    return EXIT.USAGE;
+  }
+
+  let station: LoadedStation;
+  try {
+    station = loadStationConfig(values.config, values['cloud-url'] ? { cloudUrl: values['cloud-url'] } : {});
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    process.stderr.write(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration\n`);
+    return EXIT.USAGE;
+  }
+
+  if (command === 'validate') {
+    const { config } = station;
+    process.stdout.write(`${station.file}: ok (station ${config.station.id}, ${config.devices.length} devices)\n`);
+    return EXIT.OK;
+  }
+  return run(station);
+}
+
+async function run(station: LoadedStation): Promise<number> {
+  const log = createLogger(station.config.log.level);
+  const version = gatewayVersion();
+  const runtime = new StationRuntime({ station, log, version });
+
+  process.on('uncaughtException', (err) => {
+    // State after an unexpected throw is unknown; exit and let systemd start a clean process.
+    log.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(EXIT.FAILURE);
+  });
+  process.on('unhandledRejection', (reason) => {
+    log.fatal({ err: reason }, 'unhandled rejection; exiting');
+    process.exit(EXIT.FAILURE);
+  });
+
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping');
+      const deadline = setTimeout(() => {
+        log.error({ deadlineMs: STOP_DEADLINE_MS }, 'stop took too long; exiting anyway');
+        resolve(EXIT.OK);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      runtime.stop().then(
+        () => resolve(EXIT.OK),
+        (err: unknown) => {
+          log.error({ err }, 'error while stopping');
+          resolve(EXIT.FAILURE);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+
+  try {
+    await runtime.start();
+  } catch (err) {
+    log.fatal({ err }, 'station failed to start');
+    await runtime.stop().catch(() => undefined);
+    return EXIT.FAILURE;
+  }
+  log.info({ version }, 'station-gateway ready');
+  return stopped;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // pino writes asynchronously to stdout; let it drain before the exit.
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`station-gateway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(EXIT.FAILURE);
+  },
+);

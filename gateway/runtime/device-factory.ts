@@ -1,0 +1,92 @@
+import type { Logger } from 'pino';
+import type { LoadedStation } from '../../config/load-station-config.js';
+import type { DeviceConfig } from '../../config/station-schema.js';
+import type { DeviceDriver } from '../../device-drivers/device.js';
+import { createDoorLockDriver } from '../../device-drivers/door-lock/door-lock-driver.js';
+import { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
+import { ModbusBus, endpointKey, type ModbusEndpoint } from '../../device-drivers/modbus/modbus-bus.js';
+import { ModbusProfileDriver } from '../../device-drivers/modbus/modbus-profile-driver.js';
+import { createQrScannerDriver } from '../../device-drivers/qr-scanner/qr-scanner-driver.js';
+
+export class UnsupportedDeviceError extends Error {
+  override readonly name = 'UnsupportedDeviceError';
+  readonly code = 'DEVICE_UNSUPPORTED';
+}
+
+/**
+ * Builds drivers and their monitors from the station config. Devices that share an RS-485
+ * line or a TCP endpoint get the same ModbusBus, which is what serialises their transactions.
+ */
+export class DeviceFactory {
+  private readonly buses = new Map<string, ModbusBus>();
+
+  constructor(
+    private readonly station: LoadedStation,
+    private readonly log: Logger,
+  ) {}
+
+  buildMonitors(): DeviceMonitor[] {
+    const monitors: DeviceMonitor[] = [];
+    for (const device of this.station.config.devices) {
+      const log = this.log.child({ device: device.id });
+      let driver: DeviceDriver;
+      try {
+        driver = this.buildDriver(device, log);
+      } catch (err) {
+        if (!(err instanceof UnsupportedDeviceError)) throw err;
+        log.error({ code: err.code }, err.message);
+        continue;
+      }
+      monitors.push(new DeviceMonitor({ id: device.id, driver, pollMs: device.pollMs, offlineAfter: device.offlineAfter, log }));
+    }
+    return monitors;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.buses.values()].map((b) => b.close()));
+    this.buses.clear();
+  }
+
+  private buildDriver(device: DeviceConfig, log: Logger): DeviceDriver {
+    const t = device.transport;
+    switch (t.type) {
+      case 'serial':
+        if (device.kind === 'door-lock') {
+          return createDoorLockDriver({ serial: t, doors: this.doorsOf(device), timeoutMs: device.timeoutMs, log });
+        }
+        return createQrScannerDriver({ serial: t, log });
+      case 'modbus-tcp':
+      case 'modbus-rtu':
+      case 'modbus-rtu-over-tcp': {
+        const profile = this.station.profiles.get(device.id);
+        if (!profile) throw new Error(`no profile loaded for ${device.id}`);
+        return new ModbusProfileDriver({ profile, bus: this.busFor(t), unitId: t.unitId, timeoutMs: device.timeoutMs });
+      }
+      case 'gpio':
+        throw new UnsupportedDeviceError(`${device.id}: GPIO devices are not supported by this version of the gateway; the device is left out`);
+    }
+  }
+
+  /** The doors a lock device watches: as configured, else those the resources name. */
+  private doorsOf(device: DeviceConfig): number[] {
+    if (device.doors) return device.doors;
+    const named = Object.values(this.station.config.resources)
+      .filter((r) => r.device === device.id && r.door !== undefined)
+      .map((r) => r.door as number);
+    return named.length > 0 ? [...new Set(named)].sort((a, b) => a - b) : [1];
+  }
+
+  private busFor(t: ModbusEndpoint): ModbusBus {
+    const endpoint: ModbusEndpoint =
+      t.type === 'modbus-rtu'
+        ? { type: t.type, path: t.path, baudRate: t.baudRate, dataBits: t.dataBits, parity: t.parity, stopBits: t.stopBits }
+        : { type: t.type, host: t.host, port: t.port };
+    const key = endpointKey(endpoint);
+    let bus = this.buses.get(key);
+    if (!bus) {
+      bus = new ModbusBus(endpoint, this.log.child({ bus: key }));
+      this.buses.set(key, bus);
+    }
+    return bus;
+  }
+}

@@ -1,0 +1,67 @@
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema's history, append-only: a released migration is never edited, a new one is added.
+ * The version lives in `PRAGMA user_version`, which SQLite keeps in the file header.
+ * docs/storage.md describes the resulting schema.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events outbox and usage log',
+    // seq, not id, orders delivery: ULIDs come from a clock that may step back after a power cut
+    // on a box without an RTC, while insertion order is the order things happened here.
+    sql: `
+      CREATE TABLE events (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           TEXT    NOT NULL UNIQUE,
+        ts           TEXT    NOT NULL,
+        type         TEXT    NOT NULL,
+        device       TEXT,
+        data         TEXT    NOT NULL,
+        delivered_at TEXT
+      );
+      CREATE INDEX events_undelivered ON events (seq) WHERE delivered_at IS NULL;
+      CREATE INDEX events_ts ON events (ts);
+    `,
+  },
+  {
+    version: 2,
+    name: 'gateway metadata',
+    sql: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export class SchemaTooNewError extends Error {
+  override readonly name = 'SchemaTooNewError';
+  readonly code = 'STORE_SCHEMA_TOO_NEW';
+}
+
+/** Brings the database to the newest version; each step commits on its own, so a cut mid-way resumes. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  const newest = migrations.at(-1)?.version ?? 0;
+  if (from > newest) {
+    // Written by a newer gateway: guessing at its schema could corrupt the usage log.
+    throw new SchemaTooNewError(`database schema version ${from} is newer than this gateway knows (${newest}); upgrade the gateway`);
+  }
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return { from, to: Math.max(from, newest) };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Real sockets, ptys and child processes: generous bounds, never timing assertions.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    globalSetup: ['test/global-setup.ts'],
+    // Two cores: more workers only add contention for the simulators and child gateways.
+    maxWorkers: 2,
+  },
+});
