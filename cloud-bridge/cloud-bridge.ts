@@ -44,6 +44,9 @@ export class CloudBridge {
   private readonly devices: Map<string, BridgeDevice>;
   private heartbeat: NodeJS.Timeout | undefined;
   private wasConnected = false;
+  private stopping = false;
+  /** Errors while the link is down repeat on every retry: say the first, count the rest. */
+  private errorsSinceConnect = 0;
   private readonly now: () => Date;
 
   constructor(private readonly options: CloudBridgeOptions) {
@@ -65,15 +68,20 @@ export class CloudBridge {
     client.on('connect', () => {
       log.info({ url: config.cloud.url, reconnect: this.wasConnected }, 'cloud connected');
       this.wasConnected = true;
+      this.errorsSinceConnect = 0;
       this.publishBirth();
       // Retained state may be stale or gone after an outage: publish everything we know.
       for (const id of this.latest.keys()) this.publishDevice(id, true);
       this.relay.attach(client);
     });
     client.on('close', () => {
-      if (this.wasConnected) log.warn({ url: config.cloud.url }, 'cloud connection lost; reconnecting');
+      if (this.wasConnected && !this.stopping) log.warn({ url: config.cloud.url }, 'cloud connection lost; reconnecting');
     });
-    client.on('error', (err) => log.warn({ err: err.message }, 'cloud connection error'));
+    client.on('error', (err) => {
+      this.errorsSinceConnect++;
+      if (this.errorsSinceConnect === 1) log.warn({ err: err.message }, 'cloud connection error; retrying');
+      else log.debug({ err: err.message, attempts: this.errorsSinceConnect }, 'cloud connection error');
+    });
     this.options.outbox.on('appended', this.onAppended);
     const beatMs = config.cloud.heartbeatSeconds * 1000;
     this.heartbeat = setInterval(() => this.beat(beatMs), Math.min(beatMs, 5000));
@@ -92,6 +100,7 @@ export class CloudBridge {
    */
   async stop(deadlineMs = 3000): Promise<void> {
     const client = this.client;
+    this.stopping = true;
     clearInterval(this.heartbeat);
     this.options.outbox.off('appended', this.onAppended);
     if (!client) return;

@@ -17,17 +17,17 @@ export const POINT_TYPES = ['bool', 'int16', 'uint16', 'int32', 'uint32', 'float
 export const pointSchema = z
   .strictObject({
     table: z.enum(TABLES).default('holding').describe('holding (FC3), input (FC4), coil (FC1), discrete (FC2)'),
-    address: z.number().int().min(0).max(65535),
-    type: z.enum(POINT_TYPES).default('uint16'),
+    address: z.number().int().min(0).max(65535).describe('0-based protocol address (in a group: offset from the instance base)'),
+    type: z.enum(POINT_TYPES).default('uint16').describe('how the raw registers decode'),
     scale: z.number().default(1).describe('engineering value = raw × scale'),
-    unit: z.string().optional(),
+    unit: z.string().optional().describe('engineering unit, for people'),
     deadband: z.number().min(0).optional().describe('a change smaller than this is not reported (analog points)'),
     byteOrder: order.optional().describe('byte order inside a 16-bit register; default: the profile'),
     wordOrder: order.optional().describe('which 16-bit word of a 32-bit value comes first; big = high word first'),
     bits: z.record(name, z.number().int().min(0).max(15)).optional().describe('type bits: flag name → bit number'),
     values: z.record(z.string().regex(/^\d+$/), z.union([z.string(), z.number()])).optional().describe('type enum: raw value → label'),
-    writable: z.boolean().default(false),
-    description: z.string().optional(),
+    writable: z.boolean().default(false).describe('the gateway may write it'),
+    description: z.string().optional().describe('notes for people'),
   })
   .superRefine((p, ctx) => {
     const bitTable = p.table === 'coil' || p.table === 'discrete';
@@ -39,36 +39,36 @@ export const pointSchema = z
 
 export const groupSchema = z.strictObject({
   count: z.union([z.number().int().min(1).max(256), name]).describe('how many instances: a number, or the name of a point that holds it'),
-  maxCount: z.number().int().min(1).max(256).default(64),
+  maxCount: z.number().int().min(1).max(256).default(64).describe('a count read from the device is capped here'),
   base: z.number().int().min(0).max(65535).describe('address of instance 0'),
   stride: z.number().int().min(1).describe('address step between instances'),
   points: z.record(name, pointSchema).describe('addresses are offsets from base + stride × index'),
 });
 
 export const commandSchema = z.strictObject({
-  table: z.enum(['coil', 'holding']),
-  address: z.number().int().min(0).max(65535),
-  type: z.enum(['bool', 'int16', 'uint16', 'int32', 'uint32', 'float32']).optional(),
+  table: z.enum(['coil', 'holding']).describe('coil (FC5) or holding register (FC6/FC16)'),
+  address: z.number().int().min(0).max(65535).describe('0-based protocol address'),
+  type: z.enum(['bool', 'int16', 'uint16', 'int32', 'uint32', 'float32']).optional().describe('holding commands: how the value encodes'),
   group: name.optional().describe('the command addresses instance i of this group at address + i'),
   value: z.union([z.boolean(), z.number()]).optional().describe('a fixed value to write (e.g. a door pulse); otherwise the caller gives it'),
-  description: z.string().optional(),
+  description: z.string().optional().describe('notes for people'),
 });
 
 export const profileSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9-]{1,64}$/),
-    kind: z.enum(DEVICE_KINDS),
-    vendor: z.string().min(1),
-    model: z.string().min(1),
-    description: z.string().optional(),
-    defaultUnitId: z.number().int().min(0).max(247).optional(),
-    byteOrder: order.default('big'),
-    wordOrder: order.default('big'),
-    maxGap: z.number().int().min(0).max(124).default(8).describe('unused registers a merged read may bridge'),
+    id: z.string().regex(/^[a-z0-9-]{1,64}$/).describe('profile name, as devices refer to it'),
+    kind: z.enum(DEVICE_KINDS).describe('the device kind this profile serves'),
+    vendor: z.string().min(1).describe('maker'),
+    model: z.string().min(1).describe('model, as published in device state'),
+    description: z.string().optional().describe('notes for people'),
+    defaultUnitId: z.number().int().min(0).max(247).optional().describe('the unit id the device ships with'),
+    byteOrder: order.default('big').describe('byte order inside registers, for all points'),
+    wordOrder: order.default('big').describe('word order of 32-bit values, for all points; big = high word first'),
+    maxGap: z.number().int().min(0).max(124).default(0).describe('unused registers a merged read may bridge; 0 unless the device is known to answer reads of unmapped registers (strict devices answer exception 02)'),
     maxBlock: z.number().int().min(1).max(125).default(125).describe('registers per request; some devices take fewer'),
-    points: z.record(name, pointSchema),
-    groups: z.record(name, groupSchema).default({}),
-    commands: z.record(name, commandSchema).default({}),
+    points: z.record(name, pointSchema).describe('the device-wide points, by name'),
+    groups: z.record(name, groupSchema).default({}).describe('repeated blocks (a cabinet\'s slots), by name'),
+    commands: z.record(name, commandSchema).default({}).describe('writes the gateway may make, by name'),
   })
   .superRefine((p, ctx) => {
     for (const [g, group] of Object.entries(p.groups)) {

@@ -11,16 +11,16 @@ const ID = /^[a-z0-9-]{1,64}$/;
 const HHMM_RANGE = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
 
 const id = (what: string) =>
-  z.string().regex(ID, `must be 1 to 64 characters of a-z, 0-9 and '-' (${what})`);
+  z.string().regex(ID, `must be 1 to 64 characters of a-z, 0-9 and '-' (${what})`).describe(`${what}: 1 to 64 of a-z, 0-9, '-'`);
 
 const filePath = (what: string) => z.string().min(1).describe(what);
 
 const serialLine = {
   path: filePath('serial device, e.g. /dev/serial/by-id/usb-FTDI_...-if00-port0 (stable across replugs)'),
   baudRate: z.number().int().positive().default(9600).describe('bits per second'),
-  dataBits: z.literal([7, 8]).default(8),
-  parity: z.enum(['none', 'even', 'odd']).default('none'),
-  stopBits: z.literal([1, 2]).default(1),
+  dataBits: z.literal([7, 8]).default(8).describe('data bits per character'),
+  parity: z.enum(['none', 'even', 'odd']).default('none').describe('parity bit'),
+  stopBits: z.literal([1, 2]).default(1).describe('stop bits'),
 };
 
 const unitId = z.number().int().min(0).max(247).describe('Modbus unit (slave) id');
@@ -31,39 +31,39 @@ export const transportSchema = z.discriminatedUnion('type', [
   z
     .strictObject({
       type: z.literal('modbus-tcp'),
-      host: z.string().min(1),
-      port: z.number().int().min(1).max(65535).default(502),
+      host: z.string().min(1).describe('IP address or host name'),
+      port: z.number().int().min(1).max(65535).default(502).describe('TCP port'),
       unitId: unitId.default(1),
     })
     .describe('Modbus TCP'),
   z
     .strictObject({
       type: z.literal('modbus-rtu-over-tcp'),
-      host: z.string().min(1),
-      port: z.number().int().min(1).max(65535),
+      host: z.string().min(1).describe('IP address of the converter'),
+      port: z.number().int().min(1).max(65535).describe('TCP port of the converter'),
       unitId,
     })
     .describe('transparent RTU frames through an RS-485-to-Ethernet converter'),
   z
     .strictObject({
       type: z.literal('gpio'),
-      board: z.literal('firmata').default('firmata'),
+      board: z.literal('firmata').default('firmata').describe('board protocol'),
       path: filePath('serial device of the Firmata board'),
-      pin: z.union([z.number().int().min(0), z.string().min(1)]),
+      pin: z.union([z.number().int().min(0), z.string().min(1)]).describe('pin number or name (e.g. 7, "A0")'),
     })
     .describe('a pin on a Firmata board (johnny-five)'),
 ]);
 
 export const deviceSchema = z.strictObject({
   id: id('device id'),
-  kind: z.enum(DEVICE_KINDS),
+  kind: z.enum(DEVICE_KINDS).describe('what the device is'),
   name: z.string().optional().describe('a label for people'),
   profile: z
     .string()
     .min(1)
     .optional()
     .describe('Modbus devices: a profile name from config/profiles (or a profiles/ folder beside the station file) or a path to a profile file'),
-  transport: transportSchema,
+  transport: transportSchema.describe('how the gateway reaches it, by type'),
   pollMs: z.number().int().min(50).max(3_600_000).default(1000).describe('how often the device is read'),
   timeoutMs: z.number().int().min(10).max(60_000).default(500).describe('how long one request may take'),
   offlineAfter: z.number().int().min(1).max(100).default(3).describe('failed polls in a row before the device is reported offline'),
@@ -78,46 +78,48 @@ const resourceSchema = z.strictObject({
 
 export const stationConfigSchema = z
   .strictObject({
-    station: z.strictObject({
+    station: z
+      .strictObject({
       id: id('station id; also the MQTT client id'),
-      name: z.string().min(1).optional(),
+      name: z.string().min(1).optional().describe('a label for people'),
       timezone: z.string().min(1).default('UTC').describe('IANA zone for opening hours, e.g. Asia/Shanghai'),
-      openHours: z.string().regex(HHMM_RANGE, 'must look like "06:00-22:00" (24-hour clock; "00:00-24:00" for always)').default('00:00-24:00'),
+      openHours: z.string().regex(HHMM_RANGE, 'must look like "06:00-22:00" (24-hour clock; "00:00-24:00" for always)').default('00:00-24:00').describe('when access is granted at all, HH:MM-HH:MM in the station timezone; may wrap midnight'),
     }),
     cloud: z.strictObject({
       url: z
         .string()
         .regex(/^mqtts?:\/\/[^/\s]+$/, 'must be mqtt://host:port or mqtts://host:port')
-        .describe('the broker'),
-      topicPrefix: z.string().regex(/^[^#+\s]+$/, 'must not contain #, + or spaces').default('stations'),
+        .describe('the broker: mqtt://host:port or mqtts://host:port'),
+      topicPrefix: z.string().regex(/^[^#+\s]+$/, 'must not contain #, + or spaces').default('stations').describe('topics are <prefix>/<station id>/...'),
       protocolVersion: z.literal([4, 5]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1 (the embedded broker speaks only 4)'),
       ca: filePath('CA certificate (PEM) that signed the broker').optional(),
       cert: filePath('client certificate (PEM)').optional(),
       key: filePath('client private key (PEM)').optional(),
-      username: z.string().min(1).optional(),
+      username: z.string().min(1).optional().describe('broker user name, with passwordFile'),
       passwordFile: filePath('file holding the broker password').optional(),
       password: z.never({ error: 'secrets are never inline: put the password in a file and name it in cloud.passwordFile' }).optional(),
       heartbeatSeconds: z.number().int().min(5).max(3600).default(60).describe('device state is republished at least this often'),
-      keepaliveSeconds: z.number().int().min(10).max(1200).default(60),
+      keepaliveSeconds: z.number().int().min(10).max(1200).default(60).describe('MQTT keep-alive; 60 s suits 4G links that drop idle NAT mappings'),
       sessionExpirySeconds: z.number().int().min(0).default(604_800).describe('MQTT 5 persistent session lifetime'),
     }),
     storage: z.strictObject({
       path: filePath('SQLite database file'),
-      retainDays: z.number().int().min(1).max(3650).default(90),
-      maxMegabytes: z.number().int().min(8).default(512),
+      retainDays: z.number().int().min(1).max(3650).default(90).describe('delivered usage events are kept this long'),
+      maxMegabytes: z.number().int().min(8).default(512).describe('disk budget of the database'),
     }),
     access: z
       .strictObject({
         trustedKeys: filePath('JWKS file with the public keys that sign access tokens'),
-        maxTokenSeconds: z.number().int().min(10).max(86_400).default(300),
-        clockSkewSeconds: z.number().int().min(0).max(3600).default(60),
+        maxTokenSeconds: z.number().int().min(10).max(86_400).default(300).describe('longest token lifetime (exp - iat) accepted'),
+        clockSkewSeconds: z.number().int().min(0).max(3600).default(60).describe('clock difference tolerated between the cloud and the box'),
       })
-      .optional(),
+      .optional()
+      .describe('offline verification of access tokens'),
     log: z
-      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level') })
       .default({ level: 'info' }),
-    resources: z.record(id('resource name'), resourceSchema).default({}),
-    devices: z.array(deviceSchema).min(1),
+    resources: z.record(id('resource name'), resourceSchema).default({}).describe('what access tokens may name in `res`'),
+    devices: z.array(deviceSchema).min(1).describe('the field devices of the station'),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
@@ -131,7 +133,7 @@ export const stationConfigSchema = z
       if (lineDevice && t !== 'serial') {
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'transport', 'type'], message: `a ${d.kind} speaks the line protocol: transport.type must be serial` });
       }
-      if (t.startsWith('modbus') && !d.profile) {
+      if (t.startsWith('modbus') && !d.profile && !lineDevice) {
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'profile'], message: `a Modbus ${d.kind} needs a profile (e.g. cabinet-ref, dispenser-ref, occupancy-ref)` });
       }
       if (!t.startsWith('modbus') && d.profile) {
@@ -141,7 +143,8 @@ export const stationConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'kind'], message: `GPIO in a station config is a PIR presence input: kind must be occupancy` });
       }
     });
-    const byId = new Map(cfg.devices.map((d) => [d.id, d]));
+    const byId = new Map<string, (typeof cfg.devices)[number]>();
+    for (const d of cfg.devices) if (!byId.has(d.id)) byId.set(d.id, d);
     for (const [name, r] of Object.entries(cfg.resources)) {
       const dev = byId.get(r.device);
       if (!dev) {

@@ -49,6 +49,8 @@ export class DoorLockDriver implements DeviceDriver {
   private readonly client: LineRequestClient;
   private readonly listeners = new Set<(event: DeviceEvent) => void>();
   private firmware: string | null = null;
+  // After a reconnect the controller may be another unit or have been reflashed: ask again.
+  private pingDue = true;
   // Whether open() was called without a later close(): read() reopens a port that went away only then.
   private wanted = false;
   private unknownEvents = 0;
@@ -60,6 +62,9 @@ export class DoorLockDriver implements DeviceDriver {
     this.log = options.log;
     this.client = new LineRequestClient({ port: this.port, log: this.log });
     this.client.onEvent((event) => this.handleEvent(event));
+    this.port.on('close', () => {
+      this.pingDue = true;
+    });
   }
 
   get model(): string {
@@ -83,7 +88,7 @@ export class DoorLockDriver implements DeviceDriver {
 
   async read(): Promise<Points> {
     await this.ensureOpen();
-    if (this.firmware === null) await this.ping();
+    if (this.pingDue) await this.ping();
     const doors: Record<string, { bolt: BoltState; door: DoorContact }> = {};
     for (const door of this.doors) {
       const s = await this.status(door);
@@ -171,6 +176,7 @@ export class DoorLockDriver implements DeviceDriver {
   private setFirmware(firmware: string): void {
     if (firmware !== this.firmware) this.log.info({ firmware }, 'door lock firmware');
     this.firmware = firmware;
+    this.pingDue = false;
   }
 
   private handleEvent(event: LineEvent): void {

@@ -82,7 +82,7 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
     clearTimeout(this.timer);
     await this.inFlight;
     this.unsubscribe?.();
-    await this.options.driver.close().catch((err: unknown) => this.options.log.warn({ device: this.id, err: String(err) }, 'close failed'));
+    await this.options.driver.close().catch((err: unknown) => this.options.log.warn({ err: String(err) }, 'close failed'));
   }
 
   state(): DeviceState {
@@ -111,7 +111,7 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
       if (!this.online) {
         this.online = true;
         this.everOnline = true;
-        this.options.log.info({ device: this.id }, 'device online');
+        this.options.log.info('device online');
         this.emit('online');
       }
       this.emit('state', this.state());
@@ -127,11 +127,11 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
     // A device never seen goes offline at the threshold too, so operators see it at start-up.
     if (threshold && (this.online || (!this.everOnline && this.failuresInRow === this.options.offlineAfter))) {
       this.online = false;
-      this.options.log.warn({ device: this.id, code: err.code, err: err.message }, 'device offline');
+      this.options.log.warn({ code: err.code, err: err.message }, 'device offline');
       this.emit('offline', err);
       this.emit('state', this.state());
     } else {
-      this.options.log.debug({ device: this.id, code: err.code, err: err.message }, 'poll failed');
+      this.options.log.debug({ code: err.code, err: err.message }, 'poll failed');
     }
   }
 

@@ -88,7 +88,8 @@ export class SerialLinePort extends EventEmitter<LinePortEvents> implements Line
       // An 'error' nobody listens to would throw and take the gateway down with one serial port.
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
-    port.once('close', (cause?: Error) => {
+    // serialport passes null for a requested close and a DisconnectedError for a lost link.
+    port.once('close', (cause?: Error | null) => {
       // The error listener stays: a late error from a dead port must not become an uncaught one.
       port.removeAllListeners('data');
       splitter.destroy();
@@ -99,6 +100,8 @@ export class SerialLinePort extends EventEmitter<LinePortEvents> implements Line
   }
 
   async close(): Promise<void> {
+    // A close() racing an open() must close the port that open() is about to hand over.
+    await this.opening?.catch(() => undefined);
     const port = this.port;
     if (!port?.isOpen) return;
     await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedStation } from '../../config/load-station-config.js';
+import { lockDoors } from '../../config/lock-doors.js';
 import type { DeviceConfig } from '../../config/station-schema.js';
 import type { DeviceDriver } from '../../device-drivers/device.js';
 import { createDoorLockDriver } from '../../device-drivers/door-lock/door-lock-driver.js';
@@ -52,7 +53,7 @@ export class DeviceFactory {
     switch (t.type) {
       case 'serial':
         if (device.kind === 'door-lock') {
-          return createDoorLockDriver({ serial: t, doors: this.doorsOf(device), timeoutMs: device.timeoutMs, log });
+          return createDoorLockDriver({ serial: t, doors: lockDoors(this.station.config, device), timeoutMs: device.timeoutMs, log });
         }
         return createQrScannerDriver({ serial: t, log });
       case 'modbus-tcp':
@@ -65,15 +66,6 @@ export class DeviceFactory {
       case 'gpio':
         throw new UnsupportedDeviceError(`${device.id}: GPIO devices are not supported by this version of the gateway; the device is left out`);
     }
-  }
-
-  /** The doors a lock device watches: as configured, else those the resources name. */
-  private doorsOf(device: DeviceConfig): number[] {
-    if (device.doors) return device.doors;
-    const named = Object.values(this.station.config.resources)
-      .filter((r) => r.device === device.id && r.door !== undefined)
-      .map((r) => r.door as number);
-    return named.length > 0 ? [...new Set(named)].sort((a, b) => a - b) : [1];
   }
 
   private busFor(t: ModbusEndpoint): ModbusBus {

@@ -3,7 +3,8 @@ import { encodeMbapFrame, splitMbapFrames } from './mbap-frame.js';
 import { ExceptionCode, exceptionPdu } from './modbus-exception.js';
 import { handlePdu } from './pdu-handler.js';
 import type { RegisterBank } from './register-bank.js';
-import { decodeRtuFrame, encodeRtuFrame, rtuRequestLength } from './rtu-frame.js';
+import { encodeRtuFrame } from './rtu-frame.js';
+import { splitRtuRequests } from './rtu-request-splitter.js';
 
 /**
  * 'mbap': Modbus TCP. 'rtu': raw RTU frames over TCP, what an RS-485-to-Ethernet converter passes
@@ -100,21 +101,9 @@ function serveRtu(socket: Socket, units: ReadonlyMap<number, RegisterBank>, sile
   };
   socket.on('data', (chunk: Buffer) => {
     clearSilence();
-    pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-    for (;;) {
-      const length = rtuRequestLength(pending);
-      if (length === 'more' || (typeof length === 'number' && pending.length < length)) break;
-      // Unknown layout: the chunk is all we have for a frame boundary, as silence would be on a line.
-      const take = length === 'unknown' ? pending.length : length;
-      const decoded = decodeRtuFrame(pending.subarray(0, take));
-      if (!decoded.ok) {
-        // A damaged frame: the slave drops what it has and waits for the next silence.
-        pending = Buffer.alloc(0);
-        break;
-      }
-      pending = pending.subarray(take);
-      answerRtu(socket, units, decoded.unitId, decoded.pdu);
-    }
+    const split = splitRtuRequests(pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk);
+    pending = split.rest;
+    for (const request of split.requests) answerRtu(socket, units, request.unitId, request.pdu);
     if (pending.length > 0) {
       silence = setTimeout(() => {
         pending = Buffer.alloc(0);

@@ -1,7 +1,7 @@
 import { crc16 } from './crc16.js';
 
-/** An RTU ADU is unit id + PDU + CRC; the smallest meaningful one (an exception) is 5 bytes. */
-const MIN_FRAME = 4;
+/** An RTU ADU is unit id + PDU + CRC: with a one-byte PDU, 4 bytes is the shortest possible. */
+export const MIN_RTU_FRAME = 4;
 
 export function encodeRtuFrame(unitId: number, pdu: Uint8Array): Buffer {
   const frame = Buffer.alloc(pdu.length + 3);
@@ -17,7 +17,7 @@ export type DecodedRtuFrame =
 
 /** A frame whose CRC does not match is rejected whole: a slave must not act on a damaged request. */
 export function decodeRtuFrame(frame: Buffer): DecodedRtuFrame {
-  if (frame.length < MIN_FRAME) return { ok: false, reason: 'short' };
+  if (frame.length < MIN_RTU_FRAME) return { ok: false, reason: 'short' };
   const body = frame.subarray(0, frame.length - 2);
   if (crc16(body) !== frame.readUInt16LE(frame.length - 2)) return { ok: false, reason: 'crc' };
   return { ok: true, unitId: body[0] ?? 0, pdu: Buffer.from(body.subarray(1)) };
