@@ -7,7 +7,6 @@ import type { PointSpec, Profile } from '../../config/profile-schema.js';
 
 /** Numbers for analog points; a bits point may take its flags by name, an enum point its label. */
 export type EngineeringValue = number | boolean | string | Readonly<Record<string, boolean>>;
-export type DecodedValue = number | boolean | string | Record<string, boolean>;
 
 /** The byte and word order a point falls back to when it names none: the profile's. */
 export type WireOrder = Pick<Profile, 'byteOrder' | 'wordOrder'>;
@@ -47,33 +46,6 @@ export function encodePoint(point: PointSpec, value: EngineeringValue, order: Wi
   return orderBytes(words, point, order);
 }
 
-export function decodePoint(point: PointSpec, registers: readonly number[], order: WireOrder): DecodedValue {
-  if (registers.length < pointWidth(point)) throw new RangeError(`point needs ${pointWidth(point)} registers, got ${registers.length}`);
-  if (point.type === 'bool') return registers[0] !== 0;
-  const words = orderBytes(registers.slice(0, pointWidth(point)), point, order);
-  if ((point.wordOrder ?? order.wordOrder) === 'little') words.reverse();
-  const bytes = Buffer.alloc(4);
-  words.forEach((w, i) => bytes.writeUInt16BE(w, 2 * i));
-  switch (point.type) {
-    case 'bits':
-      return Object.fromEntries(Object.entries(point.bits ?? {}).map(([name, bit]) => [name, (((words[0] ?? 0) >> bit) & 1) === 1]));
-    case 'enum': {
-      const raw = words[0] ?? 0;
-      return point.values?.[String(raw)] ?? raw;
-    }
-    case 'int16':
-      return scaled(point, bytes.readInt16BE(0));
-    case 'uint16':
-      return scaled(point, bytes.readUInt16BE(0));
-    case 'int32':
-      return scaled(point, bytes.readInt32BE(0));
-    case 'uint32':
-      return scaled(point, bytes.readUInt32BE(0));
-    case 'float32':
-      return bytes.readFloatBE(0) * point.scale;
-  }
-}
-
 function orderBytes(words: number[], point: PointSpec, order: WireOrder): number[] {
   if ((point.byteOrder ?? order.byteOrder) === 'big') return words;
   return words.map((w) => ((w & 0xff) << 8) | (w >> 8));
@@ -89,14 +61,6 @@ function integerRaw(point: PointSpec, value: EngineeringValue, min: number, max:
   const raw = Math.round(numeric(point, value) / point.scale);
   if (raw < min || raw > max) throw new RangeError(`${String(value)} is outside what a ${point.type} with scale ${point.scale} holds`);
   return raw;
-}
-
-/** Scaled integers come back rounded to the scale's decimals, so 5401 × 0.01 is 54.01 and not 54.010000000000005. */
-function scaled(point: PointSpec, raw: number): number {
-  if (point.scale === 1) return raw;
-  let decimals = 0;
-  while (decimals < 12 && Math.abs(point.scale * 10 ** decimals - Math.round(point.scale * 10 ** decimals)) > 1e-9) decimals++;
-  return Number((raw * point.scale).toFixed(decimals));
 }
 
 function bitsRaw(point: PointSpec, value: EngineeringValue): number {

@@ -1,5 +1,7 @@
 import type { CommandSpec, PointSpec, Profile } from '../../config/profile-schema.js';
-import { decodePoint, encodePoint, pointWidth, type DecodedValue, type EngineeringValue } from './point-encoder.js';
+import { decodePoint } from '../../device-drivers/modbus/register-codec.js';
+import type { PointValue } from '../../device-drivers/device.js';
+import { encodePoint, pointWidth, type EngineeringValue } from './point-encoder.js';
 import type { MasterWrite, RegisterBank } from './register-bank.js';
 
 /** A master's write that landed on a profile command, one entry per instance written. */
@@ -63,7 +65,7 @@ export class ProfileView {
     if (point) this.write(point, point.address, value);
   }
 
-  get(name: string): DecodedValue | undefined {
+  get(name: string): PointValue | undefined {
     const point = this.profile.points[name];
     return point ? this.read(point, point.address) : undefined;
   }
@@ -74,7 +76,7 @@ export class ProfileView {
     if (spec && point) this.write(point, spec.base + spec.stride * index + point.address, value);
   }
 
-  getIn(group: string, index: number, name: string): DecodedValue | undefined {
+  getIn(group: string, index: number, name: string): PointValue | undefined {
     const spec = this.profile.groups[group];
     const point = spec?.points[name];
     return spec && point ? this.read(point, spec.base + spec.stride * index + point.address) : undefined;
@@ -110,7 +112,7 @@ export class ProfileView {
     else this.bank.setRegisters(point.table, address, words);
   }
 
-  private read(point: PointSpec, address: number): DecodedValue {
+  private read(point: PointSpec, address: number): PointValue {
     const width = pointWidth(point);
     const words =
       point.table === 'coil' || point.table === 'discrete'

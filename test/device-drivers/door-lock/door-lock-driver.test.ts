@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceEvent } from '../../../device-drivers/device.js';
 import { DeviceError } from '../../../device-drivers/device-error.js';
 import { DoorLockDriver, createDoorLockDriver } from '../../../device-drivers/door-lock/door-lock-driver.js';
@@ -11,18 +11,8 @@ import type { DoorLockSimulator } from '../../../simulators/line/door-lock-sim.j
 
 const log = pino({ level: 'silent' });
 
-/** Polls until `check` returns without throwing (bounded), so no test depends on how fast the machine is. */
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
+/** Retries until `check` stops throwing (bounded), so no test depends on how fast the machine is. */
+const eventually = <T>(check: () => T | Promise<T>, timeout = 10_000): Promise<T> => vi.waitFor(check, { timeout, interval: 25 });
 
 async function rejection(p: Promise<unknown>): Promise<DeviceError> {
   try {

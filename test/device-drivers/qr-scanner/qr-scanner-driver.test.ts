@@ -3,25 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceEvent } from '../../../device-drivers/device.js';
 import { DeviceError } from '../../../device-drivers/device-error.js';
 import { QrScannerDriver, createQrScannerDriver } from '../../../device-drivers/qr-scanner/qr-scanner-driver.js';
 import { startQrScannerSimulator } from '../../../simulators/line/qr-scanner-sim.js';
 import type { QrScannerSimulator } from '../../../simulators/line/qr-scanner-sim.js';
 
-/** Polls until `check` returns without throwing (bounded), so no test depends on how fast the machine is. */
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
+/** Retries until `check` stops throwing (bounded), so no test depends on how fast the machine is. */
+const eventually = <T>(check: () => T | Promise<T>, timeout = 10_000): Promise<T> => vi.waitFor(check, { timeout, interval: 25 });
 
 describe('QrScannerDriver against the simulator over a pty', () => {
   let dir: string;

@@ -62,7 +62,7 @@ async function startBench(framing: ModbusFraming = 'mbap'): Promise<{ port: numb
 
 const tcp = (port: number, ...args: string[]): string[] => ['-m', 'tcp', '-1', '-o', '2', '-p', String(port), ...args];
 
-describe.skipIf(!existsSync(MBPOLL))('mbpoll against the TCP simulator', () => {
+describe('mbpoll against the TCP simulator', () => {
   it('reads the cabinet block with 1-based references (mbpoll default)', async () => {
     const { port, cabinet } = await startBench();
     const run = await mbpoll(tcp(port, '-a', '1', '-r', '1', '-c', '4', '-t', '4', '127.0.0.1'));
@@ -125,7 +125,7 @@ describe.skipIf(!existsSync(MBPOLL))('mbpoll against the TCP simulator', () => {
   });
 });
 
-describe.skipIf(!existsSync(MBPOLL) || !existsSync(SOCAT))('mbpoll in RTU mode through a pty bridged to the RTU-over-TCP simulator', () => {
+describe('mbpoll in RTU mode through a pty bridged to the RTU-over-TCP simulator', () => {
   /** socat plays the RS-485-to-Ethernet converter: a serial port on one side, raw bytes over TCP on the other. */
   async function serialBridge(port: number): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), 'modbus-sim-'));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PointSpec } from '../../../config/profile-schema.js';
-import { decodePoint, encodePoint, pointWidth, type WireOrder } from '../../../simulators/modbus/point-encoder.js';
+import { decodePoint } from '../../../device-drivers/modbus/register-codec.js';
+import { encodePoint, pointWidth, type WireOrder } from '../../../simulators/modbus/point-encoder.js';
 
 const BIG: WireOrder = { byteOrder: 'big', wordOrder: 'big' };
 const point = (p: Partial<PointSpec> & Pick<PointSpec, 'type'>): PointSpec => ({ table: 'holding', address: 0, scale: 1, writable: false, ...p });
