@@ -9,5 +9,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // Two cores: more workers only add contention for the simulators and child gateways.
     maxWorkers: 2,
+    // `npm run bench`: each benchmark runs the gateway's path and a raw baseline in one process
+    // and reports the ratio; numbers are never asserted in tests (the machine is shared).
+    benchmark: { include: ['test/bench/**/*.bench.ts'] },
   },
 });

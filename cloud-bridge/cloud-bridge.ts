@@ -3,9 +3,13 @@ import type { Logger } from 'pino';
 import type { StationConfig } from '../config/station-schema.js';
 import type { DeviceState } from '../device-drivers/device.js';
 import type { EventOutbox } from '../gateway/store/event-outbox.js';
+import type { CommandHandler } from './command-handler.js';
+import { CommandRouter } from './command-router.js';
+import type { Alarm, Availability, SnapshotResult } from './contract-schemas.js';
 import { mqttClientOptions } from './mqtt-options.js';
-import { OutboxRelay } from './outbox-relay.js';
+import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 import { deviceStatePayload, type BirthPayload, type DeathPayload, type DeviceInfo } from './payloads.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './reconnect-backoff.js';
 import { changedBeyondDeadband } from './state-change.js';
 import { stationTopics, type StationTopics } from './topics.js';
 
@@ -17,9 +21,16 @@ export interface CloudBridgeOptions {
   devices: readonly BridgeDevice[];
   outbox: EventOutbox;
   log: Logger;
+  /** The access logic for unlock/swap/dispense/slot; until it exists they answer FORBIDDEN. */
+  commands?: CommandHandler;
+  /** Reconnect backoff (full jitter); defaults to 1 s doubling to 60 s. */
+  backoff?: BackoffPolicy;
+  /** Outbox delivery: window, pacing of a backlog, batching of delivery marks. */
+  relay?: Pick<OutboxRelayOptions, 'window' | 'pacing' | 'markBatch' | 'retryDelayMs'>;
   /** The MQTT client factory; tests and the interop suite pass the real one with other options. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
   now?: () => Date;
+  random?: () => number;
 }
 
 export interface BridgeDevice extends DeviceInfo {
@@ -33,27 +44,45 @@ interface Published {
 
 /**
  * The station's side of the cloud contract: status (birth, Last Will, clean offline), retained
- * device states on change and on heartbeat, and the event stream from the durable outbox.
+ * device states on change and on heartbeat, retained alarms and availability, the event stream
+ * from the durable outbox, and the command topics.
  */
 export class CloudBridge {
   private client: MqttClient | undefined;
   private readonly topics: StationTopics;
   private readonly relay: OutboxRelay;
+  private readonly router: CommandRouter;
   private readonly latest = new Map<string, DeviceState>();
   private readonly published = new Map<string, Published>();
   private readonly devices: Map<string, BridgeDevice>;
+  private alarms: Alarm[] | undefined;
+  private availability: Availability | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private wasConnected = false;
   private stopping = false;
+  private attempt = 0;
   /** Errors while the link is down repeat on every retry: say the first, count the rest. */
   private errorsSinceConnect = 0;
   private readonly now: () => Date;
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
 
   constructor(private readonly options: CloudBridgeOptions) {
-    this.topics = stationTopics(options.config.cloud.topicPrefix, options.config.station.id);
-    this.relay = new OutboxRelay({ outbox: options.outbox, topic: this.topics.events, log: options.log });
+    const { config } = options;
+    this.topics = stationTopics(config.cloud.topicPrefix, config.station.id);
+    this.relay = new OutboxRelay({ ...options.relay, outbox: options.outbox, topic: this.topics.events, log: options.log });
     this.devices = new Map(options.devices.map((d) => [d.id, d]));
     this.now = options.now ?? (() => new Date());
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.random = options.random ?? Math.random;
+    this.router = new CommandRouter({
+      commandPrefix: this.topics.command(''),
+      protocolVersion: config.cloud.protocolVersion,
+      snapshot: () => this.snapshot(),
+      handler: options.commands,
+      log: options.log,
+      now: this.now,
+    });
   }
 
   get connected(): boolean {
@@ -63,24 +92,42 @@ export class CloudBridge {
   start(): void {
     const { config, log } = this.options;
     const connect = this.options.connect ?? mqtt.connect;
-    const client = connect(config.cloud.url, mqttClientOptions(config, this.options.bootId));
+    const client = connect(config.cloud.url, mqttClientOptions(config, this.options.bootId, this.nextDelay()));
     this.client = client;
     client.on('connect', () => {
-      log.info({ url: config.cloud.url, reconnect: this.wasConnected }, 'cloud connected');
+      log.info({ url: config.cloud.url, reconnect: this.wasConnected, attempts: this.attempt }, 'cloud connected');
       this.wasConnected = true;
       this.errorsSinceConnect = 0;
+      this.attempt = 0;
+      // MQTT.js waits options.reconnectPeriod after a drop; the next drop starts the backoff over.
+      client.options.reconnectPeriod = this.nextDelay();
+      client.subscribe(this.topics.commandWildcard, { qos: 1 }, (err) => {
+        if (err) log.warn({ err: err.message }, 'command subscription failed');
+      });
       this.publishBirth();
       // Retained state may be stale or gone after an outage: publish everything we know.
       for (const id of this.latest.keys()) this.publishDevice(id, true);
-      this.relay.attach(client);
+      if (this.alarms) this.publishAlarms();
+      if (this.availability) this.publishAvailability();
+      this.relay.attach(client, client.serverProperties?.receiveMaximum);
+    });
+    // Emitted just before each attempt: set the wait before the *next* one (MQTT.js re-arms its
+    // timer from options.reconnectPeriod on every close; connect() clears it).
+    client.on('reconnect', () => {
+      this.attempt++;
+      client.options.reconnectPeriod = this.nextDelay();
     });
     client.on('close', () => {
-      if (this.wasConnected && !this.stopping) log.warn({ url: config.cloud.url }, 'cloud connection lost; reconnecting');
+      if (this.wasConnected && !this.stopping && this.attempt === 0) log.warn({ url: config.cloud.url }, 'cloud connection lost; reconnecting');
     });
     client.on('error', (err) => {
       this.errorsSinceConnect++;
       if (this.errorsSinceConnect === 1) log.warn({ err: err.message }, 'cloud connection error; retrying');
       else log.debug({ err: err.message, attempts: this.errorsSinceConnect }, 'cloud connection error');
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (!this.router.accepts(topic)) return;
+      void this.router.handle(client, topic, payload, packet);
     });
     this.options.outbox.on('appended', this.onAppended);
     const beatMs = config.cloud.heartbeatSeconds * 1000;
@@ -92,6 +139,42 @@ export class CloudBridge {
   deviceState(id: string, state: DeviceState): void {
     this.latest.set(id, state);
     this.publishDevice(id, false);
+  }
+
+  /** The alarm logic hands the whole list of active alarms here; published retained when it changes. */
+  setAlarms(alarms: readonly Alarm[]): void {
+    const next = alarms.map((a) => ({ ...a }));
+    if (this.alarms && JSON.stringify(this.alarms) === JSON.stringify(next)) return;
+    this.alarms = next;
+    this.publishAlarms();
+  }
+
+  /** The station logic hands what a worker can use now; published retained when it changes. */
+  setAvailability(availability: Availability): void {
+    const next = { open: availability.open, services: { ...availability.services } };
+    if (this.availability && JSON.stringify(this.availability) === JSON.stringify(next)) return;
+    this.availability = next;
+    this.publishAvailability();
+  }
+
+  /** The whole station as the bridge knows it: the `snapshot` command's result. */
+  snapshot(): SnapshotResult {
+    const now = this.now();
+    const devices: SnapshotResult['devices'] = {};
+    for (const info of this.options.devices) {
+      const state = this.latest.get(info.id);
+      devices[info.id] = state ? deviceStatePayload(info, state, now) : null;
+    }
+    return {
+      station: this.options.config.station.id,
+      ts: now.toISOString(),
+      version: this.options.version,
+      bootId: this.options.bootId,
+      devices,
+      alarms: this.alarms ?? null,
+      availability: this.availability ?? null,
+      outbox: { pending: this.options.outbox.pendingCount() },
+    };
   }
 
   /**
@@ -121,6 +204,10 @@ export class CloudBridge {
 
   private readonly onAppended = (): void => this.relay.kick();
 
+  private nextDelay(): number {
+    return backoffDelay(this.attempt, this.backoff, this.random);
+  }
+
   private publishBirth(): void {
     const birth: BirthPayload = {
       online: true,
@@ -130,6 +217,14 @@ export class CloudBridge {
       devices: this.options.devices.map(({ id, kind, model }) => ({ id, kind, model })),
     };
     this.publish(this.topics.status, birth);
+  }
+
+  private publishAlarms(): void {
+    if (this.alarms) this.publish(this.topics.alarms, { ts: this.now().toISOString(), alarms: this.alarms });
+  }
+
+  private publishAvailability(): void {
+    if (this.availability) this.publish(this.topics.availability, { ts: this.now().toISOString(), ...this.availability });
   }
 
   private beat(beatMs: number): void {
@@ -152,8 +247,10 @@ export class CloudBridge {
     this.publish(this.topics.device(id), deviceStatePayload(info, state, this.now()));
   }
 
+  /** Retained state, QoS 1. While offline nothing is queued: the next connect republishes it all. */
   private publish(topic: string, payload: unknown): void {
-    this.client?.publish(topic, JSON.stringify(payload), { qos: 1, retain: true }, (err) => {
+    if (!this.client?.connected) return;
+    this.client.publish(topic, JSON.stringify(payload), { qos: 1, retain: true }, (err) => {
       if (err) this.options.log.debug({ topic, err: err.message }, 'retained publish not acknowledged');
     });
   }

@@ -8,8 +8,9 @@ import { stationTopics } from './topics.js';
  * Client options for the station's connection: client id = station id (so a broker ACL can
  * pin the station to its subtree), a persistent session, and the Last Will that tells the
  * cloud this boot of the gateway is gone. Secrets are read from the files the config names.
+ * `firstRetryMs` comes from the bridge's backoff; the bridge changes it between attempts.
  */
-export function mqttClientOptions(config: StationConfig, bootId: string, random: () => number = Math.random): IClientOptions {
+export function mqttClientOptions(config: StationConfig, bootId: string, firstRetryMs: number): IClientOptions {
   const c = config.cloud;
   const will: DeathPayload = { online: false, bootId };
   const options: IClientOptions = {
@@ -17,9 +18,14 @@ export function mqttClientOptions(config: StationConfig, bootId: string, random:
     protocolVersion: c.protocolVersion,
     clean: false,
     keepalive: c.keepaliveSeconds,
-    connectTimeout: 15_000,
-    // A fleet must not reconnect in lockstep after a broker restart: spread the first retry.
-    reconnectPeriod: Math.round(1000 + random() * 4000),
+    // A TLS handshake over a poor 4G link can take many seconds; 30 s before giving up on CONNACK.
+    connectTimeout: 30_000,
+    reconnectPeriod: firstRetryMs,
+    // A refused CONNACK (server busy, auth back end down during a cluster restart) is retried with
+    // the same backoff instead of leaving the station off-line until someone restarts it.
+    reconnectOnConnackError: true,
+    // The bridge subscribes to its command topic on every connect itself.
+    resubscribe: false,
     // QoS 0 would pile up in memory while offline; everything that matters is QoS 1 or the outbox.
     queueQoSZero: false,
     will: { topic: stationTopics(c.topicPrefix, config.station.id).status, payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },

@@ -1,75 +1,189 @@
 #!/usr/bin/env node
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadStationConfig } from '../../config/load-station-config.js';
-import { startStationSimulator, UnsimulatedDeviceError } from '../station-simulator.js';
+import { startHttpControl } from '../control/http-control.js';
+import { startLineControl } from '../control/stdin-control.js';
+import { ScenarioError, loadScenarioFile, type Scenario } from '../scenario/scenario.js';
+import { startSimulators, UnsimulatedDeviceError, type StationSimulator } from '../simulator-set.js';
+import { startStationSimulator } from '../station-simulator.js';
+import { HELP } from './sim-cli-help.js';
+import { deviceSpecFromArgs, initialCommands, type SimArgs } from './sim-cli-device.js';
 
-const USAGE = `Usage: station-sim station --config FILE [--seed N]
+class UsageError extends Error {}
 
-Simulates every device that the station file names, on the addresses it names:
-Modbus devices on TCP listeners, serial devices on pseudo-terminals linked at the
-configured paths (the gateway opens them as it would a USB adapter). Runs until
-Ctrl-C or SIGTERM.
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  id: { type: 'string' },
+  tcp: { type: 'string' },
+  'rtu-tcp': { type: 'string' },
+  serial: { type: 'string' },
+  pty: { type: 'string' },
+  host: { type: 'string' },
+  baud: { type: 'string' },
+  unit: { type: 'string' },
+  slots: { type: 'string' },
+  smoke: { type: 'boolean' },
+  tank: { type: 'string' },
+  filter: { type: 'string' },
+  leak: { type: 'boolean' },
+  people: { type: 'string' },
+  calm: { type: 'boolean' },
+  doors: { type: 'string' },
+  firmware: { type: 'string' },
+  jammed: { type: 'string', multiple: true },
+  'walk-through': { type: 'boolean' },
+  terminator: { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  do: { type: 'string', multiple: true },
+  scenario: { type: 'string' },
+  'baud-timing': { type: 'boolean' },
+  'response-delay': { type: 'string' },
+  'bits-per-char': { type: 'string' },
+  'control-port': { type: 'string' },
+} as const;
 
-Options:
-  -c, --config FILE   station configuration (YAML)
-      --seed N        random seed for device behaviour (default 1): same seed, same run
-  -h, --help          show this help`;
+const SUBCOMMANDS = new Set(['lock', 'scanner', 'cabinet', 'dispenser', 'occupancy', 'station']);
+
+/** `--pty` with no path: parseArgs wants a value, so an empty one stands for "make one". */
+function normaliseArgv(argv: string[]): string[] {
+  return argv.flatMap((arg, i) => (arg === '--pty' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('-')) ? ['--pty='] : [arg]));
+}
+
+function intOption(text: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer ${min}..${max}, not "${text}"`);
+  return n;
+}
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
+    parsed = parseArgs({ args: normaliseArgv(argv), allowPositionals: true, options: OPTIONS });
   } catch (err) {
-    process.stderr.write(`station-sim: ${(err as Error).message}\n\n${USAGE}\n`);
+    process.stderr.write(`station-sim: ${(err as Error).message}\n\n${HELP['main'] ?? ''}\n`);
     return 2;
   }
-  const { values, positionals } = parsed;
+  const values = parsed.values as SimArgs;
+  const sub = parsed.positionals[0];
+  if (sub === undefined || !SUBCOMMANDS.has(sub)) {
+    if (values.help && sub === undefined) {
+      process.stdout.write(`${HELP['main'] ?? ''}\n`);
+      return 0;
+    }
+    process.stderr.write(`${sub === undefined ? '' : `station-sim: unknown device "${sub}"\n\n`}${HELP['main'] ?? ''}\n`);
+    return 2;
+  }
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${HELP[sub] ?? ''}\n`);
     return 0;
   }
-  if (positionals[0] !== 'station' || !values.config) {
-    process.stderr.write(`${USAGE}\n`);
+  if (parsed.positionals.length > 1) {
+    process.stderr.write(`station-sim: unexpected argument "${parsed.positionals[1] ?? ''}"\n\n${HELP[sub] ?? ''}\n`);
     return 2;
   }
-  const seed = values.seed === undefined ? 1 : Number(values.seed);
-  if (!Number.isInteger(seed)) {
-    process.stderr.write('station-sim: --seed must be an integer\n');
-    return 2;
-  }
-  let station;
+
+  const cleanups: Array<() => void> = [];
+  let sim: StationSimulator;
+  let seed: number;
+  let scenario: Scenario | undefined;
+  let title: string;
   try {
-    // The simulator needs no secrets: do not insist that the broker's key files exist here.
-    station = loadStationConfig(values.config, { checkFiles: false });
+    seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
+    const responseDelayMs = intOption(values['response-delay'], 'response-delay', 0, 60_000);
+    const bitsPerChar = intOption(values['bits-per-char'], 'bits-per-char', 7, 12);
+    const baudTiming = values['baud-timing'] ? { ...(responseDelayMs !== undefined ? { responseDelayMs } : {}), ...(bitsPerChar !== undefined ? { bitsPerChar } : {}) } : false;
+    if (values.scenario) scenario = loadScenarioFile(values.scenario);
+    if (sub === 'station') {
+      if (!values.config) throw new UsageError('station needs --config FILE');
+      // The simulator needs no secrets: do not insist that the broker's key files exist here.
+      const station = loadStationConfig(values.config, { checkFiles: false });
+      sim = await startStationSimulator(station, { seed, baudTiming, ...(values['walk-through'] ? { walkThrough: true } : {}) });
+      title = `station ${station.config.station.id}`;
+    } else {
+      const spec = deviceSpecFromArgs(sub, values, () => {
+        const dir = mkdtempSync(join(tmpdir(), 'station-sim-'));
+        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+        return dir;
+      });
+      sim = await startSimulators([spec], { seed, baudTiming });
+      title = spec.id;
+    }
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
-    return 2;
-  }
-  let sim;
-  try {
-    sim = await startStationSimulator(station, { seed });
-  } catch (err) {
-    if (err instanceof UnsimulatedDeviceError) {
+    for (const c of cleanups) c();
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError || err instanceof UnsimulatedDeviceError || err instanceof ScenarioError || err instanceof RangeError) {
       process.stderr.write(`station-sim: ${err.message}\n`);
       return 2;
     }
     throw err;
   }
-  process.stdout.write(`simulating station ${station.config.station.id} (seed ${seed}):\n`);
-  for (const d of sim.devices) process.stdout.write(`  ${d.id.padEnd(14)} ${d.kind.padEnd(16)} ${d.address}\n`);
-  process.stdout.write('ready\n');
+
+  const stopSim = async (): Promise<void> => {
+    await sim.stop();
+    for (const c of cleanups) c();
+  };
+  try {
+    const device = sim.devices.length === 1 ? sim.devices[0] : undefined;
+    const startup = [...(device ? initialCommands(sub, values).map((c) => `${device.id} ${c}`) : []), ...(values.do ?? [])];
+    for (const command of startup) await sim.command(command);
+  } catch (err) {
+    process.stderr.write(`station-sim: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopSim();
+    return 2;
+  }
+
+  let control;
+  try {
+    control = await startHttpControl(sim, { port: intOption(values['control-port'], 'control-port', 0, 65535) ?? 0 });
+  } catch (err) {
+    process.stderr.write(`station-sim: control API: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopSim();
+    return 2;
+  }
+
+  const out = (text: string): boolean => process.stdout.write(`${text}\n`);
+  out(`simulating ${title} (seed ${seed}${values['baud-timing'] ? ', baud timing' : ''}):`);
+  for (const d of sim.devices) out(`  ${d.id.padEnd(14)} ${d.kind.padEnd(16)} ${d.address}`);
+  for (const s of sim.skipped) out(`  ${s.id.padEnd(14)} not simulated: ${s.reason}`);
+  out(`control: ${control.url}  (stdin: type "help")`);
+  const stopStdin = startLineControl({
+    input: process.stdin,
+    output: process.stdout,
+    run: (line) => sim.command(line),
+    help: () => commandHelp(sim),
+    list: () => sim.devices.map((d) => `${d.id} ${d.kind} ${d.address}`).join('\n'),
+  });
+  const run = scenario
+    ? sim.play(scenario, { onStep: (o) => out(`scenario ${(o.atMs / 1000).toFixed(1)}s ${o.command}: ${o.ok ? 'ok' : 'error'}: ${o.result}`) })
+    : undefined;
+  if (run) void run.done.then(() => out('scenario done'));
+  out('ready');
+
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await sim.stop();
+  run?.stop();
+  stopStdin();
+  await control.stop();
+  await stopSim();
   return 0;
+}
+
+function commandHelp(sim: StationSimulator): string {
+  const kinds = new Map(sim.devices.map((d) => [d.kind, d]));
+  const lines = ['Commands: <device-id> <command>   (devices: list)'];
+  return lines.concat([...kinds.values()].map((d) => `  ${d.kind}: "${d.id} help" lists its commands`)).join('\n');
 }
 
 main(process.argv.slice(2)).then(

@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { SerialPort } from 'serialport';
 import { BoundedLineSplitter } from '../../device-drivers/line/bounded-line-splitter.js';
 import { DeviceError } from '../../device-drivers/device-error.js';
 import { MAX_LINE_BYTES, decodeFrame, encodeFrame } from '../../device-drivers/line/line-frame.js';
 import type { LineFrame } from '../../device-drivers/line/line-frame.js';
-import { createPtyPair } from './pty-pair.js';
+import { BusScheduler } from '../bus/bus-scheduler.js';
+import type { LineTiming } from '../bus/line-timing.js';
+import { NO_FAULTS, type TransportFaults } from '../faults/transport-faults.js';
+import { mulberry32 } from '../modbus/seeded-random.js';
+import { openSimSerialLink, type SerialEndpoint } from '../serial/sim-serial-link.js';
+import { damageLine, noiseLine } from './line-damage.js';
 
 /*
  * The reference door lock controller (specs/devices.md §1) on a pty, with the field faults crews
@@ -13,8 +17,19 @@ import { createPtyPair } from './pty-pair.js';
  */
 
 export interface DoorLockSimOptions {
-  /** The path the gateway opens; the simulator takes `<path>.sim`. */
+  /** The path the gateway opens; the simulator takes `<path>.sim`. Ignored when `endpoint` is given. */
   path: string;
+  /** A real serial device instead of a pty pair (or a pty at another path). */
+  endpoint?: SerialEndpoint;
+  baudRate?: number;
+  /** Pace replies and events at the line's baud rate (8N1: 10 bits a character). */
+  timing?: LineTiming;
+  /**
+   * Someone walks through a released door: it opens a second or three after the release and
+   * closes a few seconds later (seeded), with the contact events a real controller sends.
+   */
+  walkThrough?: boolean;
+  seed?: number;
   doors?: number;
   firmware?: string;
   /** How long the controller releases a door when its exit button is pressed. */
@@ -33,6 +48,10 @@ export interface DoorLockSimFaults {
   corruptChecksum: boolean;
   /** Doors whose bolt is jammed: UNLOCK and LOCK answer `ERR JAMMED`. */
   jammed: number[];
+  /** Send only the first half of every frame, with no line end. */
+  partial: boolean;
+  /** Send a line of noise instead of every frame. */
+  garbage: boolean;
 }
 
 export interface DoorLockSimCounters {
@@ -44,6 +63,16 @@ export interface DoorLockSimCounters {
 export interface DoorLockSimulator {
   readonly devicePath: string;
   faults(change: Partial<DoorLockSimFaults>): void;
+  /** The wire faults as the shared fault words see them (live: changes apply to the next frame). */
+  readonly transportFaults: TransportFaults;
+  jammedDoors(): number[];
+  doorCount(): number;
+  /** Whether the simulator's end of the wire is open (false during a drop). */
+  linkUp(): boolean;
+  /** Unplug for `ms` (the pty link disappears) and come back with `0 EVT BOOT`. */
+  drop(ms: number): Promise<void>;
+  /** `bytes` random bytes and a line end: line noise. */
+  noise(bytes?: number): Promise<void>;
   state(door: number): { bolt: 'locked' | 'unlocked'; door: 'open' | 'closed' };
   counters(): DoorLockSimCounters;
   openDoor(door: number): Promise<void>;
@@ -72,43 +101,33 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
   const firmware = options.firmware ?? 'LK-REF 1.4.2';
   const exitUnlockMs = options.exitUnlockMs ?? 5000;
   const log = options.log ?? pino({ level: 'silent' });
-  const faults: DoorLockSimFaults = { silent: false, muteVerbs: [], replyDelayMs: 0, corruptChecksum: false, jammed: [] };
+  const wire: TransportFaults = { ...NO_FAULTS };
+  const lockFaults = { muteVerbs: [] as string[], jammed: [] as number[] };
+  const random = mulberry32(options.seed ?? 1);
   const counters: DoorLockSimCounters = { requests: 0, badChecksum: 0, badFrames: 0 };
   const doors = new Map<number, DoorState>();
   for (let d = 1; d <= doorCount; d++) doors.set(d, { bolt: 'locked', door: 'closed', relock: undefined });
   const timers = new Set<NodeJS.Timeout>();
 
-  const pty = await createPtyPair({ devicePath: options.path });
-  const port = new SerialPort({ path: pty.simPath, baudRate: 9600, autoOpen: false });
-  try {
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  } catch (err) {
-    await pty.close();
-    throw err;
-  }
-  port.on('error', (err) => log.warn({ err }, 'door lock sim port error'));
+  const link = await openSimSerialLink(options.endpoint ?? { type: 'pty', path: options.path }, { baudRate: options.baudRate ?? options.timing?.baudRate ?? 9600 });
   const splitter = new BoundedLineSplitter({ maxLength: MAX_LINE_BYTES });
-  port.on('data', (chunk: Buffer) => splitter.write(chunk));
+  const offData = link.onData((chunk) => splitter.write(chunk));
   splitter.on('dropped', () => counters.badFrames++);
   splitter.on('data', (line: string) => onLine(line));
 
-  const writeNow = (bytes: string | Buffer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (!port.isOpen) return resolve();
-      port.write(bytes, (err) => (err ? reject(err) : resolve()));
-    });
+  const writeNow = (bytes: string | Buffer): Promise<void> => link.write(bytes);
+  const scheduler = new BusScheduler((bytes) => link.write(bytes), options.timing);
 
   const send = (seq: number, verb: string, args: (string | number)[]): Promise<void> => {
-    let frame = encodeFrame(seq, verb, args);
-    if (faults.corruptChecksum) frame = corrupt(frame);
-    if (faults.replyDelayMs <= 0) return writeNow(frame);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        writeNow(frame).then(resolve, reject);
-      }, faults.replyDelayMs);
-      timers.add(t);
-    });
+    const frame = damageLine(encodeFrame(seq, verb, args), wire, random);
+    const delayMs = wire.delayMs + (options.timing?.responseDelayMs ?? 0);
+    const sent = scheduler.send(Buffer.from(frame, 'latin1'), delayMs);
+    // A late reply is the device's business: the caller (a test's openDoor) need not wait for it.
+    if (delayMs > 0) {
+      sent.catch((err: unknown) => log.warn({ err }, 'door lock sim write failed'));
+      return Promise.resolve();
+    }
+    return sent;
   };
 
   const event = (...args: (string | number)[]): Promise<void> => send(0, 'EVT', args);
@@ -121,12 +140,38 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
       timers.delete(s.relock);
     }
     s.bolt = 'unlocked';
+    if (options.walkThrough) walkThrough(door);
     s.relock = setTimeout(() => {
       if (s.relock) timers.delete(s.relock);
       s.relock = undefined;
       s.bolt = 'locked';
     }, ms);
     timers.add(s.relock);
+  };
+
+  const later = (ms: number, run: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      run();
+    }, ms);
+    timers.add(t);
+  };
+
+  const setContact = async (door: number, to: 'open' | 'closed'): Promise<void> => {
+    const s = doors.get(door);
+    if (!s || s.door === to) return;
+    s.door = to;
+    await event('DOOR', door, to === 'open' ? 'OPEN' : 'CLOSED');
+  };
+
+  /** A worker pushes the released door open, walks through, and it swings shut behind them. */
+  const walkThrough = (door: number): void => {
+    later(1000 + Math.floor(2000 * random()), () => {
+      const s = doors.get(door);
+      if (!s || s.bolt !== 'unlocked' || s.door === 'open') return;
+      void setContact(door, 'open');
+      later(3000 + Math.floor(3000 * random()), () => void setContact(door, 'closed'));
+    });
   };
 
   const relockNow = (s: DoorState): void => {
@@ -153,9 +198,9 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
       return;
     }
     counters.requests++;
-    if (faults.silent) return;
+    if (wire.silent) return;
     const reply = answer(frame);
-    if (faults.muteVerbs.includes(frame.verb)) return;
+    if (lockFaults.muteVerbs.includes(frame.verb)) return;
     send(frame.seq, reply[0], reply.slice(1)).catch((err: unknown) => log.warn({ err }, 'door lock sim reply failed'));
   }
 
@@ -172,7 +217,7 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
       case 'LOCK': {
         const s = lookup(doorArg, frame.args.length === 1);
         if (typeof s === 'string') return ['ERR', s];
-        if (faults.jammed.includes(Number(doorArg))) return ['ERR', 'JAMMED'];
+        if (lockFaults.jammed.includes(Number(doorArg))) return ['ERR', 'JAMMED'];
         relockNow(s);
         return ['OK'];
       }
@@ -181,7 +226,7 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
         if (typeof s === 'string') return ['ERR', s];
         const ms = msArg !== undefined && MS_ARG.test(msArg) ? Number(msArg) : NaN;
         if (!(ms >= 100 && ms <= 30_000)) return ['ERR', 'BADARG'];
-        if (faults.jammed.includes(Number(doorArg))) return ['ERR', 'JAMMED'];
+        if (lockFaults.jammed.includes(Number(doorArg))) return ['ERR', 'JAMMED'];
         release(Number(doorArg), ms);
         return ['OK'];
       }
@@ -202,29 +247,49 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
   };
 
   await event('BOOT', ...firmware.split(' '));
-  log.info({ devicePath: pty.devicePath, doors: doorCount }, 'door lock simulator started');
+  log.info({ devicePath: link.devicePath, doors: doorCount }, 'door lock simulator started');
 
   return {
-    devicePath: pty.devicePath,
+    devicePath: link.devicePath,
+    transportFaults: wire,
     faults(change) {
-      Object.assign(faults, change);
+      if (change.silent !== undefined) wire.silent = change.silent;
+      if (change.replyDelayMs !== undefined) wire.delayMs = change.replyDelayMs;
+      if (change.corruptChecksum !== undefined) wire.corrupt = change.corruptChecksum;
+      if (change.partial !== undefined) wire.partial = change.partial;
+      if (change.garbage !== undefined) wire.garbage = change.garbage;
+      if (change.muteVerbs !== undefined) lockFaults.muteVerbs = [...change.muteVerbs];
+      if (change.jammed !== undefined) lockFaults.jammed = [...change.jammed];
     },
+    jammedDoors: () => [...lockFaults.jammed],
+    doorCount: () => doorCount,
+    linkUp: () => link.isUp(),
+    async drop(ms) {
+      scheduler.cancel();
+      await link.drop(ms);
+      // A controller that lost power comes back with every door locked and says so.
+      later(ms + 50, () => {
+        for (const s of doors.values()) relockNow(s);
+        const boot = (): void => {
+          if (link.isUp()) void event('BOOT', ...firmware.split(' '));
+          else later(50, boot);
+        };
+        boot();
+      });
+    },
+    noise: (bytes = 24) => writeNow(noiseLine(bytes, random)),
     state(door) {
       const s = mustDoor(door);
       return { bolt: s.bolt, door: s.door };
     },
     counters: () => ({ ...counters }),
     async openDoor(door) {
-      const s = mustDoor(door);
-      if (s.door === 'open') return;
-      s.door = 'open';
-      await event('DOOR', door, 'OPEN');
+      mustDoor(door);
+      await setContact(door, 'open');
     },
     async closeDoor(door) {
-      const s = mustDoor(door);
-      if (s.door === 'closed') return;
-      s.door = 'closed';
-      await event('DOOR', door, 'CLOSED');
+      mustDoor(door);
+      await setContact(door, 'closed');
     },
     async pressExit(door) {
       mustDoor(door);
@@ -240,16 +305,10 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
     async stop() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      scheduler.cancel();
+      offData();
       splitter.destroy();
-      if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-      await pty.close();
+      await link.close();
     },
   };
-}
-
-/** Same frame with the checksum off by one bit. */
-function corrupt(frame: string): string {
-  const star = frame.lastIndexOf('*');
-  const cs = parseInt(frame.slice(star + 1, star + 3), 16) ^ 0x01;
-  return `${frame.slice(0, star + 1)}${cs.toString(16).toUpperCase().padStart(2, '0')}\r\n`;
 }

@@ -1,10 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { BusScheduler } from '../bus/bus-scheduler.js';
+import type { LineTiming } from '../bus/line-timing.js';
+import type { TransportFaults } from '../faults/transport-faults.js';
 import { encodeMbapFrame, splitMbapFrames } from './mbap-frame.js';
 import { ExceptionCode, exceptionPdu } from './modbus-exception.js';
-import { handlePdu } from './pdu-handler.js';
 import type { RegisterBank } from './register-bank.js';
-import { encodeRtuFrame } from './rtu-frame.js';
-import { splitRtuRequests } from './rtu-request-splitter.js';
+import { RtuSlaveSession, type RtuSlaveCounters } from './rtu-slave-session.js';
+import { mulberry32, type Random } from './seeded-random.js';
+import { answerRequest, damageFrame } from './unit-response.js';
 
 /**
  * 'mbap': Modbus TCP. 'rtu': raw RTU frames over TCP, what an RS-485-to-Ethernet converter passes
@@ -18,45 +21,82 @@ export interface ModbusTcpServerOptions {
   port: number;
   units: ReadonlyMap<number, RegisterBank>;
   framing: ModbusFraming;
+  /** Live fault settings per unit; the control channel mutates them while the server runs. */
+  faults?: ReadonlyMap<number, TransportFaults>;
   /**
    * rtu only: a partial frame older than this is discarded, as a serial slave drops a frame cut
    * short by 3.5 characters of silence, so one lost byte never desynchronises the stream for good.
    */
   rtuSilenceMs?: number;
+  /** rtu only: pace answers as the serial line behind the converter would. */
+  timing?: LineTiming;
+  /** Seed for the noise of the `garbage` fault. */
+  seed?: number;
 }
 
 export interface ModbusTcpServer {
   readonly port: number;
+  /** Closes every connection and refuses new ones for `ms`, then listens again on the same port. */
+  drop(ms: number): Promise<void>;
+  /** Whether the listener is accepting connections (false during a drop). */
+  listening(): boolean;
+  counters(): RtuSlaveCounters;
   stop(): Promise<void>;
 }
 
-const BROADCAST = 0;
-const WRITE_FUNCTIONS = new Set([5, 6, 15, 16]);
-
 export async function startModbusTcpServer(options: ModbusTcpServerOptions): Promise<ModbusTcpServer> {
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const host = options.host ?? '127.0.0.1';
+  const random = mulberry32(options.seed ?? 1);
+  const counters: RtuSlaveCounters = { requests: 0, droppedBytes: 0, answers: 0 };
+  let relisten: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const onConnection = (socket: Socket): void => {
     sockets.add(socket);
     socket.setNoDelay(true);
     // A master that resets its connection is routine for a device; never let it crash the simulator.
     socket.on('error', () => socket.destroy());
     const stopConnection =
-      options.framing === 'mbap' ? serveMbap(socket, options.units) : serveRtu(socket, options.units, options.rtuSilenceMs ?? 100);
+      options.framing === 'mbap'
+        ? serveMbap(socket, options, random, counters)
+        : serveRtu(socket, options, random, counters);
     socket.on('close', () => {
       stopConnection();
       sockets.delete(socket);
     });
-  });
-  await listen(server, options.port, options.host ?? '127.0.0.1');
+  };
+  let server = createServer(onConnection);
+  await listen(server, options.port, host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+
+  const closeAll = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
+
   return {
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    listening: () => server.listening,
+    counters: () => ({ ...counters }),
+    async drop(ms) {
+      if (relisten) clearTimeout(relisten);
+      await closeAll();
+      relisten = setTimeout(() => {
+        relisten = undefined;
+        if (stopped) return;
+        server = createServer(onConnection);
+        // The port was ours a moment ago; if another process took it, the device stays away.
+        listen(server, port, host).catch(() => undefined);
+      }, ms);
+    },
+    async stop() {
+      stopped = true;
+      if (relisten) clearTimeout(relisten);
+      await closeAll();
+    },
   };
 }
 
@@ -70,54 +110,43 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-/** Modbus Messaging on TCP/IP v1.0b: requests are answered in order, with the request's MBAP header. */
-function serveMbap(socket: Socket, units: ReadonlyMap<number, RegisterBank>): () => void {
+/** Modbus Messaging on TCP/IP v1.0b: requests are answered with the request's MBAP header. */
+function serveMbap(socket: Socket, options: ModbusTcpServerOptions, random: Random, counters: RtuSlaveCounters): () => void {
   let pending: Buffer = Buffer.alloc(0);
+  const scheduler = new BusScheduler((bytes) => {
+    if (!socket.destroyed) socket.write(bytes);
+  });
   socket.on('data', (chunk: Buffer) => {
     const split = splitMbapFrames(pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk);
     pending = split.rest;
     for (const frame of split.frames) {
-      const bank = units.get(frame.unitId);
+      counters.requests++;
+      const bank = options.units.get(frame.unitId);
       // §4.4.1: a gateway whose target unit does not answer reports exception 0x0B.
-      const pdu = bank ? handlePdu(bank, frame.pdu) : exceptionPdu(frame.pdu[0] ?? 0, ExceptionCode.gatewayTargetFailedToRespond);
-      socket.write(encodeMbapFrame({ transactionId: frame.transactionId, unitId: frame.unitId, pdu }));
+      const answer = bank
+        ? answerRequest(bank, frame.pdu, options.faults?.get(frame.unitId))
+        : { pdu: exceptionPdu(frame.pdu[0] ?? 0, ExceptionCode.gatewayTargetFailedToRespond), delayMs: 0, damage: { corrupt: false, partial: false, garbage: false } };
+      if (!answer) continue;
+      // A wrong transaction id is how a damaged or stale answer looks on TCP, which has no CRC.
+      const transactionId = answer.damage.corrupt ? (frame.transactionId + 1) & 0xffff : frame.transactionId;
+      const bytes = damageFrame(encodeMbapFrame({ transactionId, unitId: frame.unitId, pdu: answer.pdu }), answer.damage, random);
+      counters.answers++;
+      scheduler.send(bytes, answer.delayMs);
     }
     // A stream that is not Modbus TCP cannot be resynchronised: devices close the connection.
     if (split.error) socket.destroy();
   });
-  return () => undefined;
+  return () => scheduler.cancel();
 }
 
-/**
- * Serial-line slave behaviour (Modbus over Serial Line v1.02 §2.4.1): a frame with a bad CRC, or
- * for another unit, gets no answer; a broadcast (unit 0) write is done by every unit, answered by none.
- */
-function serveRtu(socket: Socket, units: ReadonlyMap<number, RegisterBank>, silenceMs: number): () => void {
-  let pending: Buffer = Buffer.alloc(0);
-  let silence: NodeJS.Timeout | undefined;
-  const clearSilence = (): void => {
-    if (silence) clearTimeout(silence);
-    silence = undefined;
+function serveRtu(socket: Socket, options: ModbusTcpServerOptions, random: Random, counters: RtuSlaveCounters): () => void {
+  const scheduler = new BusScheduler((bytes) => {
+    if (!socket.destroyed) socket.write(bytes);
+  }, options.timing);
+  const session = new RtuSlaveSession({ units: options.units, faults: options.faults, scheduler, silenceMs: options.rtuSilenceMs ?? 100, random, counters });
+  socket.on('data', (chunk: Buffer) => session.receive(chunk));
+  return () => {
+    session.dispose();
+    scheduler.cancel();
   };
-  socket.on('data', (chunk: Buffer) => {
-    clearSilence();
-    const split = splitRtuRequests(pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk);
-    pending = split.rest;
-    for (const request of split.requests) answerRtu(socket, units, request.unitId, request.pdu);
-    if (pending.length > 0) {
-      silence = setTimeout(() => {
-        pending = Buffer.alloc(0);
-      }, silenceMs);
-    }
-  });
-  return clearSilence;
-}
-
-function answerRtu(socket: Socket, units: ReadonlyMap<number, RegisterBank>, unitId: number, pdu: Buffer): void {
-  if (unitId === BROADCAST) {
-    if (WRITE_FUNCTIONS.has(pdu[0] ?? 0)) for (const bank of units.values()) handlePdu(bank, pdu);
-    return;
-  }
-  const bank = units.get(unitId);
-  if (bank) socket.write(encodeRtuFrame(unitId, handlePdu(bank, pdu)));
 }

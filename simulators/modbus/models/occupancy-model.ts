@@ -7,6 +7,8 @@ import { mulberry32, type Random } from '../seeded-random.js';
  * mmWave occupancy sensor (devices.md §5). People arrive and leave as Poisson events at rates
  * of minutes, so presence changes slowly; someone present moves every few seconds, which resets
  * stillSeconds. The counter keeps running in an empty room, saturating at 65535 as specified.
+ * A person who stops moving (`occupancy-1 person still`) neither moves nor leaves until told
+ * (`person move`, `person leave`): that is the worker who collapsed, the case the sensor is for.
  */
 
 const ARRIVAL_PER_S = 1 / 240;
@@ -15,12 +17,24 @@ const MOVE_PER_S = 0.25;
 const MAX_PEOPLE = 4;
 const STILL_SATURATES_AT = 65535;
 
+export interface OccupancySnapshot {
+  people: number;
+  stillSeconds: number;
+  still: boolean;
+  sensorFault: boolean;
+  /** Arrivals and departures by chance; off when a crew or test drives people by hand. */
+  wandering: boolean;
+}
+
 export class OccupancyModel implements DeviceModel {
   readonly bank = new RegisterBank();
   readonly view: ProfileView;
   private readonly random: Random;
   private people: number;
   private stillSeconds: number;
+  private still = false;
+  private sensorFault = false;
+  private wandering = true;
 
   constructor(options: DeviceModelOptions) {
     this.view = new ProfileView(this.bank, options.profile);
@@ -36,10 +50,61 @@ export class OccupancyModel implements DeviceModel {
     this.publish();
   }
 
+  /** Someone walks in: that is movement. */
+  enter(): void {
+    if (this.people >= 0xffff) return;
+    this.people++;
+    this.stillSeconds = 0;
+    this.publish();
+  }
+
+  /** Someone walks out; walking is movement for whoever stays. */
+  leave(): void {
+    if (this.people === 0) throw new Error('nobody is there');
+    this.people--;
+    if (this.people === 0) this.still = false;
+    this.stillSeconds = 0;
+    this.publish();
+  }
+
+  setStill(still: boolean): void {
+    if (still && this.people === 0) throw new Error('nobody is there to stop moving');
+    this.still = still;
+    if (!still) this.stillSeconds = 0;
+    this.publish();
+  }
+
+  setPeople(count: number): void {
+    if (!(Number.isInteger(count) && count >= 0 && count <= 0xffff)) throw new RangeError(`people ${count} is not 0..65535`);
+    this.people = count;
+    if (count === 0) this.still = false;
+    this.stillSeconds = 0;
+    this.publish();
+  }
+
+  setWandering(on: boolean): void {
+    this.wandering = on;
+  }
+
+  setSensorFault(on: boolean): void {
+    this.sensorFault = on;
+    this.publish();
+  }
+
+  snapshot(): OccupancySnapshot {
+    return { people: this.people, stillSeconds: Math.floor(this.stillSeconds), still: this.still, sensorFault: this.sensorFault, wandering: this.wandering };
+  }
+
   private step(seconds: number): void {
-    if (this.people < MAX_PEOPLE && this.happens(ARRIVAL_PER_S, seconds)) this.people++;
-    if (this.people > 0 && this.happens(LEAVE_PER_PERSON_PER_S * this.people, seconds)) this.people--;
-    const moved = this.people > 0 && this.happens(MOVE_PER_S, seconds);
+    // The draws happen whether or not they are used, so a still person does not shift the seed's future.
+    const arrives = this.happens(ARRIVAL_PER_S, seconds);
+    const leaves = this.happens(LEAVE_PER_PERSON_PER_S * this.people, seconds);
+    const moves = this.happens(MOVE_PER_S, seconds);
+    if (this.wandering && !this.still) {
+      if (this.people < MAX_PEOPLE && arrives) this.people++;
+      if (this.people > 0 && leaves) this.people--;
+    }
+    const moved = this.people > 0 && !this.still && moves;
     this.stillSeconds = moved ? 0 : Math.min(STILL_SATURATES_AT, this.stillSeconds + seconds);
   }
 
@@ -52,6 +117,6 @@ export class OccupancyModel implements DeviceModel {
     this.view.set('presence', this.people > 0 ? 1 : 0);
     this.view.set('people', this.people);
     this.view.set('stillSeconds', Math.floor(this.stillSeconds));
-    this.view.set('sensorStatus', 0);
+    this.view.set('sensorStatus', this.sensorFault ? 1 : 0);
   }
 }

@@ -1,12 +1,16 @@
 import { clamp, forEachStep, type DeviceModel, type DeviceModelOptions } from '../device-model.js';
 import { ProfileView } from '../profile-view.js';
-import { RegisterBank } from '../register-bank.js';
+import { RegisterBank, type MasterWrite } from '../register-bank.js';
 import { mulberry32, type Random } from '../seeded-random.js';
 
 /*
- * Water dispenser (devices.md §4), idle for now: a thermostat holds the hot tank near 90 °C, the
- * tank refills from a healthy supply. Coils and maxSessionVolume belong to the master: the model
- * sets them once at power-up and then only reads them.
+ * Water dispenser (devices.md §4). A thermostat holds the hot tank near 90 °C; the tank refills
+ * from the supply while it is healthy. A session dispenses at a tap's flow until the volume asked
+ * for, maxSessionVolume, an empty tank or the master's `dispensingEnabled = 0` ends it; the volume
+ * counts into sessionVolume and totalVolume as it flows, and sessionVolume keeps the last
+ * session's volume after `session` goes 1 → 0, which is when the gateway logs the usage.
+ * Sessions start on a command (`water-1 session 500`), or a few seconds after the master turns
+ * dispensing on again (0 → 1): a worker the gateway let in is drawing water.
  */
 
 const HEATER_ON_BELOW_C = 88;
@@ -16,6 +20,28 @@ const COOL_RATE_C_PER_S = 0.01;
 const REFILL_RATE_PCT_PER_S = 0.05;
 const FILTER_DUE_AT_PCT = 10;
 const DEFAULT_MAX_SESSION_ML = 1000;
+/** About 1.5 l/min, a drinking-water tap. */
+const FLOW_ML_PER_S = 25;
+const TANK_ML = 20_000;
+/** A filter cartridge is good for about 4000 l. */
+const FILTER_ML_PER_PCT = 40_000;
+const LEAK_DRAIN_PCT_PER_S = 0.02;
+const WORKER_DELAY_MIN_MS = 1000;
+const WORKER_DELAY_SPREAD_MS = 2000;
+
+export interface DispenserSnapshot {
+  supplyOk: boolean;
+  leak: boolean;
+  heaterOn: boolean;
+  hotTemp: number;
+  tankLevel: number;
+  filterLife: number;
+  totalVolume: number;
+  session: 'idle' | 'dispensing';
+  sessionVolume: number;
+  sessionTarget: number;
+  dispensingEnabled: boolean;
+}
 
 export class WaterDispenserModel implements DeviceModel {
   readonly bank = new RegisterBank();
@@ -24,8 +50,16 @@ export class WaterDispenserModel implements DeviceModel {
   private hotTemp: number;
   private heaterOn = false;
   private tankLevel: number;
-  private readonly filterLife: number;
-  private readonly totalVolume: number;
+  private filterLife: number;
+  private totalVolume: number;
+  private supplyOk = true;
+  private leak = false;
+  private session: { target: number } | undefined;
+  private sessionVolume = 0;
+  /** A worker is about to draw water (after the master enabled dispensing). */
+  private workerInMs: number | undefined;
+  /** The coil as it was before the master's latest write, to see a 0 → 1 edge. */
+  private wasEnabled = true;
 
   constructor(options: DeviceModelOptions) {
     this.view = new ProfileView(this.bank, options.profile);
@@ -38,6 +72,7 @@ export class WaterDispenserModel implements DeviceModel {
     this.view.set('maxSessionVolume', DEFAULT_MAX_SESSION_ML);
     this.view.set('dispensingEnabled', true);
     this.view.set('hotWaterLock', false);
+    this.bank.onMasterWrite((write) => this.onMasterWrite(write));
     this.publish();
   }
 
@@ -46,22 +81,118 @@ export class WaterDispenserModel implements DeviceModel {
     this.publish();
   }
 
+  /** Starts a session that draws `ml` (capped at maxSessionVolume); throws when the dispenser would refuse. */
+  startSession(ml: number): void {
+    if (!(Number.isInteger(ml) && ml > 0 && ml <= 65535)) throw new RangeError(`session volume ${ml} ml is not 1..65535`);
+    if (this.session) throw new Error('a session is already running');
+    if (!this.enabled()) throw new Error('dispensing is disabled (coil 0)');
+    if (this.tankLevel <= 0) throw new Error('the tank is empty');
+    const max = Number(this.view.get('maxSessionVolume') ?? DEFAULT_MAX_SESSION_ML);
+    this.session = { target: Math.min(ml, max > 0 ? max : ml) };
+    this.sessionVolume = 0;
+    this.publish();
+  }
+
+  /** The worker lets go of the button. */
+  endSession(): void {
+    this.session = undefined;
+    this.publish();
+  }
+
+  setLeak(on: boolean): void {
+    this.leak = on;
+    this.publish();
+  }
+
+  setSupply(ok: boolean): void {
+    this.supplyOk = ok;
+    this.publish();
+  }
+
+  setTankLevel(pct: number): void {
+    if (!(pct >= 0 && pct <= 100)) throw new RangeError(`tank level ${pct} % is not 0..100`);
+    this.tankLevel = pct;
+    this.publish();
+  }
+
+  setFilterLife(pct: number): void {
+    if (!(pct >= 0 && pct <= 100)) throw new RangeError(`filter life ${pct} % is not 0..100`);
+    this.filterLife = pct;
+    this.publish();
+  }
+
+  snapshot(): DispenserSnapshot {
+    return {
+      supplyOk: this.supplyOk,
+      leak: this.leak,
+      heaterOn: this.heaterOn,
+      hotTemp: Math.round(this.hotTemp * 10) / 10,
+      tankLevel: Math.floor(this.tankLevel),
+      filterLife: Math.floor(this.filterLife),
+      totalVolume: Math.floor(this.totalVolume) % 2 ** 32,
+      session: this.session ? 'dispensing' : 'idle',
+      sessionVolume: Math.floor(this.sessionVolume),
+      sessionTarget: this.session?.target ?? 0,
+      dispensingEnabled: this.enabled(),
+    };
+  }
+
+  private enabled(): boolean {
+    return this.view.get('dispensingEnabled') !== false;
+  }
+
   private step(seconds: number): void {
     if (this.hotTemp < HEATER_ON_BELOW_C) this.heaterOn = true;
     else if (this.hotTemp > HEATER_OFF_ABOVE_C) this.heaterOn = false;
     const drift = this.heaterOn ? HEAT_RATE_C_PER_S : -COOL_RATE_C_PER_S;
     this.hotTemp = clamp(this.hotTemp + drift * seconds + (this.random() - 0.5) * 0.02, 0, 99);
-    this.tankLevel = Math.min(100, this.tankLevel + REFILL_RATE_PCT_PER_S * seconds);
+    if (this.supplyOk) this.tankLevel = Math.min(100, this.tankLevel + REFILL_RATE_PCT_PER_S * seconds);
+    if (this.leak) this.tankLevel = Math.max(0, this.tankLevel - LEAK_DRAIN_PCT_PER_S * seconds);
+    if (this.workerInMs !== undefined) {
+      this.workerInMs -= seconds * 1000;
+      if (this.workerInMs <= 0) {
+        this.workerInMs = undefined;
+        if (!this.session && this.enabled() && this.tankLevel > 0) this.startSession(250 + 50 * Math.floor(this.random() * 11));
+      }
+    }
+    this.flow(seconds);
+  }
+
+  private flow(seconds: number): void {
+    const session = this.session;
+    if (!session) return;
+    if (!this.enabled() || this.tankLevel <= 0) {
+      this.session = undefined;
+      return;
+    }
+    const ml = Math.min(FLOW_ML_PER_S * seconds, session.target - this.sessionVolume, (this.tankLevel * TANK_ML) / 100);
+    this.sessionVolume += ml;
+    this.totalVolume += ml;
+    this.tankLevel = Math.max(0, this.tankLevel - (100 * ml) / TANK_ML);
+    this.filterLife = Math.max(0, this.filterLife - ml / FILTER_ML_PER_PCT);
+    if (this.sessionVolume >= session.target - 1e-6 || this.tankLevel <= 0) this.session = undefined;
+  }
+
+  private onMasterWrite(write: MasterWrite): void {
+    for (const hit of this.view.commandWrites(write)) {
+      if (hit.command !== 'enableDispensing') continue;
+      if (hit.value === 0) {
+        this.session = undefined;
+        this.workerInMs = undefined;
+      } else if (!this.wasEnabled && !this.session) this.workerInMs = WORKER_DELAY_MIN_MS + this.random() * WORKER_DELAY_SPREAD_MS;
+    }
+    this.wasEnabled = this.enabled();
+    this.publish();
   }
 
   private publish(): void {
     const v = this.view;
-    v.set('status', { supplyOk: true, leak: false, heaterOn: this.heaterOn, filterDue: this.filterLife <= FILTER_DUE_AT_PCT });
+    v.set('status', { supplyOk: this.supplyOk, leak: this.leak, heaterOn: this.heaterOn, filterDue: this.filterLife <= FILTER_DUE_AT_PCT });
     v.set('hotTemp', Math.round(this.hotTemp * 10) / 10);
     v.set('tankLevel', Math.floor(this.tankLevel));
-    v.set('filterLife', this.filterLife);
-    v.set('totalVolume', this.totalVolume % 2 ** 32);
-    v.set('session', 0);
-    v.set('sessionVolume', 0);
+    v.set('filterLife', Math.floor(this.filterLife));
+    v.set('totalVolume', Math.floor(this.totalVolume) % 2 ** 32);
+    v.set('session', this.session ? 1 : 0);
+    v.set('sessionVolume', Math.min(65535, Math.floor(this.sessionVolume)));
   }
 }

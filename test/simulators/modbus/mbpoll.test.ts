@@ -1,9 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mbpoll, mbpollValues, type MbpollRun } from '../../helpers/mbpoll.js';
 import { startModbusTcpServer, type ModbusFraming } from '../../../simulators/modbus/modbus-tcp-server.js';
 import { BatteryCabinetModel, SlotState } from '../../../simulators/modbus/models/battery-cabinet-model.js';
 import { WaterDispenserModel } from '../../../simulators/modbus/models/water-dispenser-model.js';
@@ -15,38 +16,12 @@ import { loadTestProfile } from './load-test-profile.js';
  * simulator from hardware, neither can the gateway.
  */
 
-const MBPOLL = '/usr/bin/mbpoll';
 const SOCAT = '/usr/bin/socat';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mbpoll(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(MBPOLL, args, { timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/**
- * `[ref]: value` lines of mbpoll's output, as a reference → value map. A 16-bit register above
- * 32767 prints as `40000 (-25536)`: the first number is the unsigned one.
- */
-function values(stdout: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const m of stdout.matchAll(/^\[(\d+)\]:\s+(-?\d+)(?: \(-?\d+\))?\s*$/gm)) out.set(Number(m[1]), Number(m[2]));
-  return out;
-}
 
 async function startBench(framing: ModbusFraming = 'mbap'): Promise<{ port: number; cabinet: BatteryCabinetModel; dispenser: WaterDispenserModel }> {
   const cabinet = new BatteryCabinetModel({ profile: loadTestProfile('cabinet-ref'), seed: 7 });
@@ -68,7 +43,7 @@ describe('mbpoll against the TCP simulator', () => {
     const run = await mbpoll(tcp(port, '-a', '1', '-r', '1', '-c', '4', '-t', '4', '127.0.0.1'));
     expect(run.code, run.stderr).toBe(0);
     const expected = cabinet.bank.getRegisters('holding', 0, 4);
-    expect(values(run.stdout)).toEqual(new Map(expected.map((v, i) => [i + 1, v])));
+    expect(mbpollValues(run.stdout)).toEqual(new Map(expected.map((v, i) => [i + 1, v])));
     expect(expected[2]).toBe(8);
   });
 
@@ -77,7 +52,7 @@ describe('mbpoll against the TCP simulator', () => {
     const run = await mbpoll(tcp(port, '-a', '1', '-0', '-r', '100', '-c', '10', '-t', '4', '127.0.0.1'));
     expect(run.code, run.stderr).toBe(0);
     const expected = cabinet.bank.getRegisters('holding', 100, 10);
-    expect(values(run.stdout)).toEqual(new Map(expected.map((v, i) => [100 + i, v])));
+    expect(mbpollValues(run.stdout)).toEqual(new Map(expected.map((v, i) => [100 + i, v])));
   });
 
   it('reads a battery id as a 32-bit integer, high word first', async () => {
@@ -89,7 +64,7 @@ describe('mbpoll against the TCP simulator', () => {
     const id = cabinet.view.getIn('slots', slot, 'batteryId') as number;
     expect(id).toBeGreaterThan(0);
     // mbpoll prints a signed 32-bit integer.
-    expect(values(run.stdout).get(address)).toBe(id | 0);
+    expect(mbpollValues(run.stdout).get(address)).toBe(id | 0);
   });
 
   it('writes a door coil: the door opens and the cabinet clears the coil', async () => {
@@ -100,7 +75,7 @@ describe('mbpoll against the TCP simulator', () => {
     expect(cabinet.view.getIn('slots', 3, 'door')).toBe('open');
     expect(cabinet.bank.getBits('coil', 3)).toEqual([0]);
     const back = await mbpoll(tcp(port, '-a', '1', '-0', '-r', '0', '-c', '8', '-t', '0', '127.0.0.1'));
-    expect([...values(back.stdout).values()]).toEqual(Array(8).fill(0));
+    expect([...mbpollValues(back.stdout).values()]).toEqual(Array(8).fill(0));
   });
 
   it('writes a holding register the profile marks writable', async () => {
@@ -150,7 +125,7 @@ describe('mbpoll in RTU mode through a pty bridged to the RTU-over-TCP simulator
     const tty = await serialBridge(port);
     const read = await mbpoll(rtu(tty, ['-o', '2', '-a', '1', '-0', '-r', '0', '-c', '4', '-t', '4']));
     expect(read.code, read.stderr).toBe(0);
-    expect([...values(read.stdout).values()]).toEqual(cabinet.bank.getRegisters('holding', 0, 4));
+    expect([...mbpollValues(read.stdout).values()]).toEqual(cabinet.bank.getRegisters('holding', 0, 4));
     const slot = [...Array(8).keys()].find((i) => cabinet.slotState(i) === SlotState.charging) ?? 0;
     const write = await mbpoll(rtu(tty, ['-o', '2', '-a', '1', '-0', '-r', String(100 + slot), '-t', '0'], ['0']));
     expect(write.code, write.stderr).toBe(0);

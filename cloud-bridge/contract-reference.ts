@@ -1,0 +1,210 @@
+import { z } from 'zod';
+import {
+  alarmsSchema,
+  availabilitySchema,
+  birthSchema,
+  commandSchemas,
+  COMMAND_ERROR_CODES,
+  deviceStateSchema,
+  eventSchema,
+  offlineSchema,
+  replySchema,
+  snapshotResultSchema,
+} from './contract-schemas.js';
+
+/**
+ * Renders the contract's JSON Schemas (docs/contract/*.schema.json) and the topic reference
+ * (docs/mqtt-topics.md) from the zod schemas. `write-contract-reference` writes them; a test
+ * fails when the committed files differ from what this renders.
+ */
+
+interface PayloadDoc {
+  file: string;
+  schema: z.ZodType;
+  example: unknown;
+}
+
+const SCHEMA_BASE = 'https://station-gateway.dev/contract/v1/';
+
+const EXAMPLE_BOOT = '01JR8Y3M2Q4K5N6P7R8S9T0V1W';
+const deviceExample = {
+  ts: '2025-03-04T05:06:07.089Z',
+  online: true,
+  kind: 'water-dispenser',
+  model: 'DSP-REF',
+  points: { tankLevel: 72.5, session: 'idle', filterOk: true },
+  health: { lastSeen: '2025-03-04T05:06:07.011Z', errors: { timeout: 0, crc: 2 }, latencyMs: 18.4 },
+};
+const alarmExample = { alarm: 'tank.low', severity: 'major', device: 'water-1', detail: { tankLevel: 9.5 }, since: '2025-03-04T04:40:00.000Z' };
+const availabilityExample = { open: true, services: { doors: { usable: true }, batteries: { ready: { '48V-20Ah': 3 } }, water: { ok: false }, occupancy: { inside: 1 } } };
+
+/** Every payload of the contract, with the example shown in the reference (and checked by a test). */
+export const PAYLOADS: Record<string, PayloadDoc> = {
+  'status-birth': {
+    file: 'status-birth.schema.json',
+    schema: birthSchema,
+    example: { online: true, ts: '2025-03-04T05:06:07.089Z', version: '0.1.0', bootId: EXAMPLE_BOOT, devices: [{ id: 'water-1', kind: 'water-dispenser', model: 'DSP-REF' }] },
+  },
+  'status-offline': { file: 'status-offline.schema.json', schema: offlineSchema, example: { online: false, bootId: EXAMPLE_BOOT } },
+  'device-state': { file: 'device-state.schema.json', schema: deviceStateSchema, example: deviceExample },
+  alarms: { file: 'alarms.schema.json', schema: alarmsSchema, example: { ts: '2025-03-04T05:06:07.089Z', alarms: [alarmExample] } },
+  availability: { file: 'availability.schema.json', schema: availabilitySchema, example: { ts: '2025-03-04T05:06:07.089Z', ...availabilityExample } },
+  event: {
+    file: 'event.schema.json',
+    schema: eventSchema,
+    example: { id: '01JR8Y4A0B1C2D3E4F5G6H7J8K', ts: '2025-03-04T05:06:07.089Z', type: 'door.opened', device: 'lock-1', data: { door: 1 } },
+  },
+  'cmd-unlock': { file: 'cmd-unlock.schema.json', schema: commandSchemas.unlock, example: { token: 'eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJ…', correlationId: 'c-42', replyTo: 'stations/hz-0001/replies/app-7' } },
+  'cmd-swap': { file: 'cmd-swap.schema.json', schema: commandSchemas.swap, example: { token: 'eyJ…' } },
+  'cmd-dispense': { file: 'cmd-dispense.schema.json', schema: commandSchemas.dispense, example: { token: 'eyJ…', expiresAt: '2025-03-04T05:06:37.000Z' } },
+  'cmd-snapshot': { file: 'cmd-snapshot.schema.json', schema: commandSchemas.snapshot, example: {} },
+  'cmd-slot': { file: 'cmd-slot.schema.json', schema: commandSchemas.slot, example: { token: 'eyJ…', device: 'cabinet-1', slot: 3, enabled: false } },
+  reply: { file: 'reply.schema.json', schema: replySchema, example: { ok: false, error: { code: 'EXPIRED', message: 'the request expired at 2025-03-04T05:06:37.000Z' }, correlationId: 'c-42' } },
+  'snapshot-result': {
+    file: 'snapshot-result.schema.json',
+    schema: snapshotResultSchema,
+    example: {
+      station: 'hz-0001',
+      ts: '2025-03-04T05:06:07.089Z',
+      version: '0.1.0',
+      bootId: EXAMPLE_BOOT,
+      devices: { 'water-1': deviceExample },
+      alarms: [alarmExample],
+      availability: availabilityExample,
+      outbox: { pending: 0 },
+    },
+  },
+};
+
+/** The JSON Schema document of one payload, as committed under docs/contract/. */
+export function jsonSchemaOf(name: string): Record<string, unknown> {
+  const doc = PAYLOADS[name];
+  if (!doc) throw new Error(`no contract payload ${name}`);
+  const generated = z.toJSONSchema(doc.schema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  const { $schema, ...rest } = generated;
+  return { $schema, $id: `${SCHEMA_BASE}${doc.file}`, ...rest, examples: [doc.example] };
+}
+
+/** Every generated file, path relative to docs/ → content. */
+export function renderContractFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const [name, doc] of Object.entries(PAYLOADS)) files.set(`contract/${doc.file}`, `${JSON.stringify(jsonSchemaOf(name), null, 2)}\n`);
+  files.set('mqtt-topics.md', renderTopicReference());
+  return files;
+}
+
+interface TopicDoc {
+  topic: string;
+  direction: string;
+  retained: string;
+  payloads: string[];
+  what: string;
+}
+
+const TOPICS: TopicDoc[] = [
+  { topic: 'S/status', direction: 'station → cloud', retained: 'yes', payloads: ['status-birth', 'status-offline'], what: 'birth on every (re)connect; the Last Will when the link dies; `online:false` with `ts` on a clean stop' },
+  { topic: 'S/devices/<deviceId>', direction: 'station → cloud', retained: 'yes', payloads: ['device-state'], what: 'on change beyond the deadbands, on online/offline, at least every `heartbeatSeconds`, and after every reconnect' },
+  { topic: 'S/alarms', direction: 'station → cloud', retained: 'yes', payloads: ['alarms'], what: 'the alarms active now, replaced whole on every change' },
+  { topic: 'S/availability', direction: 'station → cloud', retained: 'yes', payloads: ['availability'], what: 'what a map or app shows a worker' },
+  { topic: 'S/events', direction: 'station → cloud', retained: 'no', payloads: ['event'], what: 'the usage and access log from the durable outbox, in order, at least once (dedup by `id`)' },
+  { topic: 'S/cmd/<name>', direction: 'cloud → station', retained: 'no', payloads: ['cmd-unlock', 'cmd-swap', 'cmd-dispense', 'cmd-snapshot', 'cmd-slot'], what: 'requests; `<name>` is unlock, swap, dispense, snapshot or slot' },
+  { topic: 'responseTopic / replyTo', direction: 'station → cloud', retained: 'no', payloads: ['reply', 'snapshot-result'], what: 'the reply, on the topic the request named; with the fleet ACL that is `S/replies/<anything>`' },
+];
+
+function renderTopicReference(): string {
+  const out: string[] = [];
+  out.push(
+    '# MQTT topic reference',
+    '',
+    '<!-- Generated from cloud-bridge/contract-schemas.ts by `npm run build && node dist/cloud-bridge/write-contract-reference.js`; do not edit. -->',
+    '',
+    'The contract between a station and the cloud ([specs](../../shared/specs/contract.md)), as the gateway implements it.',
+    '`S` = `<topicPrefix>/<stationId>`, by default `stations/<stationId>`. Every message is QoS 1 and JSON (UTF-8).',
+    'Every payload has a JSON Schema (draft 2020-12) in [`contract/`](contract/); the tests validate what the gateway publishes against them.',
+    'Consumers ignore fields they do not know: fields are added, never renamed.',
+    '',
+    '| topic | direction | retained | QoS | payload | when |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const t of TOPICS) {
+    const links = t.payloads.map((p) => `[${p}](contract/${PAYLOADS[p]?.file ?? ''})`).join(', ');
+    out.push(`| \`${t.topic}\` | ${t.direction} | ${t.retained} | 1 | ${links} | ${t.what} |`);
+  }
+  out.push(
+    '',
+    '## Trying it with mosquitto clients',
+    '',
+    'With the fleet broker of [broker-setup.md](broker-setup.md) (TLS, an operator certificate); against the demo’s embedded broker drop the TLS options and use `-p 1883`.',
+    '',
+    '```sh',
+    'TLS="-h broker.example.net -p 8883 --cafile ca.crt --cert operator.crt --key operator.key"',
+    '# the whole fleet, retained state first',
+    "mosquitto_sub $TLS -V mqttv5 -t 'stations/+/status' -t 'stations/+/devices/+' -t 'stations/+/alarms' -t 'stations/+/availability' -v",
+    '# one station’s event stream (use a persistent session, -c -i, so nothing is missed while you are away)',
+    "mosquitto_sub $TLS -V mqttv5 -c -i ops-events-1 -q 1 -t 'stations/hz-0001/events' -v",
+    '# a cloud back end sharing the event stream of the fleet between its instances (MQTT 5 shared subscription)',
+    "mosquitto_sub $TLS -V mqttv5 -c -i backend-a -q 1 -t '$share/backend/stations/+/events'",
+    '# a command, MQTT 5 request/response (mosquitto_rr sets responseTopic and correlationData)',
+    "mosquitto_rr $TLS -V mqttv5 -q 1 -t stations/hz-0001/cmd/snapshot -e stations/hz-0001/replies/ops-1 -m '{}'",
+    '# the same with a message expiry of 30 s: a station that gets it later does nothing',
+    "mosquitto_rr $TLS -V mqttv5 -q 1 -t stations/hz-0001/cmd/unlock -e stations/hz-0001/replies/ops-1 -D publish message-expiry-interval 30 -m '{\"token\":\"eyJ…\"}'",
+    '# MQTT 3.1.1: the reply topic and correlation id travel in the payload',
+    "mosquitto_sub $TLS -V mqttv311 -t 'stations/hz-0001/replies/ops-1' -v &",
+    'mosquitto_pub $TLS -V mqttv311 -q 1 -t stations/hz-0001/cmd/snapshot -m \'{"replyTo":"stations/hz-0001/replies/ops-1","correlationId":"c-1"}\'',
+    '```',
+    '',
+    '## Commands',
+    '',
+    'A request on `S/cmd/<name>` names where to reply: the MQTT 5 `responseTopic` property (with `correlationData`, returned as it came),',
+    'or on MQTT 3.1.1 `replyTo` in the payload (with `correlationId`, returned in the reply payload). A request that names neither is',
+    'carried out and logged, and nobody is told. An empty payload is an empty request (`{}`).',
+    '',
+    '- **Late requests do nothing and say so.** A request with `expiresAt` in the past, or handled after its MQTT 5 message expiry, gets',
+    '  `EXPIRED`. A broker drops an MQTT 5 request whose expiry passes while the station is off-line; then there is no reply at all.',
+    '- **Malformed requests** (not JSON, not an object, a field of the wrong type, an unknown command name) get `BAD_REQUEST` with a',
+    '  message that names the field.',
+    '- **`snapshot`** replies with the whole station state ([snapshot-result](contract/snapshot-result.schema.json)).',
+    '- **`unlock`, `swap`, `dispense`, `slot`** go to the station’s access logic. A station without it answers `FORBIDDEN`',
+    '  ("this station does not carry out … commands").',
+    '',
+    `Error codes: ${COMMAND_ERROR_CODES.map((c) => `\`${c}\``).join(', ')}. Their meaning: [errors.md](errors.md#command-replies).`,
+    '',
+  );
+  for (const [name, doc] of Object.entries(PAYLOADS)) {
+    const schema = jsonSchemaOf(name);
+    out.push(`## ${name}`, '', `Schema: [contract/${doc.file}](contract/${doc.file}). ${String(schema['description'] ?? '')}`, '');
+    const rows = fieldRows(schema);
+    if (rows.length) out.push('| field | type | required | meaning |', '|---|---|---|---|', ...rows, '');
+    out.push('```json', JSON.stringify(doc.example), '```', '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+function fieldRows(schema: Record<string, unknown>): string[] {
+  const variants = (schema['anyOf'] as Record<string, unknown>[] | undefined) ?? [schema];
+  const rows: string[] = [];
+  const seen = new Set<string>();
+  for (const v of variants) {
+    const props = (v['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+    const required = new Set((v['required'] as string[] | undefined) ?? []);
+    for (const [key, p] of Object.entries(props)) {
+      const type = typeOf(p);
+      const row = `| \`${key}\` | ${type} | ${required.has(key) ? 'yes' : 'no'} | ${String(p['description'] ?? '').replace(/\|/g, '\\|')} |`;
+      if (!seen.has(row)) rows.push(row);
+      seen.add(row);
+    }
+  }
+  return rows;
+}
+
+function typeOf(p: Record<string, unknown>): string {
+  if ('const' in p) return `\`${JSON.stringify(p['const'])}\``;
+  if (Array.isArray(p['enum'])) return (p['enum'] as unknown[]).map((e) => `\`${String(e)}\``).join(' \\| ');
+  if (Array.isArray(p['anyOf'])) return (p['anyOf'] as Record<string, unknown>[]).map(typeOf).join(' \\| ');
+  if (p['$ref']) return 'JSON value';
+  const t = p['type'];
+  if (t === 'array') return `array of ${typeOf((p['items'] ?? {}) as Record<string, unknown>)}`;
+  if (t === 'object') return 'object';
+  if (t === 'string' && p['pattern']) return String(p['description'] ?? '').startsWith('ISO') ? 'timestamp' : 'string';
+  return typeof t === 'string' ? t : 'any';
+}

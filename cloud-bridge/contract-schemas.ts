@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { DEVICE_KINDS } from '../device-drivers/device.js';
+
+/**
+ * The cloud contract's payloads as zod schemas: the one source of truth. The gateway parses
+ * commands with them, `write-contract-reference` turns them into docs/contract/*.schema.json and
+ * docs/mqtt-topics.md, and the tests validate what the gateway publishes against those files
+ * with an independent validator (ajv).
+ */
+
+/** ISO-8601 UTC with milliseconds, as `Date.toISOString()` writes it. */
+export const timestamp = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+  .describe('ISO-8601 UTC with milliseconds');
+const ulid = z
+  .string()
+  .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/)
+  .describe('ULID: unique and sortable');
+const deviceId = z.string().min(1).describe('device id from the station configuration');
+const jsonValue = z.json();
+
+const deviceInfo = z.strictObject({ id: deviceId, kind: z.enum(DEVICE_KINDS), model: z.string().describe('device model, e.g. CAB-REF') });
+
+export const birthSchema = z
+  .strictObject({
+    online: z.literal(true),
+    ts: timestamp,
+    version: z.string().describe('gateway version'),
+    bootId: ulid.describe('made at each start of the gateway; the Last Will carries the same one'),
+    devices: z.array(deviceInfo).describe('the devices this station drives'),
+  })
+  .meta({ title: 'status (birth)', description: 'Published retained on every (re)connect.' });
+
+export const offlineSchema = z
+  .strictObject({
+    online: z.literal(false),
+    bootId: ulid.describe('the boot that went offline'),
+    ts: timestamp.optional().describe('present on a clean shutdown; absent in the Last Will, which the broker sends for a crash or a lost link'),
+  })
+  .meta({ title: 'status (offline)', description: 'The Last Will, or a clean shutdown.' });
+
+export const statusSchema = z.union([birthSchema, offlineSchema]).meta({ title: 'status', description: 'Birth, Last Will or clean offline.' });
+
+export const deviceStateSchema = z
+  .strictObject({
+    ts: timestamp,
+    online: z.boolean().describe('false after `offlineAfter` failed polls in a row'),
+    kind: z.enum(DEVICE_KINDS),
+    model: z.string(),
+    points: z.record(z.string(), jsonValue).describe('the values the device profile names (numbers, booleans, strings, nested records and arrays)'),
+    health: z.strictObject({
+      lastSeen: timestamp.nullable().describe('last good read; null if never'),
+      errors: z.record(z.string(), z.number().int().min(0)).describe('failures by code, lower case (timeout, crc, ...)'),
+      latencyMs: z.number().min(0).nullable().describe('smoothed poll latency'),
+    }),
+  })
+  .meta({ title: 'device state', description: 'Retained; on change beyond the deadbands, on online/offline, and at least every heartbeatSeconds.' });
+
+export const ALARM_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+
+export const alarmSchema = z.strictObject({
+  alarm: z.string().min(1).describe('what is wrong, e.g. door.held, tank.low, device.offline'),
+  severity: z.enum(ALARM_SEVERITIES),
+  device: deviceId.optional().describe('the device concerned, if one'),
+  detail: z.record(z.string(), jsonValue).optional().describe('values that explain it'),
+  since: timestamp.optional().describe('when it was raised'),
+});
+export type Alarm = z.output<typeof alarmSchema>;
+
+export const alarmsSchema = z
+  .strictObject({ ts: timestamp, alarms: z.array(alarmSchema).describe('every alarm active now; empty when none') })
+  .meta({ title: 'alarms', description: 'Retained: the alarms active now, replaced whole on every change.' });
+
+export const availabilitySchema = z
+  .strictObject({
+    ts: timestamp,
+    open: z.boolean().describe('whether a worker can use the station now'),
+    services: z
+      .record(z.string(), jsonValue)
+      .describe('what a map or app shows, by service: e.g. doors {"usable":true}, batteries {"ready":{"48V-20Ah":3}}, water {"ok":true}, occupancy {"inside":1}'),
+  })
+  .meta({ title: 'availability', description: 'Retained: what a map or an app shows a worker.' });
+export type Availability = Omit<z.output<typeof availabilitySchema>, 'ts'>;
+
+export const eventSchema = z
+  .strictObject({
+    id: ulid.describe('unique and sortable; consumers dedup by it (delivery is at least once)'),
+    ts: timestamp,
+    type: z
+      .string()
+      .regex(/^[a-z]+(\.[a-z]+)+$/)
+      .describe('access.granted, access.denied, door.opened, door.closed, door.forced, door.held, exit.pressed, swap.started, swap.completed, swap.aborted, water.dispensed, occupancy.session, alarm.raised, alarm.cleared, device.online, device.offline, gateway.started (extended, never renamed)'),
+    device: deviceId.optional(),
+    data: z.record(z.string(), jsonValue),
+  })
+  .meta({ title: 'event', description: 'The usage and access log, from the durable outbox, in order per station, QoS 1, at least once.' });
+
+/** The 3.1.1 fallback fields every request may carry; on MQTT 5 the properties are used instead. */
+const requestEnvelope = {
+  replyTo: z.string().min(1).optional().describe('MQTT 3.1.1: where to reply (MQTT 5: the responseTopic property)'),
+  correlationId: z.string().min(1).max(256).optional().describe('MQTT 3.1.1: echoed in the reply (MQTT 5: the correlationData property)'),
+  expiresAt: timestamp.optional().describe('a request handled after this does nothing and answers EXPIRED (MQTT 5 may use the message expiry instead)'),
+};
+const token = z.string().min(1).max(4096).describe('the access token (JWS) that authorises the command');
+
+export const commandSchemas = {
+  unlock: z.looseObject({ token, ...requestEnvelope }).meta({ title: 'cmd/unlock', description: 'Releases the door the token names.' }),
+  swap: z.looseObject({ token, ...requestEnvelope }).meta({ title: 'cmd/swap', description: 'Starts a battery swap on the cabinet the token names.' }),
+  dispense: z.looseObject({ token, ...requestEnvelope }).meta({ title: 'cmd/dispense', description: 'Opens a water session on the dispenser the token names.' }),
+  snapshot: z.looseObject({ ...requestEnvelope }).meta({ title: 'cmd/snapshot', description: 'Replies with the whole station state.' }),
+  slot: z
+    .looseObject({
+      token,
+      device: deviceId.describe('the battery cabinet'),
+      slot: z.number().int().min(1).describe('slot number, from 1'),
+      enabled: z.boolean().describe('false takes the slot out of service'),
+      ...requestEnvelope,
+    })
+    .meta({ title: 'cmd/slot', description: 'An operator takes a cabinet slot out of service or back.' }),
+} as const;
+export type CommandName = keyof typeof commandSchemas;
+export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
+export type CommandRequest<N extends CommandName> = z.output<(typeof commandSchemas)[N]>;
+
+export const COMMAND_ERROR_CODES = [
+  'BAD_REQUEST',
+  'BAD_TOKEN',
+  'UNKNOWN_KEY',
+  'EXPIRED',
+  'NOT_YET_VALID',
+  'WRONG_STATION',
+  'UNKNOWN_RESOURCE',
+  'FORBIDDEN',
+  'REPLAYED',
+  'CLOSED',
+  'FULL',
+  'DEVICE_OFFLINE',
+  'DEVICE_ERROR',
+  'BUSY',
+  'NO_BATTERY',
+  'CLOCK_UNTRUSTED',
+  'INTERNAL',
+] as const;
+export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];
+
+const correlationId = z.string().optional().describe('MQTT 3.1.1: the request’s correlationId (MQTT 5: the correlationData property)');
+
+export const replySchema = z
+  .union([
+    z.strictObject({ ok: z.literal(true), result: z.record(z.string(), jsonValue), correlationId }),
+    z.strictObject({
+      ok: z.literal(false),
+      error: z.strictObject({ code: z.enum(COMMAND_ERROR_CODES), message: z.string().describe('for people; the code is for programs') }),
+      correlationId,
+    }),
+  ])
+  .meta({ title: 'command reply', description: 'On the request’s responseTopic (MQTT 5) or replyTo (3.1.1), QoS 1, not retained.' });
+
+export const snapshotResultSchema = z
+  .strictObject({
+    station: z.string(),
+    ts: timestamp,
+    version: z.string(),
+    bootId: ulid,
+    devices: z.record(z.string(), deviceStateSchema.nullable()).describe('latest state of every device by id; null before its first poll'),
+    alarms: z.array(alarmSchema).nullable().describe('null until the alarm logic has reported'),
+    availability: availabilitySchema.omit({ ts: true }).nullable().describe('null until the station logic has reported'),
+    outbox: z.strictObject({ pending: z.number().int().min(0).describe('events not yet acknowledged by the broker') }),
+  })
+  .meta({ title: 'snapshot result', description: 'The `result` of a successful snapshot reply.' });
+export type SnapshotResult = z.output<typeof snapshotResultSchema>;

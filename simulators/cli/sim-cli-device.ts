@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import type { DeviceKind } from '../../device-drivers/device.js';
+import type { DeviceSimSpec, SimTransport } from '../simulator-set.js';
+
+/** The parsed options of `station-sim` (node:util parseArgs values). */
+export interface SimArgs {
+  config?: string;
+  seed?: string;
+  help?: boolean;
+  id?: string;
+  tcp?: string;
+  'rtu-tcp'?: string;
+  serial?: string;
+  pty?: string;
+  host?: string;
+  baud?: string;
+  unit?: string;
+  slots?: string;
+  smoke?: boolean;
+  tank?: string;
+  filter?: string;
+  leak?: boolean;
+  people?: string;
+  calm?: boolean;
+  doors?: string;
+  firmware?: string;
+  jammed?: string[];
+  'walk-through'?: boolean;
+  terminator?: string;
+  fault?: string[];
+  do?: string[];
+  scenario?: string;
+  'baud-timing'?: boolean;
+  'response-delay'?: string;
+  'bits-per-char'?: string;
+  'control-port'?: string;
+}
+
+const KINDS: Record<string, { kind: DeviceKind; id: string; modbus: boolean }> = {
+  lock: { kind: 'door-lock', id: 'lock-1', modbus: false },
+  scanner: { kind: 'qr-scanner', id: 'scanner-1', modbus: false },
+  cabinet: { kind: 'battery-cabinet', id: 'cabinet-1', modbus: true },
+  dispenser: { kind: 'water-dispenser', id: 'water-1', modbus: true },
+  occupancy: { kind: 'occupancy', id: 'occupancy-1', modbus: true },
+};
+
+const DEFAULT_TCP_PORT = 5020;
+const TERMINATORS: Record<string, '\r' | '\n' | '\r\n'> = { crlf: '\r\n', cr: '\r', lf: '\n' };
+
+function int(text: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`--${name} must be an integer ${min}..${max}, not "${text}"`);
+  return n;
+}
+
+/** One device from the command line; `tempDir` makes a directory for a pty with no path given. */
+export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => string): DeviceSimSpec {
+  const what = KINDS[sub];
+  if (!what) throw new RangeError(`unknown device "${sub}"`);
+  const id = args.id ?? what.id;
+  if (!/^[a-z0-9-]{1,64}$/.test(id)) throw new RangeError(`--id must be [a-z0-9-]{1,64}, not "${id}"`);
+  const chosen = (['tcp', 'rtu-tcp', 'serial', 'pty'] as const).filter((k) => args[k] !== undefined);
+  if (chosen.length > 1) throw new RangeError(`choose one transport, not --${chosen.join(' and --')}`);
+  if (!what.modbus && (args.tcp !== undefined || args['rtu-tcp'] !== undefined)) throw new RangeError(`a ${sub} is a serial device: use --serial DEV or --pty [PATH]`);
+  const baudRate = int(args.baud, 'baud', 50, 4_000_000);
+  const host = args.host ?? '127.0.0.1';
+  const ptyPath = (): string => (args.pty ? args.pty : join(tempDir(), id));
+  let transport: SimTransport;
+  if (args.serial !== undefined) {
+    const endpoint = { type: 'serial' as const, path: args.serial };
+    transport = what.modbus ? { type: 'modbus-rtu', endpoint, ...(baudRate ? { baudRate } : {}) } : { type: 'serial', endpoint, ...(baudRate ? { baudRate } : {}) };
+  } else if (args.tcp !== undefined) {
+    transport = { type: 'modbus-tcp', host, port: int(args.tcp, 'tcp', 0, 65535) ?? DEFAULT_TCP_PORT };
+  } else if (args['rtu-tcp'] !== undefined) {
+    transport = { type: 'modbus-rtu-over-tcp', host, port: int(args['rtu-tcp'], 'rtu-tcp', 0, 65535) ?? 0, ...(baudRate ? { baudRate } : {}) };
+  } else if (args.pty !== undefined || !what.modbus) {
+    const endpoint = { type: 'pty' as const, path: ptyPath() };
+    transport = what.modbus ? { type: 'modbus-rtu', endpoint, ...(baudRate ? { baudRate } : {}) } : { type: 'serial', endpoint, ...(baudRate ? { baudRate } : {}) };
+  } else {
+    transport = { type: 'modbus-tcp', host, port: DEFAULT_TCP_PORT };
+  }
+  const terminator = args.terminator === undefined ? undefined : TERMINATORS[args.terminator];
+  if (args.terminator !== undefined && !terminator) throw new RangeError(`--terminator must be crlf, cr or lf, not "${args.terminator}"`);
+  const unitId = int(args.unit, 'unit', 1, 247);
+  const slots = int(args.slots, 'slots', 1, 24);
+  const doors = int(args.doors, 'doors', 1, 16);
+  return {
+    id,
+    kind: what.kind,
+    transport,
+    ...(unitId !== undefined ? { unitId } : {}),
+    ...(slots !== undefined ? { slots } : {}),
+    ...(doors !== undefined ? { doors } : {}),
+    ...(args.firmware !== undefined ? { firmware: args.firmware } : {}),
+    ...(args['walk-through'] ? { walkThrough: true } : {}),
+    ...(terminator ? { terminator } : {}),
+  };
+}
+
+/** Start-up state and faults from flags, as control commands (without the device id). */
+export function initialCommands(sub: string, args: SimArgs): string[] {
+  const out: string[] = [];
+  if (sub === 'cabinet' && args.smoke) out.push('smoke on');
+  if (sub === 'dispenser') {
+    if (args.tank !== undefined) out.push(Number(args.tank) === 0 ? 'tank empty' : `tank ${args.tank}`);
+    if (args.filter !== undefined) out.push(`filter ${args.filter}`);
+    if (args.leak) out.push('leak on');
+  }
+  if (sub === 'occupancy') {
+    if (args.calm) out.push('wander off');
+    if (args.people !== undefined) out.push(`people ${args.people}`);
+  }
+  if (sub === 'lock') for (const door of args.jammed ?? []) out.push(`door ${door} jammed`);
+  for (const fault of args.fault ?? []) out.push(`fault ${fault}`);
+  return out;
+}

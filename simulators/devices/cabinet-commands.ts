@@ -1,0 +1,94 @@
+import type { BatteryCabinetModel, CabinetFlag, SlotFaultName } from '../modbus/models/battery-cabinet-model.js';
+import { asCommand, intWord, numberWord, onOffWord } from '../control/command-words.js';
+import { SimCommandError } from '../control/sim-command-error.js';
+import type { DomainCommands } from './simulated-device.js';
+
+/* Slot numbers are the register map's and the published state's (`slots[3]`): 0-based. */
+
+const FLAGS: Record<string, { flag: CabinetFlag; invert: boolean }> = {
+  smoke: { flag: 'smoke', invert: false },
+  tamper: { flag: 'doorTamper', invert: false },
+  fan: { flag: 'fanFault', invert: false },
+  // `mains off` is a power cut: the flag is "mains ok".
+  mains: { flag: 'mainsOk', invert: false },
+};
+
+const SLOT_FAULTS: Record<string, SlotFaultName> = {
+  'over-temperature': 'overTemperature',
+  overtemperature: 'overTemperature',
+  'over-voltage': 'overVoltage',
+  overvoltage: 'overVoltage',
+  bms: 'bmsLinkLost',
+  charger: 'chargerFault',
+};
+
+export function cabinetCommands(model: BatteryCabinetModel): DomainCommands {
+  return {
+    help: [
+      'slot <n> temperature <°C>|auto   pin slot n\'s battery temperature (≥ 60 raises over-temperature)',
+      'slot <n> door open|close|jammed|free',
+      'slot <n> insert [soc] [48|60]     a battery is put in',
+      'slot <n> remove                   the battery is taken out',
+      'slot <n> fault over-voltage|bms|charger|over-temperature on|off',
+      'smoke on|off · tamper on|off · fan on|off (fan fault) · mains on|off',
+    ],
+    snapshot: () => ({ ...model.snapshot() }),
+    run(words) {
+      const [verb, a, b, c] = words;
+      if (verb === 'slot') return slotCommand(model, intWord(a, 'slot', 0, model.slotCount - 1), words.slice(2));
+      const flag = verb === undefined ? undefined : FLAGS[verb];
+      if (flag) {
+        const on = onOffWord(a);
+        if (verb === 'fan' && (a === 'fault' || b !== undefined)) throw new SimCommandError('fan on|off (on: the fan has failed)');
+        model.setFlag(flag.flag, on);
+        return `${verb} ${on ? 'on' : 'off'}`;
+      }
+      throw new SimCommandError(`cabinet: unknown command "${[verb, a, b, c].filter(Boolean).join(' ')}" (help)`);
+    },
+  };
+}
+
+function slotCommand(model: BatteryCabinetModel, slot: number, words: readonly string[]): string {
+  const [what, a, b] = words;
+  switch (what) {
+    case 'temperature':
+    case 'temp': {
+      const c = a === 'auto' ? undefined : numberWord(a, 'temperature', -40, 150);
+      asCommand(() => model.setSlotTemperature(slot, c));
+      return c === undefined ? `slot ${slot} temperature follows the battery again` : `slot ${slot} battery at ${c} °C`;
+    }
+    case 'door':
+      switch (a) {
+        case 'open':
+        case 'close':
+          model.holdDoor(slot, a === 'open');
+          return `slot ${slot} door ${a === 'open' ? 'held open' : 'closed'}`;
+        case 'jammed':
+        case 'jam':
+        case 'free':
+          model.setDoorJammed(slot, a !== 'free');
+          return `slot ${slot} door ${a === 'free' ? 'free' : 'jammed'}`;
+        default:
+          throw new SimCommandError('slot <n> door open|close|jammed|free');
+      }
+    case 'insert': {
+      const soc = a === undefined ? undefined : intWord(a, 'soc', 0, 100);
+      const pack = b === undefined ? undefined : intWord(b, 'pack type', 48, 60);
+      if (pack !== undefined && pack !== 48 && pack !== 60) throw new SimCommandError('pack type must be 48 or 60');
+      asCommand(() => model.insertBattery(slot, { ...(soc !== undefined ? { soc } : {}), ...(pack !== undefined ? { packType: pack } : {}) }));
+      return `slot ${slot} battery inserted`;
+    }
+    case 'remove':
+      asCommand(() => model.removeBattery(slot));
+      return `slot ${slot} battery removed`;
+    case 'fault': {
+      const fault = a === undefined ? undefined : SLOT_FAULTS[a.toLowerCase()];
+      if (!fault) throw new SimCommandError(`slot <n> fault ${Object.keys(SLOT_FAULTS).join('|')} on|off`);
+      const on = onOffWord(b);
+      model.setSlotFault(slot, fault, on);
+      return `slot ${slot} ${fault} ${on ? 'on' : 'off'}`;
+    }
+    default:
+      throw new SimCommandError('slot <n> temperature|door|insert|remove|fault ...');
+  }
+}
