@@ -13,6 +13,9 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './reconnect-b
 import { changedBeyondDeadband } from './state-change.js';
 import { stationTopics, type StationTopics } from './topics.js';
 
+/** An alarm as station logic holds it; `detail` must serialise to JSON. */
+export type AlarmInput = Omit<Alarm, 'detail'> & { detail?: Record<string, unknown> };
+
 export interface CloudBridgeOptions {
   config: StationConfig;
   version: string;
@@ -142,8 +145,9 @@ export class CloudBridge {
   }
 
   /** The alarm logic hands the whole list of active alarms here; published retained when it changes. */
-  setAlarms(alarms: readonly Alarm[]): void {
-    const next = alarms.map((a) => ({ ...a }));
+  setAlarms(alarms: readonly AlarmInput[]): void {
+    // A JSON copy: what is published is exactly what the caller's values serialise to.
+    const next = JSON.parse(JSON.stringify(alarms)) as Alarm[];
     if (this.alarms && JSON.stringify(this.alarms) === JSON.stringify(next)) return;
     this.alarms = next;
     this.publishAlarms();

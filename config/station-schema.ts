@@ -23,6 +23,8 @@ const serialLine = {
   stopBits: z.literal([1, 2]).default(1).describe('stop bits'),
 };
 
+const gpioPin = z.union([z.number().int().min(0), z.string().min(1)]).describe('pin number or name (e.g. 7, "A0")');
+
 const unitId = z.number().int().min(0).max(247).describe('Modbus unit (slave) id');
 
 export const transportSchema = z.discriminatedUnion('type', [
@@ -48,11 +50,43 @@ export const transportSchema = z.discriminatedUnion('type', [
     .strictObject({
       type: z.literal('gpio'),
       board: z.literal('firmata').default('firmata').describe('board protocol'),
-      path: filePath('serial device of the Firmata board'),
-      pin: z.union([z.number().int().min(0), z.string().min(1)]).describe('pin number or name (e.g. 7, "A0")'),
+      path: filePath('serial device of the Firmata board (devices on one board share it)'),
+      baudRate: z.number().int().positive().default(57600).describe('Firmata serial speed (StandardFirmata: 57600)'),
+      pin: gpioPin.optional().describe('occupancy: the PIR input pin, short for pins.presence'),
+      pins: z
+        .strictObject({
+          presence: gpioPin.optional().describe('PIR motion sensor input (high = motion)'),
+          strike: gpioPin.optional().describe('relay output that releases an electric strike (door-lock)'),
+          exitButton: gpioPin.optional().describe('inside exit button input, to ground (the board\'s pull-up is used)'),
+          doorContact: gpioPin.optional().describe('door contact input, to ground when the door is closed'),
+          statusLed: gpioPin.optional().describe('status LED output: lit while the strike is released, or with no strike while presence is seen'),
+        })
+        .default({})
+        .describe('pins by function'),
+      strikeActiveLow: z.boolean().default(false).describe('the relay module energises on a low pin'),
+      exitUnlockMs: z.number().int().min(100).max(30_000).default(5000).describe('how long the exit button releases the strike'),
     })
-    .describe('a pin on a Firmata board (johnny-five)'),
+    .describe('pins on a Firmata board (johnny-five): a PIR sensor (kind occupancy) or a door with a strike relay (kind door-lock, door 1)'),
 ]);
+
+type GpioTransport = Extract<z.output<typeof transportSchema>, { type: 'gpio' }>;
+
+/** A GPIO device is a PIR sensor (occupancy) or a door with a strike (door-lock); its pins must say which. */
+function gpioIssues(kind: string, t: GpioTransport): Array<[Array<string>, string]> {
+  const issues: Array<[Array<string>, string]> = [];
+  if (t.pin !== undefined && t.pins.presence !== undefined) issues.push([['transport', 'pin'], 'give the PIR pin once: pin or pins.presence']);
+  if (kind === 'occupancy' && t.pin === undefined && t.pins.presence === undefined) issues.push([['transport', 'pins', 'presence'], 'a GPIO occupancy sensor needs its PIR pin (pin or pins.presence)']);
+  else if (kind === 'door-lock' && t.pins.strike === undefined) issues.push([['transport', 'pins', 'strike'], 'a GPIO door needs its strike relay pin (pins.strike)']);
+  else if (kind !== 'occupancy' && kind !== 'door-lock') issues.push([['kind'], 'a GPIO device is a PIR sensor (kind occupancy) or a door with a strike relay (kind door-lock)']);
+  const used = Object.entries({ pin: t.pin, ...t.pins }).filter(([, p]) => p !== undefined);
+  const seen = new Map<string, string>();
+  for (const [name, pin] of used) {
+    const other = seen.get(String(pin));
+    if (other) issues.push([['transport', 'pins', name], `pin ${pin} is also ${other}`]);
+    seen.set(String(pin), name);
+  }
+  return issues;
+}
 
 export const deviceSchema = z.strictObject({
   id: id('device id'),
@@ -130,7 +164,7 @@ export const stationConfigSchema = z
       } else seen.set(d.id, i);
       const t = d.transport.type;
       const lineDevice = d.kind === 'door-lock' || d.kind === 'qr-scanner';
-      if (lineDevice && t !== 'serial') {
+      if (lineDevice && t !== 'serial' && !(d.kind === 'door-lock' && t === 'gpio')) {
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'transport', 'type'], message: `a ${d.kind} speaks the line protocol: transport.type must be serial` });
       }
       if (t.startsWith('modbus') && !d.profile && !lineDevice) {
@@ -139,9 +173,7 @@ export const stationConfigSchema = z
       if (!t.startsWith('modbus') && d.profile) {
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'profile'], message: `profiles describe Modbus devices; transport ${t} takes none` });
       }
-      if (t === 'gpio' && d.kind !== 'occupancy') {
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'kind'], message: `GPIO in a station config is a PIR presence input: kind must be occupancy` });
-      }
+      if (d.transport.type === 'gpio') gpioIssues(d.kind, d.transport).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path: ['devices', i, ...path], message }));
     });
     const byId = new Map<string, (typeof cfg.devices)[number]>();
     for (const d of cfg.devices) if (!byId.has(d.id)) byId.set(d.id, d);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
 import { DeviceError } from '../device-error.js';
 import { MAX_LINE_BYTES } from '../line/line-frame.js';
+import { LinePortKeeper } from '../line/line-port-keeper.js';
 import { LineRequestClient } from '../line/line-request-client.js';
 import type { LineClientCounters, LineEvent, LineReply } from '../line/line-request-client.js';
 import { SerialLinePort } from '../line/serial-line-port.js';
@@ -35,6 +36,8 @@ export interface DoorLockDriverOptions {
   /** How long one request may take (spec default 500 ms). */
   timeoutMs: number;
   log: Logger;
+  /** Reopen backoff and silence detection of the port (defaults: see LinePortKeeper). */
+  keeper?: { reopenMinMs?: number; reopenMaxMs?: number; silentAfter?: number };
 }
 
 /** Until the controller has said PONG or BOOT, the model is the reference one. */
@@ -47,6 +50,7 @@ export class DoorLockDriver implements DeviceDriver {
   private readonly timeoutMs: number;
   private readonly log: Logger;
   private readonly client: LineRequestClient;
+  private readonly keeper: LinePortKeeper;
   private readonly listeners = new Set<(event: DeviceEvent) => void>();
   private firmware: string | null = null;
   // After a reconnect the controller may be another unit or have been reflashed: ask again.
@@ -61,6 +65,7 @@ export class DoorLockDriver implements DeviceDriver {
     this.timeoutMs = options.timeoutMs;
     this.log = options.log;
     this.client = new LineRequestClient({ port: this.port, log: this.log });
+    this.keeper = new LinePortKeeper({ port: this.port, log: this.log, ...options.keeper });
     this.client.onEvent((event) => this.handleEvent(event));
     this.port.on('close', () => {
       this.pingDue = true;
@@ -140,7 +145,7 @@ export class DoorLockDriver implements DeviceDriver {
   async unlock(door: number, ms: number): Promise<UnlockResult> {
     await this.ensureOpen();
     try {
-      expectVerb(await this.client.request('UNLOCK', [door, ms], this.timeoutMs), 'OK');
+      expectVerb(await this.request('UNLOCK', [door, ms]), 'OK');
       return { door, released: true, acknowledged: true };
     } catch (err) {
       if (!(err instanceof DeviceError) || err.code !== 'TIMEOUT') throw err;
@@ -156,20 +161,37 @@ export class DoorLockDriver implements DeviceDriver {
     throw new DeviceError('TIMEOUT', `UNLOCK ${door} not acknowledged and the bolt is still locked`, { door, released: false });
   }
 
+  /** Times the port was closed because it went silent. */
+  get silentReopens(): number {
+    return this.keeper.silentReopens;
+  }
+
   private async ensureOpen(): Promise<void> {
     if (this.port.isOpen) return;
     if (!this.wanted) throw new DeviceError('DISCONNECTED', 'door lock driver is closed');
-    await this.port.open();
+    await this.keeper.ensureOpen();
+  }
+
+  /** Every request is also the port's heartbeat: the keeper hears how it went. */
+  private async request(verb: string, args: Array<string | number>): Promise<LineReply> {
+    try {
+      const reply = await this.client.request(verb, args, this.timeoutMs);
+      await this.keeper.noteResult(undefined);
+      return reply;
+    } catch (err) {
+      await this.keeper.noteResult(err);
+      throw err;
+    }
   }
 
   /** PING, STATUS and LOCK leave the controller in the same state when repeated: one retry on TIMEOUT. */
   private async idempotent(verb: 'PING' | 'STATUS' | 'LOCK', args: number[]): Promise<LineReply> {
     try {
-      return await this.client.request(verb, args, this.timeoutMs);
+      return await this.request(verb, args);
     } catch (err) {
       if (!(err instanceof DeviceError) || err.code !== 'TIMEOUT') throw err;
       this.log.debug({ verb }, 'request timed out; retrying once');
-      return this.client.request(verb, args, this.timeoutMs);
+      return this.request(verb, args);
     }
   }
 

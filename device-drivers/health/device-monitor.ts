@@ -121,7 +121,8 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
   }
 
   private recordFailure(err: DeviceError): void {
-    this.errors[err.code]++;
+    // A poll skipped while the bus backs the device off failed, but put nothing on the wire.
+    if (err.detail?.['skipped'] !== true) this.errors[err.code]++;
     this.failuresInRow++;
     const threshold = this.failuresInRow >= this.options.offlineAfter;
     // A device never seen goes offline at the threshold too, so operators see it at start-up.

@@ -1,6 +1,7 @@
 import modbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
 import { DeviceError, type DeviceErrorCode } from '../device-error.js';
+import { Backoff } from '../health/backoff.js';
 
 export type ModbusEndpoint =
   | { type: 'modbus-tcp'; host: string; port: number }
@@ -20,42 +21,85 @@ export interface ModbusSession {
   writeRegisters(address: number, values: number[]): Promise<void>;
 }
 
+export interface ModbusBusOptions {
+  /** Backoff between attempts to open a port or TCP link that failed. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** Backoff of one unit that stopped answering; the other units keep their pace. */
+  unitBackoffMinMs?: number;
+  unitBackoffMaxMs?: number;
+  /** Extra attempts of a retryable transaction that timed out or failed its CRC, for a unit in good health. */
+  retries?: number;
+}
+
+export interface TransactOptions {
+  /** The work may be repeated (reads); commands are not, a second pulse could do something twice. */
+  retryable?: boolean;
+}
+
+/** Unit failures that mean "nobody answered usefully" and cost the bus a whole timeout or frame. */
+const UNIT_FAULTS: ReadonlySet<DeviceErrorCode> = new Set(['TIMEOUT', 'CRC']);
+
 /**
  * One RS-485 line or one TCP connection, with one transaction queue. modbus-serial allows only
  * one outstanding request on a serial line (a second overwrites the first, which then never
  * settles: PITFALLS), so every device on the bus goes through `transact`, strictly in turn.
+ *
+ * Fairness: the queue is first come, first served, and a DeviceMonitor queues its next poll only
+ * after the previous one settled, so each device holds at most one place: the queue is a round
+ * robin. What could still stall it is a dead unit taking a full timeout every turn; so a unit
+ * that times out is backed off on its own (its transactions fail at once, without touching the
+ * bus, until its next probe is due) and is not retried while it is failing.
  */
 export class ModbusBus {
   private readonly client = new modbusSerial.default();
   private tail: Promise<unknown> = Promise.resolve();
   private connecting: Promise<void> | undefined;
-  private nextConnectAt = 0;
-  private connectFailures = 0;
+  private readonly linkBackoff: Backoff;
+  private readonly units = new Map<number, { backoff: Backoff; last: DeviceError | undefined }>();
   private closed = false;
 
   constructor(
     readonly endpoint: ModbusEndpoint,
     private readonly log: Logger,
-    private readonly reconnectMinMs = 500,
-    private readonly reconnectMaxMs = 30_000,
-  ) {}
+    private readonly options: ModbusBusOptions = {},
+  ) {
+    this.linkBackoff = new Backoff(options.reconnectMinMs ?? 500, options.reconnectMaxMs ?? 30_000);
+  }
 
   get key(): string {
     return endpointKey(this.endpoint);
   }
 
   /** Runs `work` as the bus's only transaction(s) for unit `unitId`, after those queued before it. */
-  transact<T>(unitId: number, timeoutMs: number, work: (session: ModbusSession) => Promise<T>): Promise<T> {
+  transact<T>(unitId: number, timeoutMs: number, work: (session: ModbusSession) => Promise<T>, options: TransactOptions = {}): Promise<T> {
+    const unit = this.unit(unitId);
+    const wait = unit.backoff.waitMs();
+    if (wait > 0 && unit.last) {
+      // Same code as the failure that started the backoff, marked skipped: health counts it as a
+      // failed poll, not as another timeout on the wire.
+      const { code, message } = unit.last;
+      return Promise.reject(new DeviceError(code, `unit ${unitId} on ${this.key} backing off (${wait} ms left) after: ${message}`, { unitId, skipped: true, backoffMs: wait }));
+    }
+    const attempts = 1 + (options.retryable && unit.backoff.failures === 0 ? (this.options.retries ?? 1) : 0);
     const run = async (): Promise<T> => {
       await this.ensureOpen();
-      this.client.setID(unitId);
-      this.client.setTimeout(timeoutMs);
-      try {
-        return await work(this.session);
-      } catch (err) {
-        const e = classify(err);
-        if (e.code === 'DISCONNECTED') this.dropConnection();
-        throw e;
+      for (let attempt = 1; ; attempt++) {
+        this.client.setID(unitId);
+        this.client.setTimeout(timeoutMs);
+        try {
+          const result = await work(this.session);
+          unit.backoff.succeeded();
+          unit.last = undefined;
+          return result;
+        } catch (err) {
+          const e = classify(err);
+          if (e.code === 'DISCONNECTED') this.dropConnection();
+          const unitFault = UNIT_FAULTS.has(e.code);
+          if (unitFault && attempt < attempts) continue;
+          if (unitFault) this.backOff(unitId, unit, e);
+          throw e;
+        }
       }
     };
     const result = this.tail.then(run, run);
@@ -70,6 +114,21 @@ export class ModbusBus {
       if (!this.client.isOpen) return resolve();
       this.client.close(() => resolve());
     });
+  }
+
+  private unit(unitId: number): { backoff: Backoff; last: DeviceError | undefined } {
+    let u = this.units.get(unitId);
+    if (!u) {
+      u = { backoff: new Backoff(this.options.unitBackoffMinMs ?? 1000, this.options.unitBackoffMaxMs ?? 30_000), last: undefined };
+      this.units.set(unitId, u);
+    }
+    return u;
+  }
+
+  private backOff(unitId: number, unit: { backoff: Backoff; last: DeviceError | undefined }, err: DeviceError): void {
+    const delay = unit.backoff.failed();
+    unit.last = err;
+    if (unit.backoff.failures === 1) this.log.warn({ bus: this.key, unitId, code: err.code, retryMs: delay }, 'modbus unit not answering; backing off that unit');
   }
 
   private readonly session: ModbusSession = {
@@ -92,9 +151,8 @@ export class ModbusBus {
   private async ensureOpen(): Promise<void> {
     if (this.closed) throw new DeviceError('DISCONNECTED', `bus ${this.key} is closed`);
     if (this.client.isOpen) return;
-    if (Date.now() < this.nextConnectAt) {
-      throw new DeviceError('DISCONNECTED', `bus ${this.key} is down; next connect attempt in ${this.nextConnectAt - Date.now()} ms`);
-    }
+    const wait = this.linkBackoff.waitMs();
+    if (wait > 0) throw new DeviceError('DISCONNECTED', `bus ${this.key} is down; next connect attempt in ${wait} ms`);
     this.connecting ??= this.connect().finally(() => {
       this.connecting = undefined;
     });
@@ -107,15 +165,12 @@ export class ModbusBus {
       if (e.type === 'modbus-tcp') await this.client.connectTCP(e.host, { port: e.port });
       else if (e.type === 'modbus-rtu-over-tcp') await this.client.connectTelnet(e.host, { port: e.port });
       else await this.client.connectRTUBuffered(e.path, { baudRate: e.baudRate, dataBits: e.dataBits, parity: e.parity, stopBits: e.stopBits });
-      if (this.connectFailures > 0) this.log.info({ bus: this.key }, 'modbus bus reconnected');
-      this.connectFailures = 0;
-      this.nextConnectAt = 0;
+      if (this.linkBackoff.failures > 0) this.log.info({ bus: this.key }, 'modbus bus reconnected');
+      this.linkBackoff.succeeded();
     } catch (err) {
       // Back off per bus so a dead converter costs one quick failure per poll, not a connect storm.
-      this.connectFailures++;
-      const delay = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(this.connectFailures - 1, 16));
-      this.nextConnectAt = Date.now() + delay;
-      if (this.connectFailures === 1) this.log.warn({ bus: this.key, err: errMessage(err) }, 'modbus bus cannot connect');
+      const delay = this.linkBackoff.failed();
+      if (this.linkBackoff.failures === 1) this.log.warn({ bus: this.key, err: errMessage(err), retryMs: delay }, 'modbus bus cannot connect');
       throw new DeviceError('DISCONNECTED', `cannot connect to ${this.key}: ${errMessage(err)}`, undefined, { cause: err });
     }
   }

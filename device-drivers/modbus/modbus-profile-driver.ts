@@ -48,7 +48,7 @@ export class ModbusProfileDriver implements DeviceDriver {
         points = await this.readBlocks(session, this.plan ?? []);
       }
       return points;
-    });
+    }, { retryable: true });
   }
 
   /** Transactions one poll costs with the current plan (benchmarks and health report this). */

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadStationConfig, type LoadedStation } from '../../config/load-station-config.js';
 import { createLogger } from '../runtime/logger.js';
+import { LogUsageError, runLogCommand } from './log-command.js';
 import { gatewayVersion } from '../runtime/package-info.js';
 import { StationRuntime } from '../runtime/station-runtime.js';
 import { EXIT } from './exit-codes.js';
@@ -12,10 +13,20 @@ const USAGE = `Usage: station-gateway <command> [options]
 Commands:
   run --config FILE [--cloud-url URL]   run the station described by FILE
   validate --config FILE                check FILE and the profiles it names, then exit
+  log --config FILE [filters] [--csv]   print the usage log from the station's database
 
 Options:
   -c, --config FILE    station configuration (YAML)
       --cloud-url URL  use this broker instead of cloud.url (bench and demo runs)
+  log filters:
+      --since WHEN     from this time: 2026-11-28, 2026-11-28T22:00Z, or back from now: 30m, 12h, 7d
+      --until WHEN     before this time (same forms)
+      --type TYPES     event types, comma-separated; a trailing * matches a prefix (access.*)
+                       with --sessions: access, door, swap, water or occupancy
+      --device ID      one device's events
+      --sessions       usage sessions (swaps, water, doors, stays) instead of events
+      --limit N        at most N rows
+      --csv            comma-separated values with a header row, for a spreadsheet
   -h, --help           show this help
   -v, --version        print the version
 
@@ -33,6 +44,13 @@ async function main(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c' },
         'cloud-url': { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        type: { type: 'string' },
+        device: { type: 'string' },
+        sessions: { type: 'boolean' },
+        limit: { type: 'string' },
+        csv: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -51,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? EXIT.OK : EXIT.USAGE;
   }
-  if (command !== 'run' && command !== 'validate') {
+  if (command !== 'run' && command !== 'validate' && command !== 'log') {
     process.stderr.write(`station-gateway: unknown command "${command}"\n\n${USAGE}\n`);
     return EXIT.USAGE;
   }
@@ -68,6 +86,17 @@ async function main(argv: string[]): Promise<number> {
     for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
     process.stderr.write(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration\n`);
     return EXIT.USAGE;
+  }
+
+  if (command === 'log') {
+    try {
+      const { since, until, type, device, sessions, limit, csv } = values;
+      runLogCommand(station.config.storage.path, { since, until, type, device, sessions, limit, csv }, (line) => process.stdout.write(`${line}\n`));
+      return EXIT.OK;
+    } catch (err) {
+      process.stderr.write(`station-gateway log: ${(err as Error).message}\n`);
+      return err instanceof LogUsageError ? EXIT.USAGE : EXIT.FAILURE;
+    }
   }
 
   if (command === 'validate') {

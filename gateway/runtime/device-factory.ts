@@ -4,6 +4,8 @@ import { lockDoors } from '../../config/lock-doors.js';
 import type { DeviceConfig } from '../../config/station-schema.js';
 import type { DeviceDriver } from '../../device-drivers/device.js';
 import { createDoorLockDriver } from '../../device-drivers/door-lock/door-lock-driver.js';
+import { GpioDriver } from '../../device-drivers/gpio/gpio-driver.js';
+import { JohnnyFiveBoard, createFirmataIo } from '../../device-drivers/gpio/johnny-five-board.js';
 import { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
 import { ModbusBus, endpointKey, type ModbusEndpoint } from '../../device-drivers/modbus/modbus-bus.js';
 import { ModbusProfileDriver } from '../../device-drivers/modbus/modbus-profile-driver.js';
@@ -14,12 +16,16 @@ export class UnsupportedDeviceError extends Error {
   readonly code = 'DEVICE_UNSUPPORTED';
 }
 
+type GpioTransport = Extract<DeviceConfig['transport'], { type: 'gpio' }>;
+
 /**
  * Builds drivers and their monitors from the station config. Devices that share an RS-485
- * line or a TCP endpoint get the same ModbusBus, which is what serialises their transactions.
+ * line or a TCP endpoint get the same ModbusBus, which is what serialises their transactions;
+ * devices on one Firmata board share that board the same way.
  */
 export class DeviceFactory {
   private readonly buses = new Map<string, ModbusBus>();
+  private readonly boards = new Map<string, JohnnyFiveBoard>();
 
   constructor(
     private readonly station: LoadedStation,
@@ -44,8 +50,9 @@ export class DeviceFactory {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.buses.values()].map((b) => b.close()));
+    await Promise.all([...this.buses.values(), ...this.boards.values()].map((b) => b.close()));
     this.buses.clear();
+    this.boards.clear();
   }
 
   private buildDriver(device: DeviceConfig, log: Logger): DeviceDriver {
@@ -63,9 +70,22 @@ export class DeviceFactory {
         if (!profile) throw new Error(`no profile loaded for ${device.id}`);
         return new ModbusProfileDriver({ profile, bus: this.busFor(t), unitId: t.unitId, timeoutMs: device.timeoutMs });
       }
-      case 'gpio':
-        throw new UnsupportedDeviceError(`${device.id}: GPIO devices are not supported by this version of the gateway; the device is left out`);
+      case 'gpio': {
+        const kind = device.kind;
+        if (kind !== 'occupancy' && kind !== 'door-lock') throw new UnsupportedDeviceError(`${device.id}: a ${kind} cannot be a GPIO device; the device is left out`);
+        const pins = t.pin === undefined ? t.pins : { ...t.pins, presence: t.pin };
+        return new GpioDriver({ kind, board: this.boardFor(t), pins, strikeActiveLow: t.strikeActiveLow, exitUnlockMs: t.exitUnlockMs, log });
+      }
     }
+  }
+
+  private boardFor(t: GpioTransport): JohnnyFiveBoard {
+    let board = this.boards.get(t.path);
+    if (!board) {
+      board = new JohnnyFiveBoard({ path: t.path, createIo: () => createFirmataIo(t.path, t.baudRate), log: this.log.child({ board: t.path }) });
+      this.boards.set(t.path, board);
+    }
+    return board;
   }
 
   private busFor(t: ModbusEndpoint): ModbusBus {

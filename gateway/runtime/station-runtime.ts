@@ -4,6 +4,9 @@ import type { LoadedStation } from '../../config/load-station-config.js';
 import { CloudBridge } from '../../cloud-bridge/cloud-bridge.js';
 import { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
 import { logDeviceEvent } from '../station/device-event-log.js';
+import { EventRecorder } from '../station/event-recorder.js';
+import { StationAlarms } from '../station/station-alarms.js';
+import { StoreUpkeep } from '../station/store-upkeep.js';
 import { StationStore } from '../store/station-store.js';
 import { DeviceFactory } from './device-factory.js';
 
@@ -24,6 +27,8 @@ export class StationRuntime {
   private bridge: CloudBridge | undefined;
   private factory: DeviceFactory | undefined;
   private monitors: DeviceMonitor[] = [];
+  private upkeep: StoreUpkeep | undefined;
+  private recorder: EventRecorder | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: StationRuntimeOptions) {}
@@ -32,10 +37,18 @@ export class StationRuntime {
     const { station, log, version } = this.options;
     const { config } = station;
 
-    const store = new StationStore(config.storage.path, log.child({ part: 'store' }));
+    const storeLog = log.child({ part: 'store' });
+    const store = new StationStore(config.storage.path, storeLog);
     store.start();
     this.store = store;
     const outbox = store.outbox;
+    const alarms = new StationAlarms(store.alarms, outbox, log.child({ part: 'alarms' }));
+    const recorder = new EventRecorder(outbox, storeLog, (full) =>
+      full ? alarms.raiseVolatile({ alarm: 'store.disk-full', severity: 'critical' }) : alarms.clearVolatile('store.disk-full'),
+    );
+    this.recorder = recorder;
+    const moved = store.movedAside;
+    if (moved) alarms.raise({ alarm: 'store.corrupt', severity: 'major', detail: { movedTo: moved.movedTo, reason: moved.reason } });
 
     const factory = new DeviceFactory(station, log.child({ part: 'devices' }));
     this.factory = factory;
@@ -50,16 +63,26 @@ export class StationRuntime {
       log: log.child({ part: 'cloud' }),
     });
     this.bridge = bridge;
+    alarms.on('changed', (list) => bridge.setAlarms(list));
+    bridge.setAlarms(alarms.active());
 
     for (const m of this.monitors) {
       const dlog = log.child({ part: 'devices', device: m.id });
       m.on('state', (s) => bridge.deviceState(m.id, s));
-      m.on('online', () => outbox.append({ type: 'device.online', device: m.id, data: { kind: m.kind, model: m.model } }));
-      m.on('offline', (err) => outbox.append({ type: 'device.offline', device: m.id, data: { code: err.code, message: err.message } }));
-      m.on('event', (e) => logDeviceEvent(outbox, dlog, m.id, e));
+      m.on('online', () => {
+        recorder.record({ type: 'device.online', device: m.id, data: { kind: m.kind, model: m.model } });
+        alarms.clear('device.offline', m.id);
+      });
+      m.on('offline', (err) => {
+        recorder.record({ type: 'device.offline', device: m.id, data: { code: err.code, message: err.message } });
+        alarms.raise({ alarm: 'device.offline', severity: 'major', device: m.id, detail: { code: err.code } });
+      });
+      m.on('event', (e) => logDeviceEvent(recorder, dlog, m.id, e));
     }
 
-    outbox.append({ type: 'gateway.started', data: { version, bootId: this.bootId, bootCount: store.nextBootCount() } });
+    recorder.record({ type: 'gateway.started', data: { version, bootId: this.bootId, bootCount: store.nextBootCount() } });
+    this.upkeep = new StoreUpkeep(store, alarms, { retainDays: config.storage.retainDays, maxBytes: config.storage.maxMegabytes * 1024 * 1024 }, storeLog);
+    this.upkeep.start();
     bridge.start();
     await Promise.all(this.monitors.map((m) => m.start()));
     log.info({ station: config.station.id, devices: this.monitors.length, bootId: this.bootId }, 'station running');
@@ -76,6 +99,8 @@ export class StationRuntime {
     // Devices first, so no new events arrive while the outbox is flushed and the database closes.
     await Promise.all(this.monitors.map((m) => m.stop()));
     await this.factory?.close();
+    this.upkeep?.stop();
+    this.recorder?.stop();
     await this.bridge?.stop();
     this.store?.stop();
     log.info('station stopped');

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../../device-drivers/device.js';
-import type { EventOutbox } from '../store/event-outbox.js';
+import type { EventRecorder } from './event-recorder.js';
 
 /** Device events that are usage or safety facts go to the log and the cloud under these names. */
 const LOGGED: Readonly<Record<string, string>> = {
@@ -13,10 +13,10 @@ const LOGGED: Readonly<Record<string, string>> = {
  * Turns what devices say by themselves into contract events in the durable outbox. Scans are
  * not logged here: their text is a credential, and the access logic decides what a scan means.
  */
-export function logDeviceEvent(outbox: EventOutbox, log: Logger, deviceId: string, event: DeviceEvent): void {
+export function logDeviceEvent(recorder: EventRecorder, log: Logger, deviceId: string, event: DeviceEvent): void {
   const type = LOGGED[event.type];
   if (type) {
-    outbox.append({ type, device: deviceId, data: event.data });
+    recorder.record({ type, device: deviceId, data: event.data });
     return;
   }
   if (event.type === 'scan') {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
+import { translateWriteError } from './store-errors.js';
 
 /** An event as the contract defines it (`S/events`). */
 export interface StationEvent {
@@ -19,7 +20,8 @@ export interface NewEvent {
   ts?: Date;
 }
 
-interface Row {
+/** A row of the `events` table as SQLite returns it. */
+export interface EventRow {
   seq: number;
   id: string;
   ts: string;
@@ -30,6 +32,23 @@ interface Row {
 
 export interface PendingEvent extends StationEvent {
   seq: number;
+}
+
+/** An `events` row as the event it stores, with its `seq`. */
+export function eventFromRow(r: EventRow): PendingEvent {
+  return {
+    seq: r.seq,
+    id: r.id,
+    ts: r.ts,
+    type: r.type,
+    ...(r.device !== null ? { device: r.device } : {}),
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  };
+}
+
+export interface EventOutboxOptions {
+  /** Runs inside each event's transaction (usage sessions), so what it derives commits with it. */
+  derive?: (event: StationEvent) => void;
 }
 
 /**
@@ -43,7 +62,13 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> {
   private readonly countPending: Statement;
   private readonly ulid = monotonicFactory();
 
-  constructor(private readonly db: Database) {
+  private readonly writeOne: (stored: StationEvent) => void;
+  private readonly writeMany: (stored: readonly StationEvent[]) => void;
+
+  constructor(
+    private readonly db: Database,
+    options: EventOutboxOptions = {},
+  ) {
     super();
     this.insert = db.prepare('INSERT INTO events (id, ts, type, device, data) VALUES (?, ?, ?, ?, ?)');
     this.selectPending = db.prepare(
@@ -51,33 +76,56 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> {
     );
     this.markOne = db.prepare('UPDATE events SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL');
     this.countPending = db.prepare('SELECT count(*) AS n FROM events WHERE delivered_at IS NULL');
+    const derive = options.derive;
+    const write = (e: StationEvent): void => {
+      this.insert.run(e.id, e.ts, e.type, e.device ?? null, JSON.stringify(e.data));
+      derive?.(e);
+    };
+    this.writeOne = db.transaction(write);
+    this.writeMany = db.transaction((events: readonly StationEvent[]) => events.forEach(write));
   }
 
-  /** Writes one event durably (one transaction, one sync) and returns it as stored. */
+  /**
+   * Writes one event durably (one transaction, one sync) and returns it as stored: when this
+   * returns, the event survives a power cut. Throws StoreFullError when the disk is full.
+   */
   append(event: NewEvent): StationEvent {
+    const stored = this.stamp(event);
+    try {
+      this.writeOne(stored);
+    } catch (err) {
+      translateWriteError(err);
+    }
+    this.emit('appended', stored);
+    return stored;
+  }
+
+  /** Writes several events in one transaction (one sync): all of them or none. */
+  appendMany(events: readonly NewEvent[]): StationEvent[] {
+    const stored = events.map((e) => this.stamp(e));
+    try {
+      this.writeMany(stored);
+    } catch (err) {
+      translateWriteError(err);
+    }
+    for (const e of stored) this.emit('appended', e);
+    return stored;
+  }
+
+  private stamp(event: NewEvent): StationEvent {
     const ts = event.ts ?? new Date();
-    const stored: StationEvent = {
+    return {
       id: this.ulid(ts.getTime()),
       ts: ts.toISOString(),
       type: event.type,
       ...(event.device !== undefined ? { device: event.device } : {}),
       data: event.data ?? {},
     };
-    this.insert.run(stored.id, stored.ts, stored.type, stored.device ?? null, JSON.stringify(stored.data));
-    this.emit('appended', stored);
-    return stored;
   }
 
   /** Undelivered events after `afterSeq`, oldest first. */
   pending(limit: number, afterSeq = 0): PendingEvent[] {
-    return (this.selectPending.all(afterSeq, limit) as Row[]).map((r) => ({
-      seq: r.seq,
-      id: r.id,
-      ts: r.ts,
-      type: r.type,
-      ...(r.device !== null ? { device: r.device } : {}),
-      data: JSON.parse(r.data) as Record<string, unknown>,
-    }));
+    return (this.selectPending.all(afterSeq, limit) as EventRow[]).map(eventFromRow);
   }
 
   /** Marks events delivered (after their PUBACK), in one transaction. */

@@ -41,6 +41,48 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'usage sessions, token replay cache, active alarms',
+    sql: `
+      -- A session is one use of the station derived from its events: a swap from swap.started to
+      -- swap.completed/aborted, a door from opened to closed, a water draw, a stay inside.
+      CREATE TABLE sessions (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        device      TEXT,
+        key         TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT,
+        outcome     TEXT,
+        subject     TEXT,
+        data        TEXT NOT NULL,
+        start_event TEXT NOT NULL,
+        end_event   TEXT
+      );
+      CREATE INDEX sessions_open ON sessions (kind, key) WHERE ended_at IS NULL;
+      CREATE INDEX sessions_started ON sessions (started_at);
+
+      -- A jti is refused twice until it could no longer verify anyway (exp + skew); result is
+      -- the first outcome, returned again to a repeated command.
+      CREATE TABLE replay_cache (
+        jti          TEXT PRIMARY KEY,
+        forget_after INTEGER NOT NULL,
+        seen_at      TEXT NOT NULL,
+        result       TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX replay_cache_forget ON replay_cache (forget_after);
+
+      CREATE TABLE alarms (
+        alarm    TEXT NOT NULL,
+        device   TEXT NOT NULL DEFAULT '',
+        severity TEXT NOT NULL,
+        detail   TEXT,
+        since    TEXT NOT NULL,
+        PRIMARY KEY (alarm, device)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -18,6 +18,9 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): {
   mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   try {
+    // Incremental auto-vacuum lets retention give pages back to the SD card without a full
+    // VACUUM (which needs twice the space and locks the file). It only takes effect on a new file.
+    if ((db.pragma('user_version', { simple: true }) as number) === 0) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');

@@ -1,0 +1,185 @@
+import type { Logger } from 'pino';
+import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
+import { DeviceError } from '../device-error.js';
+import type { GpioBoard, GpioConnection, GpioOutput, GpioPin } from './gpio-board.js';
+
+/** What each pin of a GPIO device does; every one is optional, the config says which exist. */
+export interface GpioPins {
+  /** PIR motion sensor (high = motion). */
+  presence?: GpioPin;
+  /** Relay that releases an electric strike. */
+  strike?: GpioPin;
+  /** Inside exit button, to ground. */
+  exitButton?: GpioPin;
+  /** Door contact, to ground: closed door = closed contact. */
+  doorContact?: GpioPin;
+  /** Status LED: lit while the strike is released (or, with no strike, while presence is seen). */
+  statusLed?: GpioPin;
+}
+
+export interface GpioDriverOptions {
+  kind: 'occupancy' | 'door-lock';
+  board: GpioBoard;
+  pins: GpioPins;
+  strikeActiveLow: boolean;
+  /** How long the exit button releases the strike. */
+  exitUnlockMs: number;
+  log: Logger;
+}
+
+/** A GPIO door is one door: the number resources and events use for it. */
+export const GPIO_DOOR = 1;
+
+export const GPIO_MODEL = 'gpio-firmata';
+
+/**
+ * A PIR sensor and/or a door without a controller (strike relay, exit button, contact, LED)
+ * on a Firmata board. Events use the door lock's names (`exit.pressed`, `door.opened`,
+ * `door.closed`) so the rest of the gateway treats both doors alike; presence changes are
+ * `presence.changed`. Pins are set up again on every new link to the board.
+ */
+export class GpioDriver implements DeviceDriver {
+  readonly kind: 'occupancy' | 'door-lock';
+  readonly model = GPIO_MODEL;
+  private link: GpioConnection | undefined;
+  private strike: GpioOutput | undefined;
+  private led: GpioOutput | undefined;
+  private presence: boolean | null = null;
+  private doorOpen: boolean | null = null;
+  private relockTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(event: DeviceEvent) => void>();
+
+  constructor(private readonly options: GpioDriverOptions) {
+    this.kind = options.kind;
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.ensureLinked();
+    } catch (err) {
+      // An absent board is a health state: read() keeps reporting DISCONNECTED until it is back.
+      this.options.log.warn({ err: String(err) }, 'GPIO board not reachable; will retry on read');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.relock();
+    this.link = undefined;
+    // The board is shared by the devices on it and closed by whoever created it.
+  }
+
+  async read(): Promise<Points> {
+    await this.ensureLinked();
+    const { pins } = this.options;
+    const points: Points = {};
+    if (pins.presence !== undefined) points['presence'] = this.presence;
+    if (pins.strike !== undefined) {
+      const contact = this.doorOpen === null ? null : this.doorOpen ? 'open' : 'closed';
+      points['doors'] = { [String(GPIO_DOOR)]: { bolt: this.strike?.on ? 'unlocked' : 'locked', door: contact } };
+    }
+    return points;
+  }
+
+  deadbands(): Record<string, number> {
+    return {};
+  }
+
+  onEvent(listener: (event: DeviceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Releases the strike for `ms`, then relocks; the same result shape as the door lock driver. */
+  async unlock(door: number, ms: number): Promise<{ door: number; released: true; acknowledged: boolean }> {
+    this.checkDoor(door);
+    await this.ensureLinked();
+    this.release(ms);
+    return { door, released: true, acknowledged: true };
+  }
+
+  async lock(door: number): Promise<void> {
+    this.checkDoor(door);
+    await this.ensureLinked();
+    this.relock();
+  }
+
+  private checkDoor(door: number): void {
+    if (this.options.pins.strike === undefined) throw new DeviceError('REFUSED', 'this GPIO device has no strike relay', { code: 'BADDOOR' });
+    if (door !== GPIO_DOOR) throw new DeviceError('REFUSED', `a GPIO door is door ${GPIO_DOOR}, not ${door}`, { code: 'BADDOOR', door });
+  }
+
+  private async ensureLinked(): Promise<void> {
+    if (this.link?.alive) return;
+    const link = await this.options.board.connect();
+    if (link === this.link) return;
+    this.attach(link);
+  }
+
+  private attach(link: GpioConnection): void {
+    const { pins, strikeActiveLow, log } = this.options;
+    clearTimeout(this.relockTimer);
+    this.presence = null;
+    this.doorOpen = null;
+    this.strike = pins.strike !== undefined ? link.relay(pins.strike, { activeLow: strikeActiveLow }) : undefined;
+    this.led = pins.statusLed !== undefined ? link.led(pins.statusLed) : undefined;
+    if (pins.presence !== undefined) link.motionSensor(pins.presence, (active) => this.onPresence(active));
+    if (pins.exitButton !== undefined) link.button(pins.exitButton, (pressed) => pressed && this.onExit());
+    // The contact is wired like a button: closed door pulls the pin low, i.e. "pressed".
+    if (pins.doorContact !== undefined) link.button(pins.doorContact, (closed) => this.onDoor(!closed));
+    link.onLost(() => {
+      if (this.link === link) log.warn('GPIO pins lost with the board');
+    });
+    this.link = link;
+  }
+
+  private onPresence(active: boolean): void {
+    if (active === this.presence) return;
+    this.presence = active;
+    if (!this.strike) this.setLed(active);
+    this.emit({ type: 'presence.changed', data: { presence: active } });
+  }
+
+  private onExit(): void {
+    this.emit({ type: 'exit.pressed', data: { door: GPIO_DOOR } });
+    // With no controller in between, the gateway is what releases the door for egress.
+    if (this.strike) this.release(this.options.exitUnlockMs);
+  }
+
+  private onDoor(open: boolean): void {
+    const known = this.doorOpen !== null;
+    if (open === this.doorOpen) return;
+    this.doorOpen = open;
+    // The first report after connecting is the state, not a change.
+    if (known) this.emit({ type: open ? 'door.opened' : 'door.closed', data: { door: GPIO_DOOR } });
+  }
+
+  private release(ms: number): void {
+    if (!this.strike) return;
+    clearTimeout(this.relockTimer);
+    this.strike.set(true);
+    this.setLed(true);
+    this.relockTimer = setTimeout(() => this.relock(), ms);
+  }
+
+  private relock(): void {
+    clearTimeout(this.relockTimer);
+    this.relockTimer = undefined;
+    if (!this.link?.alive) return;
+    this.strike?.set(false);
+    if (this.strike) this.setLed(false);
+  }
+
+  private setLed(on: boolean): void {
+    if (this.link?.alive) this.led?.set(on);
+  }
+
+  private emit(event: DeviceEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.options.log.error({ err, type: event.type }, 'GPIO event listener threw');
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { queryEvents, type LoggedEvent } from '../store/usage-log-query.js';
+import { UsageSessions, type SessionKind, type UsageSession } from '../store/usage-sessions.js';
+
+export interface LogOptions {
+  since?: string | undefined;
+  until?: string | undefined;
+  type?: string | undefined;
+  device?: string | undefined;
+  csv?: boolean | undefined;
+  sessions?: boolean | undefined;
+  limit?: string | undefined;
+}
+
+/** A usage problem in the command's own options (exit 2), as opposed to a missing database (exit 1). */
+export class LogUsageError extends Error {
+  override readonly name = 'LogUsageError';
+  readonly code = 'LOG_USAGE';
+}
+
+const RELATIVE = /^(\d+)\s*(m|h|d)$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `2026-11-28`, `2026-11-28T22:00`, an ISO time with zone, or a span back from now: `30m`, `12h`, `7d`. */
+export function parseWhen(text: string, option: string, now: Date = new Date()): Date {
+  const rel = RELATIVE.exec(text.trim());
+  if (rel) return new Date(now.getTime() - Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS]);
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new LogUsageError(`${option}: "${text}" is neither a date (2026-11-28, 2026-11-28T22:00Z) nor a span (30m, 12h, 7d)`);
+  return new Date(t);
+}
+
+/**
+ * `station-gateway log`: the usage log read straight from the station's database, read-only,
+ * while the gateway runs or not; for a crew on site with no cloud. Writes lines through `write`.
+ */
+export function runLogCommand(dbPath: string, options: LogOptions, write: (line: string) => void, now: Date = new Date()): number {
+  const since = options.since !== undefined ? parseWhen(options.since, '--since', now) : undefined;
+  const until = options.until !== undefined ? parseWhen(options.until, '--until', now) : undefined;
+  const limit = options.limit !== undefined ? Number(options.limit) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new LogUsageError(`--limit: "${options.limit}" is not a positive whole number`);
+  if (!existsSync(dbPath)) {
+    throw new Error(`no usage log at ${dbPath} (has the gateway run with this configuration?)`);
+  }
+  const db = new BetterSqlite3(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    if (options.sessions) {
+      const kind = options.type as SessionKind | undefined;
+      const rows = new UsageSessions(db).list({ ...(since ? { since } : {}), ...(kind ? { kind } : {}), ...(limit ? { limit } : {}) });
+      printSessions(rows, options.csv === true, write);
+      return rows.length;
+    }
+    const types = options.type?.split(',').map((t) => t.trim()).filter(Boolean);
+    const rows = queryEvents(db, {
+      ...(since ? { since } : {}),
+      ...(until ? { until } : {}),
+      ...(types ? { types } : {}),
+      ...(options.device ? { device: options.device } : {}),
+      ...(limit ? { limit } : {}),
+    });
+    printEvents(rows, options.csv === true, write);
+    return rows.length;
+  } finally {
+    db.close();
+  }
+}
+
+/** RFC 4180: quote a field when it holds a comma, quote or line break; double inner quotes. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function printEvents(rows: LoggedEvent[], csv: boolean, write: (line: string) => void): void {
+  if (csv) {
+    write('id,ts,type,device,delivered_at,data');
+    for (const e of rows) write([e.id, e.ts, e.type, e.device ?? '', e.deliveredAt ?? '', JSON.stringify(e.data)].map(csvField).join(','));
+    return;
+  }
+  for (const e of rows) {
+    const mark = e.deliveredAt ? ' ' : '*';
+    write(`${e.ts} ${mark} ${e.type.padEnd(16)} ${(e.device ?? '-').padEnd(12)} ${JSON.stringify(e.data)}`);
+  }
+  if (rows.some((e) => !e.deliveredAt)) write('(* = not yet acknowledged by the cloud)');
+}
+
+function printSessions(rows: UsageSession[], csv: boolean, write: (line: string) => void): void {
+  if (csv) {
+    write('id,kind,device,started_at,ended_at,outcome,subject,data');
+    for (const s of rows) {
+      write([s.id, s.kind, s.device ?? '', s.startedAt, s.endedAt ?? '', s.outcome ?? '', s.subject ?? '', JSON.stringify(s.data)].map(csvField).join(','));
+    }
+    return;
+  }
+  for (const s of rows) {
+    write(`${s.startedAt} → ${(s.endedAt ?? 'open').padEnd(24)} ${s.kind.padEnd(9)} ${(s.device ?? '-').padEnd(12)} ${(s.outcome ?? '-').padEnd(10)} ${JSON.stringify(s.data)}`);
+  }
+}

@@ -1,0 +1,74 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning';
+
+/** An active alarm as the contract's `S/alarms` lists it. */
+export interface ActiveAlarm {
+  alarm: string;
+  severity: AlarmSeverity;
+  device?: string;
+  detail?: Record<string, unknown>;
+  since: string;
+}
+
+interface Row {
+  alarm: string;
+  device: string;
+  severity: AlarmSeverity;
+  detail: string | null;
+  since: string;
+}
+
+const SEVERITY_ORDER: Readonly<Record<AlarmSeverity, number>> = { critical: 0, major: 1, minor: 2, warning: 3 };
+
+/**
+ * Active alarms on disk, so a restart neither forgets an open alarm (a leak stays a leak) nor
+ * raises it again as new. One row per alarm and device.
+ */
+export class AlarmTable {
+  private readonly upsert: Statement;
+  private readonly remove: Statement;
+  private readonly selectOne: Statement;
+  private readonly selectAll: Statement;
+
+  constructor(db: Database) {
+    this.upsert = db.prepare(
+      'INSERT INTO alarms (alarm, device, severity, detail, since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (alarm, device) DO UPDATE SET severity = excluded.severity, detail = excluded.detail',
+    );
+    this.remove = db.prepare('DELETE FROM alarms WHERE alarm = ? AND device = ?');
+    this.selectOne = db.prepare('SELECT * FROM alarms WHERE alarm = ? AND device = ?');
+    this.selectAll = db.prepare('SELECT * FROM alarms');
+  }
+
+  /** Stores the alarm (a repeated raise updates severity and detail, keeps `since`). */
+  put(alarm: ActiveAlarm): void {
+    this.upsert.run(alarm.alarm, alarm.device ?? '', alarm.severity, alarm.detail ? JSON.stringify(alarm.detail) : null, alarm.since);
+  }
+
+  get(alarm: string, device?: string): ActiveAlarm | undefined {
+    const row = this.selectOne.get(alarm, device ?? '') as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Removes the alarm; returns whether it was active. */
+  delete(alarm: string, device?: string): boolean {
+    return this.remove.run(alarm, device ?? '').changes === 1;
+  }
+
+  /** Every active alarm, worst first, then oldest first. */
+  all(): ActiveAlarm[] {
+    return (this.selectAll.all() as Row[])
+      .map(fromRow)
+      .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.since.localeCompare(b.since) || a.alarm.localeCompare(b.alarm));
+  }
+}
+
+function fromRow(r: Row): ActiveAlarm {
+  return {
+    alarm: r.alarm,
+    severity: r.severity,
+    ...(r.device !== '' ? { device: r.device } : {}),
+    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
+    since: r.since,
+  };
+}

@@ -1,0 +1,93 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { ReplayCache } from './replay-cache.js';
+
+export interface HousekeepingLimits {
+  retainDays: number;
+  maxBytes: number;
+}
+
+/** Where the store stands against its disk budget after a round of housekeeping. */
+export type BudgetLevel =
+  /** Within the budget with history kept for `retainDays`. */
+  | 'ok'
+  /** Delivered history was deleted before its retention ran out, to stay within the budget. */
+  | 'pruned'
+  /** Undelivered events alone fill the budget: nothing more can be made room for (never dropped). */
+  | 'over';
+
+export interface HousekeepingReport {
+  expiredEvents: number;
+  expiredSessions: number;
+  prunedEvents: number;
+  forgottenTokens: number;
+  usedBytes: number;
+  maxBytes: number;
+  level: BudgetLevel;
+}
+
+/** Above this share of the budget, delivered history is pruned… */
+export const PRUNE_ABOVE = 0.9;
+/** …down to this share, so pruning runs rarely and in large steps. */
+export const PRUNE_TO = 0.7;
+const PRUNE_CHUNK = 2000;
+
+/**
+ * Retention and the disk budget. Only delivered events are ever deleted: an event the cloud has
+ * not acknowledged stays whatever the budget says, and the level `over` makes that loud instead.
+ */
+export class StoreHousekeeping {
+  private readonly deleteExpiredEvents: Statement;
+  private readonly deleteExpiredSessions: Statement;
+  private readonly deleteOldestDelivered: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly replay: ReplayCache,
+  ) {
+    this.deleteExpiredEvents = db.prepare('DELETE FROM events WHERE delivered_at IS NOT NULL AND ts < ?');
+    this.deleteExpiredSessions = db.prepare('DELETE FROM sessions WHERE coalesce(ended_at, started_at) < ?');
+    this.deleteOldestDelivered = db.prepare(
+      'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE delivered_at IS NOT NULL ORDER BY seq LIMIT ?)',
+    );
+  }
+
+  /**
+   * Bytes the database holds: its live pages. The write-ahead log is left out on purpose: it is
+   * checkpointed back into those pages every 1000 pages (about 4 MB) and truncated here after
+   * every deletion, so it is a bounded, passing overhead rather than data.
+   */
+  usedBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    return ((this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number)) * pageSize;
+  }
+
+  run(limits: HousekeepingLimits, now: Date = new Date()): HousekeepingReport {
+    const cutoff = new Date(now.getTime() - limits.retainDays * 86_400_000).toISOString();
+    const expiredEvents = this.deleteExpiredEvents.run(cutoff).changes;
+    const expiredSessions = this.deleteExpiredSessions.run(cutoff).changes;
+    const forgottenTokens = this.replay.purgeExpired(now);
+
+    let prunedEvents = 0;
+    let level: BudgetLevel = 'ok';
+    if (this.usedBytes() > limits.maxBytes * PRUNE_ABOVE) {
+      level = 'pruned';
+      while (this.usedBytes() > limits.maxBytes * PRUNE_TO) {
+        const n = this.deleteOldestDelivered.run(PRUNE_CHUNK).changes
+        prunedEvents += n;
+        if (n === 0) {
+          // Nothing delivered is left to delete: what remains is owed to the cloud.
+          if (this.usedBytes() > limits.maxBytes * PRUNE_ABOVE) level = 'over';
+          break;
+        }
+      }
+    }
+    if (expiredEvents + expiredSessions + prunedEvents > 0) this.compact();
+    return { expiredEvents, expiredSessions, prunedEvents, forgottenTokens, usedBytes: this.usedBytes(), maxBytes: limits.maxBytes, level };
+  }
+
+  /** Gives freed pages back to the file system and empties the WAL. */
+  private compact(): void {
+    this.db.pragma('incremental_vacuum');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}
