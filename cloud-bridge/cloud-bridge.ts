@@ -98,6 +98,8 @@ export class CloudBridge {
     const client = connect(config.cloud.url, mqttClientOptions(config, this.options.bootId, this.nextDelay()));
     this.client = client;
     client.on('connect', () => {
+      // Commands and PUBACKs are small and latency-bound (a worker waits at the door): no Nagle.
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
       log.info({ url: config.cloud.url, reconnect: this.wasConnected, attempts: this.attempt }, 'cloud connected');
       this.wasConnected = true;
       this.errorsSinceConnect = 0;

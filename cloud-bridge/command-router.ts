@@ -101,10 +101,12 @@ export class CommandRouter {
     const parsed = commandSchemas[name].safeParse(body);
     if (!parsed.success) throw new CommandError('BAD_REQUEST', describeIssues(parsed.error.issues));
     const request = parsed.data as { expiresAt?: string };
-    const deadline = earliest(
-      expirySeconds !== undefined ? new Date(receivedAt.getTime() + expirySeconds * 1000) : undefined,
-      request.expiresAt !== undefined ? new Date(request.expiresAt) : undefined,
-    );
+    const expiresAt = request.expiresAt !== undefined ? new Date(request.expiresAt) : undefined;
+    // The pattern lets `2026-13-45T99:99:99.999Z` through: an Invalid Date would disable every deadline.
+    if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.toISOString() !== request.expiresAt)) {
+      throw new CommandError('BAD_REQUEST', `expiresAt: "${request.expiresAt}" is not a real instant`);
+    }
+    const deadline = earliest(expirySeconds !== undefined ? new Date(receivedAt.getTime() + expirySeconds * 1000) : undefined, expiresAt);
     const now = this.now();
     if (deadline && now.getTime() > deadline.getTime()) {
       throw new CommandError('EXPIRED', `the request expired at ${deadline.toISOString()} (now ${now.toISOString()}); nothing was done`);

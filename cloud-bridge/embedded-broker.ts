@@ -1,41 +1,97 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { listen } from './listen.js';
 
 export interface EmbeddedBroker {
   readonly url: string;
   readonly port: number;
+  /** `ws://host:port` when a WebSocket listener was asked for (browsers speak MQTT only over it). */
+  readonly wsUrl: string | undefined;
   close(): Promise<void>;
 }
+
+export interface EmbeddedBrokerOptions {
+  host?: string;
+  port?: number;
+  /** MQTT over WebSocket for the operator console; 0 picks a free port; absent: no listener. */
+  wsPort?: number;
+  /**
+   * A stopped broker whose sessions, subscriptions, queued and retained messages this one takes
+   * over, as Mosquitto does with its persistence file across a restart (the chaos tests).
+   */
+  sessionsFrom?: EmbeddedBroker;
+}
+
+/** Each broker's aedes persistence (in memory), for `sessionsFrom`. */
+const persistences = new WeakMap<EmbeddedBroker, unknown>();
 
 /**
  * An in-process MQTT 3.1.1 broker (aedes) for the demo, a bench station without a cloud, and
  * tests. It listens on loopback only by default: it has no authentication.
  */
-export async function startEmbeddedBroker(options: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
   const host = options.host ?? '127.0.0.1';
-  const broker = await Aedes.createBroker();
+  const persistence = options.sessionsFrom ? persistences.get(options.sessionsFrom) : undefined;
+  const broker = await Aedes.createBroker(persistence === undefined ? {} : { persistence });
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    // MQTT packets are small and answered at once: Nagle's delay (with the peer's delayed ACK)
+    // added ~40 ms to every round trip on loopback, measured.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     broker.handle(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 1883, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 1883);
-  return {
+  const port = await listen(server, options.port ?? 1883, host);
+  let ws: WsListener | undefined;
+  try {
+    if (options.wsPort !== undefined) ws = await startWsListener(broker, host, options.wsPort);
+  } catch (err) {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw err;
+  }
+  const embedded: EmbeddedBroker = {
     url: `mqtt://${host}:${port}`,
     port,
+    wsUrl: ws?.url,
     close: async () => {
+      await ws?.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+  persistences.set(embedded, (broker as unknown as { persistence: unknown }).persistence);
+  return embedded;
+}
+
+interface WsListener {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The set-up aedes' docs give (docs/Examples.md): `ws` on an HTTP server, each socket as a stream. */
+async function startWsListener(broker: Aedes, host: string, port: number): Promise<WsListener> {
+  const http = createHttpServer();
+  // `mqtt` is the subprotocol browsers' MQTT clients ask for; Mosquitto and EMQX answer it too.
+  const wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  wss.on('connection', (websocket, req) => {
+    const stream = createWebSocketStream(websocket);
+    // A browser tab closed mid-write errors the stream; aedes sees the close and sends the will.
+    stream.on('error', () => stream.destroy());
+    broker.handle(stream, req);
+  });
+  const bound = await listen(http, port, host);
+  return {
+    url: `ws://${host}:${bound}`,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
 }

@@ -91,6 +91,7 @@ function makePathsAbsolute(config: StationConfig, base: string): StationConfig {
     cloud,
     storage: { ...config.storage, path: abs(config.storage.path) },
     ...(config.access ? { access: { ...config.access, trustedKeys: abs(config.access.trustedKeys) } } : {}),
+    ...(config.statusPage ? { statusPage: { ...config.statusPage, passwordFile: abs(config.statusPage.passwordFile) } } : {}),
     devices: config.devices.map((d) =>
       'path' in d.transport ? { ...d, transport: { ...d.transport, path: abs(d.transport.path) } } : d,
     ),
@@ -104,6 +105,7 @@ function checkNamedFiles(file: string, config: StationConfig): ConfigProblem[] {
     ['cloud.key', config.cloud.key],
     ['cloud.passwordFile', config.cloud.passwordFile],
     ['access.trustedKeys', config.access?.trustedKeys],
+    ['statusPage.passwordFile', config.statusPage?.passwordFile],
   ];
   const out: ConfigProblem[] = [];
   for (const [path, p] of named) {

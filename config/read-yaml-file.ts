@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigProblem } from './config-error.js';
@@ -9,10 +9,15 @@ export interface ParsedYaml {
   value: unknown;
 }
 
+/** Station and profile files are a few KiB; anything this big is a mistake, refused before parsing. */
+export const MAX_YAML_BYTES = 1024 * 1024;
+
 /** Reads and parses a YAML file; problems (missing file, syntax) are returned, never thrown. */
 export function readYamlFile(file: string): { parsed?: ParsedYaml; problems: ConfigProblem[] } {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_YAML_BYTES) return { problems: [{ file, path: '', message: `file is ${size} bytes; a config or profile file is at most ${MAX_YAML_BYTES}` }] };
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -29,7 +34,13 @@ export function readYamlFile(file: string): { parsed?: ParsedYaml; problems: Con
       }),
     };
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    // Throws for an alias with no anchor (`*a`) and for alias bombs (more than 100 expansions).
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { problems: [{ file, path: '', message: `YAML: ${(err as Error).message}` }] };
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { problems: [{ file, path: '', message: 'expected a mapping of keys at the top level' }] };
   }

@@ -23,6 +23,10 @@ const serialLine = {
   stopBits: z.literal([1, 2]).default(1).describe('stop bits'),
 };
 
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one)');
+
 const gpioPin = z.union([z.number().int().min(0), z.string().min(1)]).describe('pin number or name (e.g. 7, "A0")');
 
 const unitId = z.number().int().min(0).max(247).describe('Modbus unit (slave) id');
@@ -108,6 +112,13 @@ const resourceSchema = z.strictObject({
   device: id('device id'),
   door: z.number().int().min(1).max(16).optional().describe('door-lock resources: door number on the controller'),
   unlockMs: z.number().int().min(100).max(30_000).default(5000).describe('how long the door stays released'),
+  heldOpenSeconds: z.number().int().min(5).max(3600).default(60).describe('door resources: a door left open longer raises the door.held alarm'),
+  outOfService: z.boolean().default(false).describe('refuse every token for this resource (maintenance), with FORBIDDEN'),
+  roles: z
+    .array(z.enum(['worker', 'operator']))
+    .min(1)
+    .default(['worker', 'operator'])
+    .describe('token roles allowed to use this resource (a token without role counts as worker); `operate` always needs operator'),
 });
 
 export const stationConfigSchema = z
@@ -146,14 +157,67 @@ export const stationConfigSchema = z
         trustedKeys: filePath('JWKS file with the public keys that sign access tokens'),
         maxTokenSeconds: z.number().int().min(10).max(86_400).default(300).describe('longest token lifetime (exp - iat) accepted'),
         clockSkewSeconds: z.number().int().min(0).max(3600).default(60).describe('clock difference tolerated between the cloud and the box'),
+        clockTrust: z
+          .enum(['ntp', 'system'])
+          .default('ntp')
+          .describe('ntp: the clock is trusted once systemd-timesyncd reports it synchronised (a Pi without RTC); system: always trusted (a box with a battery-backed RTC, the demo, the tests)'),
+        untrustedClock: z
+          .enum(['floor', 'refuse'])
+          .default('floor')
+          .describe('while the clock is not trusted: floor = accept only tokens issued after the newest trusted time seen (docs/access.md); refuse = refuse every token with CLOCK_UNTRUSTED'),
+        maxPeopleInside: z.number().int().min(1).optional().describe('door unlocks are refused with FULL while the occupancy sensor counts this many people inside'),
+        scansPerMinute: z.number().int().min(1).max(600).default(20).describe('per source (each scanner; the cloud): attempts beyond this are refused with BUSY, against scan flooding'),
       })
       .optional()
       .describe('offline verification of access tokens'),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level') })
       .default({ level: 'info' }),
+    metrics: z
+      .strictObject({
+        listen: listenAddress.describe('where Prometheus scrapes /metrics and a watchdog or load balancer asks /healthz, host:port; keep it on 127.0.0.1 unless the LAN is trusted'),
+      })
+      .optional()
+      .describe('Prometheus metrics and /healthz over HTTP; off when absent'),
+    statusPage: z
+      .strictObject({
+        listen: listenAddress.describe('where the page is served, host:port, e.g. 0.0.0.0:8080 for the station LAN'),
+        user: z.string().min(1).default('crew').describe('HTTP basic auth user name'),
+        passwordFile: filePath('file holding the HTTP basic auth password (first line); the page is never served without one'),
+      })
+      .optional()
+      .describe('a password-protected status page for crews on the station LAN; off when absent'),
     resources: z.record(id('resource name'), resourceSchema).default({}).describe('what access tokens may name in `res`'),
     devices: z.array(deviceSchema).min(1).describe('the field devices of the station'),
+    swap: z
+      .strictObject({
+        doorOpenSeconds: z.number().int().min(1).max(60).default(5).describe('a pulsed slot door that has not read open by then counts as jammed: the next battery is offered, or the swap aborts (door-jammed)'),
+        insertSeconds: z.number().int().min(10).max(1800).default(120).describe('how long a rider has to put their battery in the opened empty slot and shut its door (else insert-timeout)'),
+        takeSeconds: z.number().int().min(10).max(1800).default(120).describe('how long a rider has to take the charged battery and shut its door (else take-timeout)'),
+      })
+      .prefault({})
+      .describe('battery swaps on the cabinets (docs/decisions.md, Station logic)'),
+    water: z
+      .strictObject({
+        sessionIdleSeconds: z.number().int().min(5).max(3600).default(60).describe('a dispense session nobody draws from is closed (valve shut) after this'),
+        tankLowPercent: z.number().min(0).max(100).default(15).describe('the water.tank-low warning is raised at or below this tank level'),
+        tankOkPercent: z.number().min(0).max(100).default(25).describe('and cleared at or above this one (hysteresis; above tankLowPercent)'),
+      })
+      .prefault({})
+      .refine((w) => w.tankOkPercent > w.tankLowPercent, { message: 'tankOkPercent must be above tankLowPercent', path: ['tankOkPercent'] })
+      .describe('water dispensers'),
+    occupancy: z
+      .strictObject({
+        nightHours: z
+          .string()
+          .regex(HHMM_RANGE, 'must look like "22:00-06:00" (24-hour clock)')
+          .default('22:00-06:00')
+          .describe('when a motionless person raises the person.still alarm, HH:MM-HH:MM in the station timezone; may wrap midnight'),
+        stillAlarmSeconds: z.number().int().min(10).max(65_535).default(600).describe('how long a person may stay without moving, at night, before the alarm'),
+        leftAfterSeconds: z.number().int().min(0).max(600).default(10).describe('the room must read empty this long before a stay ends (an occupancy.session event)'),
+      })
+      .prefault({})
+      .describe('occupancy sessions and the motionless-person alarm'),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();

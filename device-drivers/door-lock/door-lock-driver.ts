@@ -3,7 +3,7 @@ import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
 import { DeviceError } from '../device-error.js';
 import { MAX_LINE_BYTES } from '../line/line-frame.js';
 import { LinePortKeeper } from '../line/line-port-keeper.js';
-import { LineRequestClient } from '../line/line-request-client.js';
+import { LineRequestClient, isReplyLost } from '../line/line-request-client.js';
 import type { LineClientCounters, LineEvent, LineReply } from '../line/line-request-client.js';
 import { SerialLinePort } from '../line/serial-line-port.js';
 import type { LinePort, SerialLineSettings } from '../line/serial-line-port.js';
@@ -148,7 +148,7 @@ export class DoorLockDriver implements DeviceDriver {
       expectVerb(await this.request('UNLOCK', [door, ms]), 'OK');
       return { door, released: true, acknowledged: true };
     } catch (err) {
-      if (!(err instanceof DeviceError) || err.code !== 'TIMEOUT') throw err;
+      if (!isReplyLost(err)) throw err;
     }
     let s: DoorStatus;
     try {
@@ -184,13 +184,13 @@ export class DoorLockDriver implements DeviceDriver {
     }
   }
 
-  /** PING, STATUS and LOCK leave the controller in the same state when repeated: one retry on TIMEOUT. */
+  /** PING, STATUS and LOCK leave the controller in the same state when repeated: one retry when the reply was lost. */
   private async idempotent(verb: 'PING' | 'STATUS' | 'LOCK', args: number[]): Promise<LineReply> {
     try {
       return await this.request(verb, args);
     } catch (err) {
-      if (!(err instanceof DeviceError) || err.code !== 'TIMEOUT') throw err;
-      this.log.debug({ verb }, 'request timed out; retrying once');
+      if (!isReplyLost(err)) throw err;
+      this.log.debug({ verb, code: err.code }, 'reply lost; retrying once');
       return this.request(verb, args);
     }
   }

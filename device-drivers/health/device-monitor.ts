@@ -42,10 +42,25 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
   private inFlight: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
+  /** Polls settled (good or bad) and when the last one did: liveness and metrics read them. */
+  private polls = 0;
+  private lastSettledAt: number | null = null;
+  private pollMs: number;
 
   constructor(private readonly options: DeviceMonitorOptions) {
     super();
     this.now = options.now ?? Date.now;
+    this.pollMs = options.pollMs;
+  }
+
+  /** How many polls have settled and when the last did (ms epoch); a poll that never settles stops both. */
+  pollStats(): { polls: number; lastSettledAt: number | null; pollMs: number } {
+    return { polls: this.polls, lastSettledAt: this.lastSettledAt, pollMs: this.pollMs };
+  }
+
+  /** A new poll period (configuration reload); takes effect from the next scheduled poll. */
+  setPollMs(pollMs: number): void {
+    this.pollMs = pollMs;
   }
 
   get id(): string {
@@ -141,7 +156,9 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
     this.timer = setTimeout(() => {
       this.inFlight = this.pollOnce().finally(() => {
         this.inFlight = undefined;
-        this.schedule(this.options.pollMs);
+        this.polls++;
+        this.lastSettledAt = this.now();
+        this.schedule(this.pollMs);
       });
     }, delayMs);
   }

@@ -13,6 +13,12 @@ export interface BoundedLineSplitterOptions {
   /** Longest line kept, in bytes, terminator excluded. */
   maxLength: number;
   encoding?: BufferEncoding;
+  /**
+   * A line that gets no byte for this long is dropped as unterminated. For devices that send a
+   * line in one burst (a scanner): otherwise half a line cut short would be glued to the next one
+   * and read as a line neither of them was. Off when omitted.
+   */
+  maxIdleMs?: number;
 }
 
 const CR = 0x0d;
@@ -36,8 +42,9 @@ export class BoundedLineSplitter extends Transform {
   // A `\r` ended the last line: a `\n` right after it (maybe in the next chunk) is the same terminator.
   private afterCR = false;
   private droppedCount = 0;
+  private idle: NodeJS.Timeout | undefined;
 
-  constructor(options: BoundedLineSplitterOptions) {
+  constructor(private readonly options: BoundedLineSplitterOptions) {
     super({ readableObjectMode: true });
     if (!Number.isInteger(options.maxLength) || options.maxLength < 1) {
       throw new RangeError(`maxLength must be a positive integer, got ${options.maxLength}`);
@@ -71,15 +78,39 @@ export class BoundedLineSplitter extends Transform {
       }
     }
     this.append(bytes, start, bytes.length);
+    this.watchIdle();
     callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.idle);
+    callback(error);
   }
 
   override _flush(callback: TransformCallback): void {
     // A line the stream ended in the middle of is a partial line, never a scan or a frame.
+    clearTimeout(this.idle);
+    this.dropPartial();
+    callback();
+  }
+
+  private watchIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = undefined;
+    const ms = this.options.maxIdleMs;
+    if (ms === undefined || (this.length === 0 && !this.discarding)) return;
+    this.idle = setTimeout(() => {
+      this.idle = undefined;
+      this.dropPartial();
+    }, ms);
+    // A pending partial line is no reason to keep the process alive.
+    this.idle.unref();
+  }
+
+  private dropPartial(): void {
     if (this.discarding) this.countDropped('too-long', this.discardedBytes);
     else if (this.length > 0) this.countDropped('unterminated', this.length);
     this.reset();
-    callback();
   }
 
   private append(bytes: Buffer, start: number, end: number): void {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DeviceError, toDeviceError } from '../device-error.js';
+import { DeviceError, toDeviceError, type DeviceErrorCode } from '../device-error.js';
 import { MAX_SEQ, decodeFrame, encodeFrame } from './line-frame.js';
 import type { DroppedLine } from './bounded-line-splitter.js';
 import type { LinePort } from './serial-line-port.js';
@@ -30,6 +30,16 @@ export interface LineClientCounters {
 export interface LineRequestClientOptions {
   port: LinePort;
   log: Logger;
+}
+
+/**
+ * Failures after which the request's outcome is unknown: no reply came in time, or what came was
+ * damaged. The controller may have acted; idempotent requests may be retried, UNLOCK may not.
+ */
+const REPLY_LOST: ReadonlySet<DeviceErrorCode> = new Set(['TIMEOUT', 'CHECKSUM', 'PROTOCOL']);
+
+export function isReplyLost(err: unknown): err is DeviceError {
+  return err instanceof DeviceError && REPLY_LOST.has(err.code);
 }
 
 interface InFlight {
@@ -83,7 +93,9 @@ export class LineRequestClient {
 
   /**
    * Sends `<seq> VERB args` and resolves with the reply's verb and args. Rejects with DeviceError
-   * TIMEOUT (no reply in timeoutMs), REFUSED (`ERR <code>`, code in detail) or DISCONNECTED.
+   * TIMEOUT (no reply in timeoutMs), CHECKSUM or PROTOCOL (no reply in timeoutMs, but a frame with
+   * a bad checksum, or a malformed one, came instead: most likely the reply, damaged), REFUSED
+   * (`ERR <code>`, code in detail) or DISCONNECTED.
    */
   request(verb: string, args: readonly (string | number)[], timeoutMs: number): Promise<LineReply> {
     const run = (): Promise<LineReply> => this.send(verb, args, timeoutMs);
@@ -104,11 +116,15 @@ export class LineRequestClient {
     const seq = this.nextSeq();
     const frame = encodeFrame(seq, verb, args);
     this.stats.requests++;
+    const damagedBefore = { checksum: this.stats.checksum, protocol: this.stats.protocol };
     const reply = new Promise<LineReply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.inFlight.delete(seq);
         this.stats.timeouts++;
-        reject(new DeviceError('TIMEOUT', `no reply to ${verb} within ${timeoutMs} ms`, { verb, seq, timeoutMs }));
+        // Health counts what went wrong on the wire: a damaged reply is not a silent controller.
+        const code = this.stats.checksum > damagedBefore.checksum ? 'CHECKSUM' : this.stats.protocol > damagedBefore.protocol ? 'PROTOCOL' : 'TIMEOUT';
+        const why = code === 'CHECKSUM' ? ', a frame with a bad checksum came instead' : code === 'PROTOCOL' ? ', a malformed frame came instead' : '';
+        reject(new DeviceError(code, `no reply to ${verb} within ${timeoutMs} ms${why}`, { verb, seq, timeoutMs }));
       }, timeoutMs);
       this.inFlight.set(seq, {
         verb,

@@ -41,6 +41,8 @@ export interface SerialLineSettings {
 export interface SerialLinePortOptions extends SerialLineSettings {
   /** Longest line kept, terminator excluded; longer ones are dropped (see BoundedLineSplitter). */
   maxLineBytes: number;
+  /** A line that pauses this long is dropped unterminated (see BoundedLineSplitter); off when omitted. */
+  maxLineIdleMs?: number;
 }
 
 /**
@@ -73,14 +75,14 @@ export class SerialLinePort extends EventEmitter<LinePortEvents> implements Line
   }
 
   private async openOnce(): Promise<void> {
-    const { path, baudRate, dataBits, parity, stopBits, maxLineBytes } = this.options;
+    const { path, baudRate, dataBits, parity, stopBits, maxLineBytes, maxLineIdleMs } = this.options;
     const port = new SerialPort({ path, baudRate, dataBits, parity, stopBits, autoOpen: false });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (err) {
       throw new DeviceError('DISCONNECTED', `cannot open ${path}: ${(err as Error).message}`, { path }, { cause: err });
     }
-    const splitter = new BoundedLineSplitter({ maxLength: maxLineBytes });
+    const splitter = new BoundedLineSplitter({ maxLength: maxLineBytes, ...(maxLineIdleMs !== undefined ? { maxIdleMs: maxLineIdleMs } : {}) });
     splitter.on('data', (line: string) => this.emit('line', line));
     splitter.on('dropped', (info: DroppedLine) => this.emit('dropped', info));
     port.on('data', (chunk: Buffer) => splitter.write(chunk));

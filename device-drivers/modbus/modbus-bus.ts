@@ -41,6 +41,17 @@ export interface TransactOptions {
 const UNIT_FAULTS: ReadonlySet<DeviceErrorCode> = new Set(['TIMEOUT', 'CRC']);
 
 /**
+ * Failures after which bytes of a cut, damaged or late answer may sit in modbus-serial's receive
+ * buffer, where it would take them for the start of the next answer: its Modbus TCP port then
+ * stays out of step for good (a half MBAP frame swallows the next answers), and its RTU ports
+ * splice stale bytes into the next frame. A fresh link is the only flush the library offers.
+ */
+const STALE_BYTES_FAULTS: ReadonlySet<DeviceErrorCode> = new Set(['TIMEOUT', 'CRC', 'PROTOCOL']);
+
+/** How long a reset waits for the old link to close before it opens the new one anyway. */
+const CLOSE_WAIT_MS = 1000;
+
+/**
  * One RS-485 line or one TCP connection, with one transaction queue. modbus-serial allows only
  * one outstanding request on a serial line (a second overwrites the first, which then never
  * settles: PITFALLS), so every device on the bus goes through `transact`, strictly in turn.
@@ -55,6 +66,9 @@ export class ModbusBus {
   private readonly client = new modbusSerial.default();
   private tail: Promise<unknown> = Promise.resolve();
   private connecting: Promise<void> | undefined;
+  /** The link must be reopened before the next transaction (see STALE_BYTES_FAULTS). */
+  private stale = false;
+  private closing: Promise<void> | undefined;
   private readonly linkBackoff: Backoff;
   private readonly units = new Map<number, { backoff: Backoff; last: DeviceError | undefined }>();
   private closed = false;
@@ -83,8 +97,9 @@ export class ModbusBus {
     }
     const attempts = 1 + (options.retryable && unit.backoff.failures === 0 ? (this.options.retries ?? 1) : 0);
     const run = async (): Promise<T> => {
-      await this.ensureOpen();
       for (let attempt = 1; ; attempt++) {
+        // Awaiting an open link would still cost a few microtask turns on every transaction.
+        if (this.closed || this.stale || !this.client.isOpen) await this.ensureOpen();
         this.client.setID(unitId);
         this.client.setTimeout(timeoutMs);
         try {
@@ -94,7 +109,7 @@ export class ModbusBus {
           return result;
         } catch (err) {
           const e = classify(err);
-          if (e.code === 'DISCONNECTED') this.dropConnection();
+          if (e.code === 'DISCONNECTED' || STALE_BYTES_FAULTS.has(e.code)) this.dropConnection();
           const unitFault = UNIT_FAULTS.has(e.code);
           if (unitFault && attempt < attempts) continue;
           if (unitFault) this.backOff(unitId, unit, e);
@@ -110,6 +125,7 @@ export class ModbusBus {
   async close(): Promise<void> {
     this.closed = true;
     await this.tail;
+    await this.closing;
     await new Promise<void>((resolve) => {
       if (!this.client.isOpen) return resolve();
       this.client.close(() => resolve());
@@ -134,7 +150,7 @@ export class ModbusBus {
   private readonly session: ModbusSession = {
     readRegisters: async (table, address, count) => {
       const r = table === 'holding' ? await this.client.readHoldingRegisters(address, count) : await this.client.readInputRegisters(address, count);
-      return r.data.slice(0, count);
+      return r.data.length === count ? r.data : r.data.slice(0, count);
     },
     readBits: async (table, address, count) => {
       const r = table === 'coil' ? await this.client.readCoils(address, count) : await this.client.readDiscreteInputs(address, count);
@@ -150,7 +166,9 @@ export class ModbusBus {
 
   private async ensureOpen(): Promise<void> {
     if (this.closed) throw new DeviceError('DISCONNECTED', `bus ${this.key} is closed`);
-    if (this.client.isOpen) return;
+    // Converters often take one TCP client only: the old link goes before the new one comes.
+    if (this.closing) await this.closing;
+    if (this.client.isOpen && !this.stale) return;
     const wait = this.linkBackoff.waitMs();
     if (wait > 0) throw new DeviceError('DISCONNECTED', `bus ${this.key} is down; next connect attempt in ${wait} ms`);
     this.connecting ??= this.connect().finally(() => {
@@ -165,6 +183,7 @@ export class ModbusBus {
       if (e.type === 'modbus-tcp') await this.client.connectTCP(e.host, { port: e.port });
       else if (e.type === 'modbus-rtu-over-tcp') await this.client.connectTelnet(e.host, { port: e.port });
       else await this.client.connectRTUBuffered(e.path, { baudRate: e.baudRate, dataBits: e.dataBits, parity: e.parity, stopBits: e.stopBits });
+      this.stale = false;
       if (this.linkBackoff.failures > 0) this.log.info({ bus: this.key }, 'modbus bus reconnected');
       this.linkBackoff.succeeded();
     } catch (err) {
@@ -176,7 +195,18 @@ export class ModbusBus {
   }
 
   private dropConnection(): void {
-    if (this.client.isOpen) this.client.close(() => undefined);
+    this.stale = true;
+    if (this.closing || !this.client.isOpen) return;
+    this.closing = new Promise<void>((resolve) => {
+      // A peer that never completes the close must not hold the bus.
+      const giveUp = setTimeout(resolve, CLOSE_WAIT_MS);
+      this.client.close(() => {
+        clearTimeout(giveUp);
+        resolve();
+      });
+    }).finally(() => {
+      this.closing = undefined;
+    });
   }
 }
 

@@ -2,7 +2,8 @@ import type { Profile } from '../../config/profile-schema.js';
 import type { DeviceDriver, DeviceEvent, DeviceKind, Points } from '../device.js';
 import { DeviceError } from '../device-error.js';
 import type { ModbusBus, ModbusSession } from './modbus-bus.js';
-import { decodeBlocks, groupCounts, placePoints, profileDeadbands, type BlockData } from './profile-layout.js';
+import { compileBlocksDecoder, type BlockData, type BlocksDecoder } from './blocks-decoder.js';
+import { groupCounts, placePoints, profileDeadbands } from './profile-layout.js';
 import { planReads, type ReadBlock } from './read-plan.js';
 
 export interface ModbusProfileDriverOptions {
@@ -14,18 +15,19 @@ export interface ModbusProfileDriverOptions {
 
 /**
  * Any Modbus device described by a profile: cabinet, dispenser and occupancy sensor are this
- * class with different data. The read plan is rebuilt only when a group count changes (a
- * cabinet reporting another number of slots), so a steady poll costs no planning.
+ * class with different data. The read plan and its decoder are rebuilt only when a group count
+ * changes (a cabinet reporting another number of slots), so a steady poll costs no planning.
  */
 export class ModbusProfileDriver implements DeviceDriver {
   readonly kind: DeviceKind;
   readonly model: string;
-  private plan: ReadBlock[] | undefined;
-  private plannedCounts = '';
+  private layout: ReadLayout;
 
   constructor(private readonly options: ModbusProfileDriverOptions) {
     this.kind = options.profile.kind;
     this.model = options.profile.model;
+    // Ungrouped points only, until the first poll tells how many instances each group has.
+    this.layout = readLayout(options.profile, {});
   }
 
   async open(): Promise<void> {
@@ -39,13 +41,12 @@ export class ModbusProfileDriver implements DeviceDriver {
   read(): Promise<Points> {
     const { bus, unitId, timeoutMs, profile } = this.options;
     return bus.transact(unitId, timeoutMs, async (session) => {
-      if (!this.plan) this.replan({});
-      let points = await this.readBlocks(session, this.plan ?? []);
+      let points = await this.readBlocks(session);
       const counts = groupCounts(profile, points);
-      if (JSON.stringify(counts) !== this.plannedCounts) {
+      if (!sameCounts(counts, this.layout.counts)) {
         // First poll, or the device changed shape: read the groups now rather than one poll late.
-        this.replan(counts);
-        points = await this.readBlocks(session, this.plan ?? []);
+        this.layout = readLayout(profile, counts);
+        points = await this.readBlocks(session);
       }
       return points;
     }, { retryable: true });
@@ -53,7 +54,7 @@ export class ModbusProfileDriver implements DeviceDriver {
 
   /** Transactions one poll costs with the current plan (benchmarks and health report this). */
   transactionsPerPoll(): number {
-    return this.plan?.length ?? 0;
+    return this.layout.plan.length;
   }
 
   deadbands(): Record<string, number> {
@@ -78,13 +79,8 @@ export class ModbusProfileDriver implements DeviceDriver {
     });
   }
 
-  private replan(counts: Record<string, number>): void {
-    const { profile } = this.options;
-    this.plan = planReads(placePoints(profile, counts), { maxGap: profile.maxGap, maxRegisters: profile.maxBlock });
-    this.plannedCounts = JSON.stringify(counts);
-  }
-
-  private async readBlocks(session: ModbusSession, plan: readonly ReadBlock[]): Promise<Points> {
+  private async readBlocks(session: ModbusSession): Promise<Points> {
+    const { plan, decode } = this.layout;
     const data: BlockData[] = [];
     for (const block of plan) {
       data.push(
@@ -93,6 +89,23 @@ export class ModbusProfileDriver implements DeviceDriver {
           : await session.readBits(block.table, block.start, block.count),
       );
     }
-    return decodeBlocks(this.options.profile, plan, data);
+    return decode(data);
   }
+}
+
+/** A read plan for some group counts, and its decoder. */
+interface ReadLayout {
+  counts: Readonly<Record<string, number>>;
+  plan: ReadBlock[];
+  decode: BlocksDecoder;
+}
+
+function readLayout(profile: Profile, counts: Readonly<Record<string, number>>): ReadLayout {
+  const plan = planReads(placePoints(profile, counts), { maxGap: profile.maxGap, maxRegisters: profile.maxBlock });
+  return { counts, plan, decode: compileBlocksDecoder(profile, plan) };
+}
+
+function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

@@ -1,7 +1,6 @@
 import type { Profile } from '../../config/profile-schema.js';
-import type { PointValue, Points } from '../device.js';
-import { decodePoint } from './register-codec.js';
-import { pointLength, type PlacedPoint, type ReadBlock } from './read-plan.js';
+import type { Points } from '../device.js';
+import { pointLength, type PlacedPoint } from './read-plan.js';
 
 /** Places a profile's points at absolute addresses; groups repeat `counts[group]` times. */
 export function placePoints(profile: Profile, counts: Readonly<Record<string, number>>): PlacedPoint[] {
@@ -18,24 +17,6 @@ export function placePoints(profile: Profile, counts: Readonly<Record<string, nu
     }
   }
   return placed;
-}
-
-/** The data one block read returned: registers (16-bit words) or bits. */
-export type BlockData = readonly number[] | readonly boolean[];
-
-/** Decodes block reads into the nested points a device publishes (`slots[3].soc`). */
-export function decodeBlocks(profile: Profile, blocks: readonly ReadBlock[], data: readonly BlockData[]): Points {
-  const out: Points = {};
-  const defaults = { byteOrder: profile.byteOrder, wordOrder: profile.wordOrder };
-  blocks.forEach((block, b) => {
-    const raw = data[b] ?? [];
-    for (const p of block.points) {
-      const offset = p.address - block.start;
-      const slice = raw.slice(offset, offset + p.length).map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
-      setPath(out, p.path, decodePoint(p.spec, slice, defaults));
-    }
-  });
-  return out;
 }
 
 /** Group instance counts: fixed by the profile, or read from the point it names (capped). */
@@ -56,16 +37,4 @@ export function profileDeadbands(profile: Profile): Record<string, number> {
     for (const [name, spec] of Object.entries(g.points)) if (spec.deadband !== undefined) out[`${group}.*.${name}`] = spec.deadband;
   }
   return out;
-}
-
-function setPath(target: Points, path: readonly (string | number)[], value: PointValue): void {
-  let node: Record<string, PointValue> | PointValue[] = target;
-  for (let i = 0; i < path.length - 1; i++) {
-    const key = path[i] as string | number;
-    const nextIsIndex = typeof path[i + 1] === 'number';
-    const container = node as Record<string | number, PointValue>;
-    if (container[key] === undefined || container[key] === null) container[key] = nextIsIndex ? [] : {};
-    node = container[key] as Record<string, PointValue> | PointValue[];
-  }
-  (node as Record<string | number, PointValue>)[path[path.length - 1] as string | number] = value;
 }

@@ -15,6 +15,13 @@ export const MAX_SCAN_BYTES = 1024;
 
 export const DEFAULT_SCANNER_MODEL = 'qr-ref';
 
+/**
+ * A scanner sends a scan in one burst: at 9600 baud a byte every ~1 ms, and a USB adapter holds
+ * bytes back for at most a few tens of ms. A line that pauses longer was cut short, and its rest
+ * must not be glued to the next scan (that would read as a credential nobody showed).
+ */
+export const SCAN_IDLE_MS = 200;
+
 // C0 controls, DEL, C1 controls, and U+FFFD (what invalid UTF-8 decodes to): noise, not a scan.
 const NOT_TEXT = /[\u0000-\u001F\u007F-\u009F\uFFFD]/u;
 
@@ -121,6 +128,6 @@ export interface CreateQrScannerDriverOptions {
 /** Builds the driver over a real serial port: what the composition root calls. */
 export function createQrScannerDriver(options: CreateQrScannerDriverOptions): QrScannerDriver {
   const { path, baudRate, dataBits, parity, stopBits } = options.serial;
-  const port = new SerialLinePort({ path, baudRate, dataBits, parity, stopBits, maxLineBytes: MAX_SCAN_BYTES });
+  const port = new SerialLinePort({ path, baudRate, dataBits, parity, stopBits, maxLineBytes: MAX_SCAN_BYTES, maxLineIdleMs: SCAN_IDLE_MS });
   return new QrScannerDriver({ port, log: options.log });
 }

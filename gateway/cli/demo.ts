@@ -10,6 +10,8 @@ import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadStationConfig } from '../../config/load-station-config.js';
 import { packageRoot } from '../../config/package-root.js';
 import { startStationSimulator, type StationSimulator } from '../../simulators/station-simulator.js';
+import { startDemoConsole } from './demo-console.js';
+import { ensureDemoKeys } from './demo-keys.js';
 import { applyMessage, emptyView, renderView } from './demo-status.js';
 
 const USAGE = `Usage: npm start [-- --port N] [-- --config FILE]
@@ -18,11 +20,12 @@ Runs a whole demo station on this machine: the embedded MQTT broker on 127.0.0.1
 a simulator for every device of the station file, and the gateway as its own process.
 
   --port N       broker port (default 1883, or STATION_DEMO_PORT)
-  --config FILE  station file (default config/demo-station.yaml)`;
+  --config FILE  station file (default config/demo-station.yaml)
+  --ws-port N    the broker's MQTT over WebSocket port for the operator console (default: a free one)`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { port: { type: 'string' }, 'ws-port': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -34,7 +37,7 @@ async function main(): Promise<number> {
 
   let broker: EmbeddedBroker;
   try {
-    broker = await startEmbeddedBroker({ port });
+    broker = await startEmbeddedBroker({ port, wsPort: Number(values['ws-port'] ?? 0) });
   } catch (err) {
     const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
     process.stderr.write(
@@ -43,6 +46,8 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // Before the config is read: the demo station trusts this key (access.trustedKeys).
+  const keys = await ensureDemoKeys(join(root, '.demo', 'keys'));
   let station;
   try {
     station = loadStationConfig(configFile, { cloudUrl: broker.url });
@@ -65,6 +70,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  const site = await startDemoConsole(root, broker.wsUrl, station.config.cloud.topicPrefix, stationId);
   const logFile = join(demoDir, 'gateway.log');
   const gateway = startGateway(configFile, broker.url, logFile);
   const shownLog = relative(process.cwd(), logFile) || logFile;
@@ -74,8 +80,10 @@ async function main(): Promise<number> {
     [
       `Demo station ${stationId}: ${sim.devices.length} simulated devices, gateway pid ${gateway.pid ?? '?'}`,
       `  broker   ${broker.url} (embedded, MQTT 3.1.1, no authentication, loopback only)`,
+      `  console  ${site.line}`,
       `  watch    mosquitto_sub -h ${host} -p ${broker.port} -t 'stations/#' -v`,
       `  logs     ${shownLog}`,
+      `  unlock   node dist/simulators/cli/station-token.js send --key ${relative(process.cwd(), keys.privateKeyFile)} --broker ${broker.url} --station ${stationId} --res main-door --act unlock`,
       `  Ctrl-C stops everything.`,
       '',
     ].join('\n'),
@@ -123,6 +131,7 @@ async function main(): Promise<number> {
   await stopGateway(gateway);
   await watcher.endAsync(true).catch(() => undefined);
   await sim.stop();
+  await site.close();
   await broker.close();
   process.stdout.write('demo stopped\n');
   return 0;

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
-import { loadStationConfig, type LoadedStation } from '../../config/load-station-config.js';
+import { loadStationConfig, type LoadOptions, type LoadedStation } from '../../config/load-station-config.js';
+import { loadTrustedKeys } from '../access/trusted-keys.js';
 import { createLogger } from '../runtime/logger.js';
 import { LogUsageError, runLogCommand } from './log-command.js';
 import { gatewayVersion } from '../runtime/package-info.js';
 import { StationRuntime } from '../runtime/station-runtime.js';
 import { EXIT } from './exit-codes.js';
+import { runDoctor } from '../ops/doctor/run-doctor.js';
+import { reloadOnHangup } from '../ops/reload-on-hangup.js';
 
 const USAGE = `Usage: station-gateway <command> [options]
 
@@ -14,6 +17,7 @@ Commands:
   run --config FILE [--cloud-url URL]   run the station described by FILE
   validate --config FILE                check FILE and the profiles it names, then exit
   log --config FILE [filters] [--csv]   print the usage log from the station's database
+  doctor --config FILE                  check devices, broker, clock, disk and database; exit 1 on a failure
 
 Options:
   -c, --config FILE    station configuration (YAML)
@@ -69,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? EXIT.OK : EXIT.USAGE;
   }
-  if (command !== 'run' && command !== 'validate' && command !== 'log') {
+  if (command !== 'run' && command !== 'validate' && command !== 'log' && command !== 'doctor') {
     process.stderr.write(`station-gateway: unknown command "${command}"\n\n${USAGE}\n`);
     return EXIT.USAGE;
   }
@@ -99,15 +103,30 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
+  if (command === 'doctor') {
+    const report = await runDoctor(station);
+    process.stdout.write(`${report.text}\n`);
+    return report.ok ? EXIT.OK : EXIT.FAILURE;
+  }
+
   if (command === 'validate') {
     const { config } = station;
+    if (config.access) {
+      try {
+        await loadTrustedKeys(config.access.trustedKeys);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+        return EXIT.USAGE;
+      }
+    }
     process.stdout.write(`${station.file}: ok (station ${config.station.id}, ${config.devices.length} devices)\n`);
     return EXIT.OK;
   }
-  return run(station);
+  return run(station, values['cloud-url'] ? { cloudUrl: values['cloud-url'] } : {});
 }
 
-async function run(station: LoadedStation): Promise<number> {
+async function run(station: LoadedStation, overrides: LoadOptions): Promise<number> {
   const log = createLogger(station.config.log.level);
   const version = gatewayVersion();
   const runtime = new StationRuntime({ station, log, version });
@@ -140,11 +159,18 @@ async function run(station: LoadedStation): Promise<number> {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    reloadOnHangup(station.file, overrides, runtime, log);
   });
 
   try {
     await runtime.start();
   } catch (err) {
+    if (err instanceof ConfigError) {
+      // A file the config names (the trusted keys) is wrong: a configuration problem, exit 2.
+      for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+      await runtime.stop().catch(() => undefined);
+      return EXIT.USAGE;
+    }
     log.fatal({ err }, 'station failed to start');
     await runtime.stop().catch(() => undefined);
     return EXIT.FAILURE;

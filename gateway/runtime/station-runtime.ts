@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import type { LoadedStation } from '../../config/load-station-config.js';
 import { CloudBridge } from '../../cloud-bridge/cloud-bridge.js';
+import type { Availability } from '../../cloud-bridge/contract-schemas.js';
 import { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
 import { logDeviceEvent } from '../station/device-event-log.js';
 import { EventRecorder } from '../station/event-recorder.js';
@@ -9,6 +10,11 @@ import { StationAlarms } from '../station/station-alarms.js';
 import { StoreUpkeep } from '../station/store-upkeep.js';
 import { StationStore } from '../store/station-store.js';
 import { DeviceFactory } from './device-factory.js';
+import { wireAccess, type AccessWiring } from './access-wiring.js';
+import { wireStationLogic, type StationLogicWiring } from './station-logic-wiring.js';
+import { buildStationView } from '../ops/build-station-view.js';
+import { StationOps } from '../ops/station-ops.js';
+import type { ReloadPlan } from '../ops/config-reload.js';
 
 export interface StationRuntimeOptions {
   station: LoadedStation;
@@ -30,6 +36,9 @@ export class StationRuntime {
   private upkeep: StoreUpkeep | undefined;
   private recorder: EventRecorder | undefined;
   private stopping: Promise<void> | undefined;
+  private ops: StationOps | undefined;
+  private access: AccessWiring | undefined;
+  private logic: StationLogicWiring | undefined;
 
   constructor(private readonly options: StationRuntimeOptions) {}
 
@@ -54,17 +63,38 @@ export class StationRuntime {
     this.factory = factory;
     this.monitors = factory.buildMonitors();
 
+    // The bridge is made below; availability reaches it through this late binding.
+    let publishAvailability: (a: Availability) => void = () => undefined;
+    const logic = wireStationLogic({ station, monitors: this.monitors, store, recorder, alarms, publishAvailability: (a) => publishAvailability(a), log });
+    this.logic = logic;
+    const access = await wireAccess({
+      station,
+      monitors: this.monitors,
+      store,
+      recorder,
+      alarms,
+      effects: logic.effects,
+      peopleInside: () => logic.peopleInside(),
+      log,
+    });
+    this.access = access;
+
     const bridge = new CloudBridge({
       config,
       version,
       bootId: this.bootId,
       devices: this.monitors,
       outbox,
+      ...(access.commands ? { commands: access.commands } : {}),
       log: log.child({ part: 'cloud' }),
     });
     this.bridge = bridge;
+    publishAvailability = (a) => bridge.setAvailability(a);
     alarms.on('changed', (list) => bridge.setAlarms(list));
     bridge.setAlarms(alarms.active());
+    // Before the first event, so the metrics count every event of this boot.
+    this.ops = new StationOps({ config, log: log.child({ part: 'ops' }), view: buildStationView({ config, monitors: this.monitors, outbox, alarms, bridge }) });
+    await this.ops.start();
 
     for (const m of this.monitors) {
       const dlog = log.child({ part: 'devices', device: m.id });
@@ -77,15 +107,27 @@ export class StationRuntime {
         recorder.record({ type: 'device.offline', device: m.id, data: { code: err.code, message: err.message } });
         alarms.raise({ alarm: 'device.offline', severity: 'major', device: m.id, detail: { code: err.code } });
       });
-      m.on('event', (e) => logDeviceEvent(recorder, dlog, m.id, e));
+      m.on('event', (e) => {
+        logDeviceEvent(recorder, dlog, m.id, e);
+        access.deviceEvent(m.id, e);
+      });
     }
+    access.start();
+    logic.start();
 
     recorder.record({ type: 'gateway.started', data: { version, bootId: this.bootId, bootCount: store.nextBootCount() } });
     this.upkeep = new StoreUpkeep(store, alarms, { retainDays: config.storage.retainDays, maxBytes: config.storage.maxMegabytes * 1024 * 1024 }, storeLog);
     this.upkeep.start();
     bridge.start();
     await Promise.all(this.monitors.map((m) => m.start()));
+    // Last: the watchdog's READY=1 describes a station that runs.
+    this.ops.ready();
     log.info({ station: config.station.id, devices: this.monitors.length, bootId: this.bootId }, 'station running');
+  }
+
+  /** SIGHUP: applies a reloaded station file where that is safe while running (gateway/ops/config-reload.ts). */
+  async reload(next: LoadedStation): Promise<ReloadPlan | undefined> {
+    return this.ops?.reload(next.config, this.options.log);
   }
 
   /** Stops in reverse order; safe to call twice (a second signal waits for the first stop). */
@@ -96,9 +138,12 @@ export class StationRuntime {
 
   private async doStop(): Promise<void> {
     const { log } = this.options;
+    await this.ops?.stop();
     // Devices first, so no new events arrive while the outbox is flushed and the database closes.
     await Promise.all(this.monitors.map((m) => m.stop()));
     await this.factory?.close();
+    this.access?.stop();
+    this.logic?.stop();
     this.upkeep?.stop();
     this.recorder?.stop();
     await this.bridge?.stop();

@@ -36,8 +36,9 @@ export class ReplayCache {
       translateWriteError(err);
     }
     if (changes === 1) return { first: true };
-    const row = this.select.get(jti) as { seen_at: string; result: string | null };
-    return { first: false, seenAt: row.seen_at, ...(row.result !== null ? { result: JSON.parse(row.result) as Record<string, unknown> } : {}) };
+    const seen = this.lookup(jti);
+    if (!seen) throw new Error(`replay cache: ${jti} neither inserted nor found`);
+    return { first: false, ...seen };
   }
 
   /** Records the first outcome of a claimed jti; later calls do not overwrite it. */
@@ -51,6 +52,13 @@ export class ReplayCache {
 
   has(jti: string): boolean {
     return this.select.get(jti) !== undefined;
+  }
+
+  /** What is known of a jti already seen: when, and its first outcome if it was recorded. */
+  lookup(jti: string): { seenAt: string; result?: Record<string, unknown> } | undefined {
+    const row = this.select.get(jti) as { seen_at: string; result: string | null } | undefined;
+    if (!row) return undefined;
+    return { seenAt: row.seen_at, ...(row.result !== null ? { result: JSON.parse(row.result) as Record<string, unknown> } : {}) };
   }
 
   /** Forgets entries whose tokens have expired beyond the skew; returns how many. */

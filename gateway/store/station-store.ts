@@ -5,6 +5,7 @@ import { AlarmTable } from './alarm-table.js';
 import { EventOutbox } from './event-outbox.js';
 import { openDatabase } from './open-database.js';
 import { ReplayCache } from './replay-cache.js';
+import { StationSettings } from './station-settings.js';
 import { StoreHousekeeping, type HousekeepingLimits, type HousekeepingReport } from './store-housekeeping.js';
 import { StoreClosedError, StoreCorruptError, isCorruption } from './store-errors.js';
 import { TimeFloor } from './time-floor.js';
@@ -23,6 +24,7 @@ interface Parts {
   replay: ReplayCache;
   timeFloor: TimeFloor;
   alarms: AlarmTable;
+  settings: StationSettings;
   housekeeping: StoreHousekeeping;
 }
 
@@ -61,6 +63,7 @@ export class StationStore {
       replay,
       timeFloor: new TimeFloor(db),
       alarms: new AlarmTable(db),
+      settings: new StationSettings(db),
       housekeeping: new StoreHousekeeping(db, replay),
     };
     this.log.info({ path: this.path, pending: this.parts.outbox.pendingCount() }, 'store open');
@@ -85,6 +88,9 @@ export class StationStore {
   }
   get alarms(): AlarmTable {
     return this.get().alarms;
+  }
+  get settings(): StationSettings {
+    return this.get().settings;
   }
 
   /** Retention and the disk budget; the caller raises or clears the alarms the report calls for. */

@@ -32,6 +32,11 @@ export function transmissionMs(bytes: number, timing: Pick<LineTiming, 'baudRate
   return bytes * characterTimeMs(timing);
 }
 
+/** An RTU line keeps t3.5 of silence after every frame; without timing there is no line to keep. */
+export function rtuWire(timing: LineTiming | undefined): { frameGapMs: number } {
+  return { frameGapMs: timing ? frameSilenceMs(timing) : 0 };
+}
+
 export function checkLineTiming(timing: LineTiming): LineTiming {
   if (!(Number.isFinite(timing.baudRate) && timing.baudRate >= 50 && timing.baudRate <= 4_000_000)) throw new RangeError(`baud rate ${timing.baudRate} is not 50..4000000`);
   if (!(timing.bitsPerChar >= 7 && timing.bitsPerChar <= 12)) throw new RangeError(`bits per character ${timing.bitsPerChar} is not 7..12`);

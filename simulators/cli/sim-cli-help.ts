@@ -38,8 +38,9 @@ const COMMON = `Common options:\n${DEVICE_ONLY}${SHARED}`;
 export const HELP: Record<string, string> = {
   main: `Usage: station-sim <device> [options]    a single simulated device
        station-sim station --config FILE [options]
+       station-sim fleet --stations N --broker URL [options]   many stations, for the console
 
-Devices: lock, scanner, cabinet, dispenser, occupancy, station. "station-sim <device> --help"
+Devices: lock, scanner, cabinet, dispenser, occupancy, station, fleet. "station-sim <device> --help"
 for each one's options.
 
 Examples:

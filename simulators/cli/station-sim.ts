@@ -10,6 +10,7 @@ import { startLineControl } from '../control/stdin-control.js';
 import { ScenarioError, loadScenarioFile, type Scenario } from '../scenario/scenario.js';
 import { startSimulators, UnsimulatedDeviceError, type StationSimulator } from '../simulator-set.js';
 import { startStationSimulator } from '../station-simulator.js';
+import { runFleetCommand } from './fleet-command.js';
 import { HELP } from './sim-cli-help.js';
 import { deviceSpecFromArgs, initialCommands, type SimArgs } from './sim-cli-device.js';
 
@@ -63,6 +64,8 @@ function intOption(text: string | undefined, name: string, min: number, max: num
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The fleet has options of its own and no devices on ports: it parses its own arguments.
+  if (argv[0] === 'fleet') return runFleetCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: normaliseArgv(argv), allowPositionals: true, options: OPTIONS });

@@ -48,9 +48,9 @@ export async function startHttpControl(sim: StationSimulator, options: { port?: 
 }
 
 async function handle(sim: StationSimulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   try {
+    const path = pathOf(req.url ?? '/');
+    const parts = path.split('/').filter(Boolean).map(decodeSegment);
     if (req.method === 'GET' && parts.length === 1 && parts[0] === 'devices') {
       return reply(res, 200, sim.devices.map(describe));
     }
@@ -72,6 +72,26 @@ async function handle(sim: StationSimulator, req: IncomingMessage, res: ServerRe
   } catch (err) {
     if (err instanceof SimCommandError) return reply(res, err.status, { ok: false, error: { code: err.code, message: err.message } });
     throw err;
+  }
+}
+
+/** A request target that no URL parses (`//`) is a client's mistake (400), not the API's failure. */
+function pathOf(target: string): string {
+  let url: URL;
+  try {
+    url = new URL(target, 'http://localhost');
+  } catch {
+    throw new SimCommandError(`"${target}" is not a path`);
+  }
+  return url.pathname.replace(/\/+$/, '') || '/';
+}
+
+/** `%E0%A4%A` is a client's mistake (400), not the API's failure (decodeURIComponent throws URIError). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new SimCommandError(`"${segment}" is not valid percent-encoding`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { BusScheduler } from '../bus/bus-scheduler.js';
-import type { LineTiming } from '../bus/line-timing.js';
+import { rtuWire, type LineTiming } from '../bus/line-timing.js';
 import type { TransportFaults } from '../faults/transport-faults.js';
 import { encodeMbapFrame, splitMbapFrames } from './mbap-frame.js';
 import { ExceptionCode, exceptionPdu } from './modbus-exception.js';
@@ -140,9 +140,13 @@ function serveMbap(socket: Socket, options: ModbusTcpServerOptions, random: Rand
 }
 
 function serveRtu(socket: Socket, options: ModbusTcpServerOptions, random: Random, counters: RtuSlaveCounters): () => void {
-  const scheduler = new BusScheduler((bytes) => {
-    if (!socket.destroyed) socket.write(bytes);
-  }, options.timing);
+  const scheduler = new BusScheduler(
+    (bytes) => {
+      if (!socket.destroyed) socket.write(bytes);
+    },
+    options.timing,
+    rtuWire(options.timing),
+  );
   const session = new RtuSlaveSession({ units: options.units, faults: options.faults, scheduler, silenceMs: options.rtuSilenceMs ?? 100, random, counters });
   socket.on('data', (chunk: Buffer) => session.receive(chunk));
   return () => {

@@ -1,5 +1,5 @@
 import { BusScheduler } from '../bus/bus-scheduler.js';
-import { frameSilenceMs, type LineTiming } from '../bus/line-timing.js';
+import { frameSilenceMs, rtuWire, type LineTiming } from '../bus/line-timing.js';
 import type { TransportFaults } from '../faults/transport-faults.js';
 import { openSimSerialLink, type SerialEndpoint, type SimSerialLink } from '../serial/sim-serial-link.js';
 import type { RegisterBank } from './register-bank.js';
@@ -34,7 +34,7 @@ const MIN_SILENCE_MS = 2;
 /** Modbus RTU slaves on a serial device or pty, CRC checked by us (see RtuSlaveSession). */
 export async function startRtuSerialSlave(options: RtuSerialSlaveOptions): Promise<RtuSerialSlave> {
   const link = await openSimSerialLink(options.endpoint, { baudRate: options.baudRate ?? options.timing?.baudRate ?? 9600 });
-  const scheduler = new BusScheduler((bytes) => link.write(bytes).catch(() => undefined), options.timing);
+  const scheduler = new BusScheduler((bytes) => link.write(bytes).catch(() => undefined), options.timing, rtuWire(options.timing));
   const silenceMs = options.silenceMs ?? (options.timing ? Math.max(MIN_SILENCE_MS, frameSilenceMs(options.timing)) : 50);
   const session = new RtuSlaveSession({ units: options.units, faults: options.faults, scheduler, silenceMs, random: mulberry32(options.seed ?? 1) });
   const off = link.onData((chunk) => session.receive(chunk));

@@ -1,6 +1,5 @@
 import type { TransportFaults } from '../faults/transport-faults.js';
 import type { BusScheduler } from '../bus/bus-scheduler.js';
-import { frameSilenceMs } from '../bus/line-timing.js';
 import type { RegisterBank } from './register-bank.js';
 import { decodeRtuFrame, encodeRtuFrame } from './rtu-frame.js';
 import { splitRtuRequests } from './rtu-request-splitter.js';
@@ -25,6 +24,8 @@ export interface RtuSlaveSessionOptions {
 }
 
 const BROADCAST = 0;
+/** Unit id and CRC around the PDU. */
+const RTU_FRAMING_BYTES = 3;
 const WRITE_FUNCTIONS = new Set([5, 6, 15, 16]);
 
 /**
@@ -72,6 +73,8 @@ export class RtuSlaveSession {
   private answer(unitId: number, pdu: Buffer): void {
     const { units, faults, scheduler } = this.options;
     this.counters.requests++;
+    // Every request held the line, answered or not (broadcast, another unit, a silent slave).
+    const heardAt = scheduler.hear(pdu.length + RTU_FRAMING_BYTES);
     if (unitId === BROADCAST) {
       if (WRITE_FUNCTIONS.has(pdu[0] ?? 0)) for (const [id, bank] of units) answerRequest(bank, pdu, faults?.get(id));
       return;
@@ -83,10 +86,9 @@ export class RtuSlaveSession {
     let frame = encodeRtuFrame(unitId, answer.pdu);
     if (answer.damage.corrupt) frame[frame.length - 1] = (frame[frame.length - 1] ?? 0) ^ 0xff;
     frame = damageFrame(frame, answer.damage, this.options.random);
-    // A real slave starts thinking only after the request's t3.5 of silence.
-    const timing = scheduler.timing;
-    const think = timing ? frameSilenceMs(timing) + timing.responseDelayMs : 0;
+    // From the request's last byte; the scheduler adds the t3.5 of silence before the answer.
+    const think = scheduler.timing?.responseDelayMs ?? 0;
     this.counters.answers++;
-    scheduler.send(frame, think + answer.delayMs);
+    scheduler.send(frame, think + answer.delayMs, heardAt);
   }
 }

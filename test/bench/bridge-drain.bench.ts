@@ -8,6 +8,7 @@ import { silentLogger } from '../../gateway/runtime/logger.js';
 import { EventOutbox } from '../../gateway/store/event-outbox.js';
 import { openDatabase } from '../../gateway/store/open-database.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { reportBench } from './bench-report.js';
 
 /*
  * Draining a 100k-event backlog to the broker (aedes, in process, over a real socket): the
@@ -45,6 +46,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  reportBench({
+    bench: `drain a ${EVENTS / 1000}k-event backlog, QoS 1`,
+    figure: 'throughput',
+    unit: 'events/s',
+    gateway: rates.get('OutboxRelay') ?? 0,
+    baselineName: 'raw MQTT.js publish loop',
+    baseline: rates.get('raw MQTT.js') ?? 0,
+    higherIsBetter: true,
+  });
   await consumer.endAsync(true);
   await broker.close();
   dir.remove();
@@ -52,8 +62,11 @@ afterAll(async () => {
 
 const once = { iterations: 1, time: 0, warmupIterations: 0, warmupTime: 0 };
 
+const rates = new Map<string, number>();
+
 function report(what: string, started: number): void {
   const s = (performance.now() - started) / 1000;
+  rates.set(what, EVENTS / s);
   console.log(`${what}: ${EVENTS} events in ${s.toFixed(2)} s = ${Math.round(EVENTS / s)} events/s`);
 }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, bench, describe } from 'vitest';
 // what a station runs.
 import type { NewEvent } from '../../gateway/store/event-outbox.js';
 import { distEntry } from '../helpers/processes.js';
+import { reportBench } from './bench-report.js';
 
 const { silentLogger } = (await import(distEntry('gateway', 'runtime', 'logger.js'))) as typeof import('../../gateway/runtime/logger.js');
 const { StationStore } = (await import(distEntry('gateway', 'store', 'station-store.js'))) as typeof import('../../gateway/store/station-store.js');
@@ -33,9 +34,10 @@ beforeAll(() => {
   dir = tempDir('bench-store-');
 });
 afterAll(() => {
-  const ratio = (a: string, b: string): string => ((results.get(a) ?? 0) / (results.get(b) ?? 1)).toFixed(2);
-  console.log(`store/raw, one event per transaction: ${ratio('store-single', 'raw-single')}`);
-  console.log(`store/raw, ${BATCH} events per transaction: ${ratio('store-batch', 'raw-batch')}`);
+  const row = (figure: string, gateway: string, baseline: string): void =>
+    reportBench({ bench: 'store append (WAL, synchronous=FULL)', figure, unit: 'events/s', gateway: results.get(gateway) ?? 0, baselineName: 'raw better-sqlite3 insert', baseline: results.get(baseline) ?? 0, higherIsBetter: true });
+  row('one event per transaction', 'store-single', 'raw-single');
+  row(`${BATCH} events per transaction`, 'store-batch', 'raw-batch');
   dir.remove();
 });
 

@@ -153,12 +153,12 @@ describe('DoorLockDriver against the simulator over a pty', () => {
     expect((await d.read()).doors).toMatchObject({ '1': { bolt: 'locked', door: 'closed' } });
   });
 
-  it('a reply with a bad checksum is a timeout, retried once for an idempotent request', async () => {
+  it('a reply with a bad checksum is a CHECKSUM failure, retried once for an idempotent request', async () => {
     sim = await startDoorLockSimulator({ path: devicePath });
     const d = makeDriver(300);
     await d.open();
     sim.faults({ corruptChecksum: true });
-    expect((await rejection(d.status(1))).code).toBe('TIMEOUT');
+    expect((await rejection(d.status(1))).code).toBe('CHECKSUM');
     expect(d.counters()).toMatchObject({ checksum: 2, timeouts: 2 });
   });
 

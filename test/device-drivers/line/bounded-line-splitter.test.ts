@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { BoundedLineSplitter } from '../../../device-drivers/line/bounded-line-splitter.js';
 import type { DroppedLine } from '../../../device-drivers/line/bounded-line-splitter.js';
 
@@ -89,5 +89,35 @@ describe('BoundedLineSplitter', () => {
 
   it('rejects a nonsensical maxLength', () => {
     expect(() => new BoundedLineSplitter({ maxLength: 0 })).toThrow(RangeError);
+  });
+
+  it('with maxIdleMs, drops a line that pauses, so its rest is not glued to the next line', async () => {
+    // Fake clock: what is checked is the rule, not how punctual this machine is.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const splitter = new BoundedLineSplitter({ maxLength: 64, maxIdleMs: 200 });
+      const lines: string[] = [];
+      const dropped: DroppedLine[] = [];
+      splitter.on('data', (line: string) => lines.push(line));
+      splitter.on('dropped', (d: DroppedLine) => dropped.push(d));
+
+      splitter.write('HALF-A-SCAN');
+      await vi.advanceTimersByTimeAsync(199);
+      expect(dropped).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(dropped).toEqual([{ reason: 'unterminated', bytes: 11 }]);
+
+      splitter.write('NEXT\r\n');
+      // Bytes that keep coming within the idle time are one line.
+      splitter.write('AB');
+      await vi.advanceTimersByTimeAsync(150);
+      splitter.write('CD\n');
+      await vi.advanceTimersByTimeAsync(500);
+      expect(lines).toEqual(['NEXT', 'ABCD']);
+      expect(dropped).toHaveLength(1);
+      splitter.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

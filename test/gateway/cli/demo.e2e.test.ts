@@ -10,7 +10,7 @@ describe('the demo (npm start)', () => {
     const port = await freePort();
     const demo = runNode(distEntry('gateway', 'cli', 'demo.js'), ['--port', String(port)]);
     try {
-      await demo.waitForOutput(`mosquitto_sub -h 127.0.0.1 -p ${port} -t 'stations/#' -v`);
+      await demo.waitForOutput(`mosquitto_sub -h 127.0.0.1 -p ${port} -t 'stations/#' -v`, 45_000);
       const recorder = await MqttRecorder.connect(`mqtt://127.0.0.1:${port}`);
       try {
         const S = 'stations/demo-hz-0001';

@@ -1,0 +1,24 @@
+/** A small element builder: the console has no UI framework (12,000 rows must stay cheap). */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { class?: string; text?: string; title?: string; attrs?: Record<string, string> } = {},
+  children: Array<Node | string | undefined> = [],
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (props.class) el.className = props.class;
+  if (props.text !== undefined) el.textContent = props.text;
+  if (props.title !== undefined) el.title = props.title;
+  for (const [k, v] of Object.entries(props.attrs ?? {})) el.setAttribute(k, v);
+  for (const c of children) if (c !== undefined) el.append(c);
+  return el;
+}
+
+/** "12 s ago", "3 min ago", or the date for anything older than a day. */
+export function ago(ms: number | undefined, now = Date.now()): string {
+  if (ms === undefined) return '—';
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return new Date(ms).toISOString().slice(0, 10);
+}

@@ -1,0 +1,13 @@
+import { CommandError } from '../../cloud-bridge/command-handler.js';
+import type { CommandErrorCode } from '../../cloud-bridge/contract-schemas.js';
+
+/**
+ * A refusal by the access logic, with the contract's code. It is a CommandError, so the cloud
+ * bridge replies with it as it is; the scanner path logs it as `access.denied` the same way.
+ */
+export class AccessDenied extends CommandError {
+  constructor(code: CommandErrorCode, message: string) {
+    super(code, message);
+    this.name = 'AccessDenied';
+  }
+}

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { AccessService } from './access-service.js';
+
+/** A phone held to the scanner is read several times a second; the same text within this time is one scan. */
+export const REPEAT_WINDOW_MS = 5000;
+/** Compact JWS: three base64url parts. Anything else is a code that is not ours (a poster, a bottle). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Turns what a station's QR scanner reads into access attempts. This path needs no uplink: the
+ * token is verified on the box. Codes that are not tokens are counted and dropped; repeats of the
+ * same screen within a few seconds are one attempt.
+ */
+export class ScanIntake {
+  private readonly recent = new Map<string, number>();
+  private notTokens = 0;
+
+  constructor(
+    private readonly access: AccessService,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Handles one scan; resolves when the attempt is decided (never rejects). */
+  async scanned(scanner: string, text: string): Promise<void> {
+    const trimmed = text.trim();
+    if (!COMPACT_JWS.test(trimmed)) {
+      this.notTokens++;
+      this.log.debug({ scanner, length: trimmed.length, notTokens: this.notTokens }, 'scan is not an access token; dropped');
+      return;
+    }
+    const t = this.now();
+    for (const [k, at] of this.recent) if (t - at > REPEAT_WINDOW_MS) this.recent.delete(k);
+    const key = `${scanner}\n${trimmed}`;
+    if (this.recent.has(key)) return;
+    this.recent.set(key, t);
+    try {
+      const result = await this.access.handle({ kind: 'scanner', device: scanner }, trimmed);
+      this.log.info({ scanner, result }, 'scan granted');
+    } catch (err) {
+      // The access service logged the refusal and wrote access.denied; nothing more to do here.
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string') this.log.error({ err, scanner }, 'scan could not be decided');
+    }
+  }
+
+  /** Scans dropped because they were not access tokens. */
+  get dropped(): number {
+    return this.notTokens;
+  }
+}

@@ -1,0 +1,122 @@
+import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
+import { z } from 'zod';
+import type { ClockReading } from './clock-trust.js';
+import { AccessDenied } from './access-error.js';
+import type { TrustedKeys } from './trusted-keys.js';
+
+export const ACTIONS = ['unlock', 'swap', 'dispense', 'operate'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const claimsSchema = z.object({
+  iss: z.string().min(1),
+  sub: z.string().min(1).max(128),
+  aud: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  res: z.string().min(1).max(64),
+  act: z.enum(ACTIONS),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  jti: z.string().min(1).max(128),
+  role: z.enum(['worker', 'operator']).optional(),
+});
+
+export interface AccessClaims {
+  iss: string;
+  sub: string;
+  res: string;
+  act: Action;
+  iat: Date;
+  exp: Date;
+  jti: string;
+  role: 'worker' | 'operator';
+  kid: string;
+}
+
+export interface TokenVerifierOptions {
+  stationId: string;
+  keys: TrustedKeys;
+  maxTokenSeconds: number;
+  skewSeconds: number;
+  /** What to do while the clock is not trusted (docs/access.md). */
+  untrustedClock: 'floor' | 'refuse';
+}
+
+/** Ed25519 under its JOSE names: `EdDSA` (RFC 8037, the contract's) and `Ed25519` (RFC 9864). */
+const ALGORITHMS = new Set(['EdDSA', 'Ed25519']);
+
+/**
+ * Checks an access token as the contract lists: the signature against a trusted key named by
+ * `kid`, the claims' shape, the audience, the lifetime and the time window against the clock the
+ * ClockTrust vouches for. What it does not know (resources, roles, replay) is the caller's. Each
+ * refusal is an AccessDenied with the contract's code; nothing about the token is logged here.
+ */
+export class TokenVerifier {
+  constructor(private readonly options: TokenVerifierOptions) {}
+
+  async verify(token: string, clock: ClockReading): Promise<AccessClaims> {
+    let kid: unknown;
+    let alg: unknown;
+    try {
+      ({ kid, alg } = decodeProtectedHeader(token));
+    } catch {
+      throw new AccessDenied('BAD_TOKEN', 'not a JWS in compact form');
+    }
+    if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) throw new AccessDenied('BAD_TOKEN', `algorithm ${String(alg)} is not accepted (EdDSA only)`);
+    if (typeof kid !== 'string') throw new AccessDenied('UNKNOWN_KEY', 'the token names no key (kid)');
+    const key = this.options.keys.get(kid);
+    if (!key) throw new AccessDenied('UNKNOWN_KEY', `key "${kid}" is not trusted by this station`);
+
+    let payload: Uint8Array;
+    try {
+      ({ payload } = await compactVerify(token, key, { algorithms: [...ALGORITHMS] }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new AccessDenied('BAD_TOKEN', 'the signature does not verify');
+      throw new AccessDenied('BAD_TOKEN', 'the token is malformed');
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder().decode(payload));
+    } catch {
+      throw new AccessDenied('BAD_TOKEN', 'the claims are not JSON');
+    }
+    const parsed = claimsSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AccessDenied('BAD_TOKEN', `claim ${issue?.path.join('.') || '?'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const c = parsed.data;
+    const audiences = Array.isArray(c.aud) ? c.aud : [c.aud];
+    if (!audiences.includes(this.options.stationId)) throw new AccessDenied('WRONG_STATION', 'the token is for another station');
+    if (c.exp <= c.iat) throw new AccessDenied('BAD_TOKEN', 'exp is not after iat');
+    if (c.exp - c.iat > this.options.maxTokenSeconds) {
+      throw new AccessDenied('BAD_TOKEN', `lifetime ${c.exp - c.iat} s exceeds the ${this.options.maxTokenSeconds} s this station accepts`);
+    }
+    this.checkTime(c.iat * 1000, c.exp * 1000, clock);
+    return {
+      iss: c.iss,
+      sub: c.sub,
+      res: c.res,
+      act: c.act,
+      iat: new Date(c.iat * 1000),
+      exp: new Date(c.exp * 1000),
+      jti: c.jti,
+      role: c.role ?? 'worker',
+      kid,
+    };
+  }
+
+  private checkTime(iatMs: number, expMs: number, clock: ClockReading): void {
+    const skew = this.options.skewSeconds * 1000;
+    const now = clock.now.getTime();
+    if (!clock.trusted) {
+      if (this.options.untrustedClock === 'refuse') throw new AccessDenied('CLOCK_UNTRUSTED', 'the station clock is not synchronised');
+      // No floor at all: nothing trusted was ever seen, so no expiry can be judged.
+      if (!clock.floor) throw new AccessDenied('CLOCK_UNTRUSTED', 'the station clock is not synchronised and it has never seen a trusted time');
+      if (iatMs < clock.floor.getTime() - skew) throw new AccessDenied('EXPIRED', 'the token was issued before the newest trusted time this station has seen');
+      if (expMs < now - skew) throw new AccessDenied('EXPIRED', 'the token has expired');
+      // Not-yet-valid cannot be judged by a clock that may be behind: the floor rule bounds it.
+      return;
+    }
+    if (iatMs > now + skew) throw new AccessDenied('NOT_YET_VALID', 'the token was issued in the future (check the clocks)');
+    if (expMs < now - skew) throw new AccessDenied('EXPIRED', 'the token has expired');
+  }
+}

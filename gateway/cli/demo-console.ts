@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { consoleUrl, serveStatic, type StaticServer } from './static-server.js';
+
+export interface DemoConsole {
+  /** The line the demo prints: the console's URL, or why there is none. */
+  readonly line: string;
+  close(): Promise<void>;
+}
+
+/** Serves the built operator console (dist/console) for the demo, pointed at the broker's WebSocket. */
+export async function startDemoConsole(root: string, wsUrl: string | undefined, prefix: string, stationId: string): Promise<DemoConsole> {
+  const dir = join(root, 'dist', 'console');
+  if (!wsUrl || !existsSync(join(dir, 'index.html'))) {
+    return { line: 'not built (npm run build builds it)', close: async () => undefined };
+  }
+  const server: StaticServer = await serveStatic(dir);
+  return { line: consoleUrl(server.url, wsUrl, prefix, stationId), close: () => server.close() };
+}

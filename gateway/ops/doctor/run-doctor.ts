@@ -1,0 +1,30 @@
+import type { LoadedStation } from '../../../config/load-station-config.js';
+import { checkBroker } from './broker-checks.js';
+import { checkDevices } from './device-checks.js';
+import { pass, renderTable, type CheckResult } from './doctor-result.js';
+import { checkClock, checkDisk, inspectDatabase, readNtpSynchronized } from './host-checks.js';
+
+export interface DoctorOptions {
+  /** `timedatectl`'s answer; tests pass their own. */
+  ntpSynchronized?: () => Promise<boolean | undefined>;
+  now?: () => Date;
+}
+
+/**
+ * Everything a crew checks after an install, in the order they would fix it: the file, the
+ * wires, the uplink, the clock, the disk. Every check runs even when an earlier one failed, so
+ * one visit finds every fault.
+ */
+export async function runDoctor(station: LoadedStation, options: DoctorOptions = {}): Promise<{ rows: CheckResult[]; ok: boolean; text: string }> {
+  const { config } = station;
+  const rows: CheckResult[] = [pass('config', `${station.file}: station ${config.station.id}, ${config.devices.length} devices`)];
+  rows.push(...(await checkDevices(station)));
+  rows.push(...(await checkBroker(config)));
+  const database = inspectDatabase(config.storage.path);
+  const ntp = await (options.ntpSynchronized ?? readNtpSynchronized)();
+  rows.push(...checkClock({ ntpSynchronized: ntp, floor: database.floor, now: (options.now ?? (() => new Date()))() }));
+  rows.push(checkDisk(config.storage.path, config.storage.maxMegabytes));
+  rows.push(database.row);
+  const ok = rows.every((r) => r.status !== 'fail');
+  return { rows, ok, text: renderTable(rows) };
+}

@@ -1,0 +1,156 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AlarmSeverity } from '../store/alarm-table.js';
+import type { HealthMonitor } from './health-monitor.js';
+import type { Liveness } from './liveness.js';
+import type { StationView } from './station-view.js';
+
+const SEVERITIES: readonly AlarmSeverity[] = ['critical', 'major', 'minor', 'warning'];
+
+/**
+ * The station's Prometheus metrics, in a Registry of its own (the global one belongs to whoever
+ * imports prom-client first). Values are read from the station view at scrape time, so nothing
+ * here runs between scrapes except the event counter and Node's default collectors.
+ */
+export class StationMetrics {
+  readonly registry = new Registry();
+  private readonly unsubscribe: () => void;
+  /** Counters from the monitors are totals; Prometheus counters only go up by increments. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(view: StationView, health: HealthMonitor, liveness: Liveness) {
+    const r = this.registry;
+    r.setDefaultLabels({ station: view.stationId });
+    // Process memory, CPU, heap and the event-loop delay percentiles (perf_hooks monitorEventLoopDelay).
+    collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 20 });
+
+    const addTotal = (key: string, total: number, inc: (n: number) => void): void => {
+      const delta = total - (this.seen.get(key) ?? 0);
+      // A series at 0 from the first scrape: rate() over a counter that appears late misses its start.
+      if (delta > 0 || !this.seen.has(key)) inc(Math.max(0, delta));
+      this.seen.set(key, total);
+    };
+    new Counter({
+      name: 'station_device_polls_total',
+      help: 'Polls settled per device, good or bad',
+      labelNames: ['device'],
+      registers: [r],
+      collect() {
+        for (const d of view.devices) addTotal(`polls ${d.id}`, d.pollStats().polls, (n) => this.inc({ device: d.id }, n));
+      },
+    });
+    new Counter({
+      name: 'station_device_errors_total',
+      help: 'Failed polls per device and error code (the codes of docs/errors.md)',
+      labelNames: ['device', 'code'],
+      registers: [r],
+      collect() {
+        for (const d of view.devices) {
+          for (const [code, n] of Object.entries(d.state().health.errors)) addTotal(`errors ${d.id} ${code}`, n, (k) => this.inc({ device: d.id, code }, k));
+        }
+      },
+    });
+    new Gauge({
+      name: 'station_device_online',
+      help: '1 while the device answers, 0 once it is reported offline',
+      labelNames: ['device', 'kind'],
+      registers: [r],
+      collect() {
+        for (const d of view.devices) this.set({ device: d.id, kind: d.kind }, d.state().online ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'station_device_latency_seconds',
+      help: 'Smoothed time a poll takes per device (absent until the first good poll)',
+      labelNames: ['device'],
+      registers: [r],
+      collect() {
+        for (const d of view.devices) {
+          const ms = d.state().health.latencyMs;
+          if (ms !== null) this.set({ device: d.id }, ms / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'station_device_last_poll_age_seconds',
+      help: 'Time since a poll of the device last settled; grows without bound on a stalled poller',
+      labelNames: ['device'],
+      registers: [r],
+      collect() {
+        const now = Date.now();
+        for (const d of view.devices) {
+          const at = d.pollStats().lastSettledAt;
+          if (at !== null) this.set({ device: d.id }, (now - at) / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'station_outbox_pending_events',
+      help: 'Events on disk not yet acknowledged by the broker',
+      registers: [r],
+      collect() {
+        this.set(view.outboxPending());
+      },
+    });
+    new Gauge({
+      name: 'station_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest event not yet acknowledged by the broker; 0 when none waits',
+      registers: [r],
+      collect() {
+        const at = view.oldestPendingAt();
+        this.set(at ? Math.max(0, (Date.now() - at.getTime()) / 1000) : 0);
+      },
+    });
+    new Gauge({
+      name: 'station_mqtt_connected',
+      help: '1 while the MQTT connection to the cloud broker is up',
+      registers: [r],
+      collect() {
+        this.set(view.cloudConnected() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'station_alarms_active',
+      help: 'Active alarms by severity',
+      labelNames: ['severity'],
+      registers: [r],
+      collect() {
+        const counts = new Map<string, number>(SEVERITIES.map((s) => [s, 0]));
+        for (const a of view.alarms()) counts.set(a.severity, (counts.get(a.severity) ?? 0) + 1);
+        for (const [severity, n] of counts) this.set({ severity }, n);
+      },
+    });
+    new Gauge({
+      name: 'station_event_loop_lag_max_seconds',
+      help: 'Longest event-loop stall in the last liveness window',
+      registers: [r],
+      collect() {
+        this.set(liveness.lastLoopLagMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'station_healthy',
+      help: '1 while the liveness check passes (the same check that feeds the systemd watchdog)',
+      registers: [r],
+      collect() {
+        this.set(health.current().ok ? 1 : 0);
+      },
+    });
+    const events = new Counter({ name: 'station_events_total', help: 'Events stored since start, by type', labelNames: ['type'], registers: [r] });
+    this.unsubscribe = view.onEvent((e) => events.inc({ type: e.type }));
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  stop(): void {
+    this.unsubscribe();
+    // prom-client's default collectors keep their loop-delay histogram and GC observer enabled
+    // (it offers no way to stop them); one registry per process start keeps that to one of each.
+    this.registry.clear();
+  }
+}

@@ -1,0 +1,170 @@
+import { ulid } from 'ulid';
+import type { Logger } from 'pino';
+import type { LoadedStation } from '../../config/load-station-config.js';
+import type { Availability } from '../../cloud-bridge/contract-schemas.js';
+import type { DeviceDriver, DeviceState } from '../../device-drivers/device.js';
+import type { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
+import { AccessDenied } from '../access/access-error.js';
+import type { AccessEffects, ResourceRef } from '../access/access-service.js';
+import type { AccessClaims } from '../access/token-verifier.js';
+import { StationAvailability } from '../station/availability.js';
+import { BatterySwap } from '../station/battery-swap.js';
+import { CabinetSafety } from '../station/cabinet-safety.js';
+import { DailyWindow } from '../station/daily-window.js';
+import type { EventRecorder } from '../station/event-recorder.js';
+import { OccupancyWatch } from '../station/occupancy-watch.js';
+import type { StationAlarms } from '../station/station-alarms.js';
+import type { DeviceCommander } from '../station/station-ports.js';
+import { WaterService } from '../station/water-service.js';
+import type { StationStore } from '../store/station-store.js';
+
+export interface StationLogicWiringOptions {
+  station: LoadedStation;
+  monitors: readonly DeviceMonitor[];
+  store: StationStore;
+  recorder: EventRecorder;
+  alarms: StationAlarms;
+  publishAvailability: (a: Availability) => void;
+  log: Logger;
+}
+
+/** The station logic, assembled: what access carries out, and the device states it follows. */
+export interface StationLogicWiring {
+  effects: Omit<AccessEffects, 'unlock'>;
+  peopleInside(): number | undefined;
+  start(): void;
+  stop(): void;
+}
+
+function commander(driver: DeviceDriver, device: string): DeviceCommander {
+  const c = driver as Partial<DeviceCommander>;
+  if (typeof c.command !== 'function') throw new Error(`${device}: its driver takes no commands (a profile-driven Modbus device is needed)`);
+  return c as DeviceCommander;
+}
+
+/**
+ * Builds battery safety and swaps per cabinet, a water service per dispenser, an occupancy watch
+ * per sensor and the station's availability, and feeds each its device's states. Part of the
+ * composition root.
+ */
+export function wireStationLogic(options: StationLogicWiringOptions): StationLogicWiring {
+  const { station, monitors, store, recorder, alarms, log } = options;
+  const { config } = station;
+  const limits = (seconds: number): number => seconds * 1000;
+
+  const cabinets = new Map<string, { safety: CabinetSafety; swap: BatterySwap }>();
+  const waters = new Map<string, WaterService>();
+  const occupancy: OccupancyWatch[] = [];
+  const feeds: Array<{ monitor: DeviceMonitor; update: (s: DeviceState) => void }> = [];
+
+  for (const m of monitors) {
+    const plog = log.child({ part: 'station', device: m.id });
+    if (m.kind === 'battery-cabinet') {
+      const cmd = commander(m.driver, m.id);
+      const safety = new CabinetSafety({ device: m.id, commander: cmd, alarms, settings: store.settings, log: plog });
+      const swap = new BatterySwap({
+        device: m.id,
+        commander: cmd,
+        safety,
+        outbox: store.outbox,
+        recorder,
+        log: plog,
+        limits: { doorOpenMs: limits(config.swap.doorOpenSeconds), insertMs: limits(config.swap.insertSeconds), takeMs: limits(config.swap.takeSeconds) },
+      });
+      cabinets.set(m.id, { safety, swap });
+      feeds.push({ monitor: m, update: (s) => safety.update(s) });
+    } else if (m.kind === 'water-dispenser') {
+      const water = new WaterService({
+        device: m.id,
+        commander: commander(m.driver, m.id),
+        alarms,
+        recorder,
+        log: plog,
+        limits: { sessionIdleMs: limits(config.water.sessionIdleSeconds), tankLowPercent: config.water.tankLowPercent, tankOkPercent: config.water.tankOkPercent },
+      });
+      waters.set(m.id, water);
+      feeds.push({ monitor: m, update: (s) => water.update(s) });
+    } else if (m.kind === 'occupancy') {
+      const watch = new OccupancyWatch({
+        device: m.id,
+        alarms,
+        recorder,
+        night: new DailyWindow(config.occupancy.nightHours, config.station.timezone),
+        log: plog,
+        limits: { stillAlarmSeconds: config.occupancy.stillAlarmSeconds, leftAfterMs: limits(config.occupancy.leftAfterSeconds) },
+      });
+      occupancy.push(watch);
+      feeds.push({ monitor: m, update: (s) => watch.update(s) });
+    }
+  }
+
+  const openHours = new DailyWindow(config.station.openHours, config.station.timezone);
+  const doorDevices = new Set(Object.values(config.resources).filter((r) => r.door !== undefined && !r.outOfService).map((r) => r.device));
+  const availability = new StationAvailability({
+    publish: options.publishAvailability,
+    cabinets: [...cabinets.values()].map((c) => c.safety),
+    water: [...waters.values()],
+    occupancy,
+    open: () => openHours.contains(new Date()),
+    doorsUsable: () => [...doorDevices].some((d) => monitors.find((m) => m.id === d)?.state().online === true),
+  });
+
+  const cabinetFor = (resource: ResourceRef): { safety: CabinetSafety; swap: BatterySwap } => {
+    const c = cabinets.get(resource.device);
+    if (!c) throw new AccessDenied('DEVICE_ERROR', `${resource.device} is not a battery cabinet`);
+    return c;
+  };
+  const effects: Omit<AccessEffects, 'unlock'> = {
+    swap: (resource, claims: AccessClaims) => cabinetFor(resource).swap.begin({ swapId: ulid(), sub: claims.sub }),
+    dispense: async (resource, claims) => {
+      const water = waters.get(resource.device);
+      if (!water) throw new AccessDenied('DEVICE_ERROR', `${resource.device} is not a water dispenser`);
+      return water.dispense({ sub: claims.sub });
+    },
+    operate: async (resource, _claims, request) => {
+      if (request['device'] !== undefined && request['device'] !== resource.device) {
+        throw new AccessDenied('FORBIDDEN', `the token is for ${resource.device}, the request names ${String(request['device'])}`);
+      }
+      return cabinetFor(resource).safety.setSlotEnabled(Number(request['slot']), request['enabled'] === true);
+    },
+  };
+
+  const listeners: Array<() => void> = [];
+  return {
+    effects,
+    peopleInside() {
+      const counts = occupancy.map((o) => o.inside());
+      if (counts.length === 0 || counts.some((c) => c === undefined)) return undefined;
+      return Math.max(...(counts as number[]));
+    },
+    start() {
+      for (const c of cabinets.values()) {
+        c.safety.start();
+        c.swap.start();
+      }
+      for (const { monitor, update } of feeds) {
+        monitor.on('state', update);
+        listeners.push(() => monitor.off('state', update));
+      }
+      // Doors count as usable only while their lock answers.
+      for (const m of monitors) {
+        if (!doorDevices.has(m.id)) continue;
+        const refresh = (): void => availability.refresh();
+        m.on('online', refresh);
+        m.on('offline', refresh);
+        listeners.push(() => {
+          m.off('online', refresh);
+          m.off('offline', refresh);
+        });
+      }
+      availability.start();
+    },
+    stop() {
+      availability.stop();
+      for (const off of listeners.splice(0)) off();
+      // Before the store closes: an open swap or water session ends with its event on disk.
+      for (const c of cabinets.values()) c.swap.stop();
+      for (const w of waters.values()) w.stop();
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { DeviceState } from '../../device-drivers/device.js';
+import { CommandError } from '../../cloud-bridge/command-handler.js';
+import { Latch } from './latch.js';
+import { clearStaleAlarms, systemClock, type AlarmSink, type Clock, type DeviceCommander, type ReportedEvents } from './station-ports.js';
+import { readFlags, readNumber, readString } from './station-points.js';
+
+export interface WaterLimits {
+  /** A session nobody draws from is closed after this. */
+  sessionIdleMs: number;
+  /** `water.tank-low` (warning) at or below this level, cleared at or above `tankOkPercent`. */
+  tankLowPercent: number;
+  tankOkPercent: number;
+}
+
+export const DEFAULT_WATER_LIMITS: WaterLimits = { sessionIdleMs: 60_000, tankLowPercent: 15, tankOkPercent: 25 };
+
+/** A leak or filter sensor that goes quiet must stay quiet this long before its alarm clears. */
+export const SENSOR_CLEAR_MS = 30_000;
+/** Below this level the tank counts as empty and sessions are refused. */
+const EMPTY_BELOW_PERCENT = 1;
+
+export const WATER_ALARMS = { leak: 'water.leak', tankLow: 'water.tank-low', filterDue: 'water.filter-due' } as const;
+
+export interface WaterServiceOptions {
+  device: string;
+  commander: DeviceCommander;
+  alarms: AlarmSink;
+  recorder: ReportedEvents;
+  log: Logger;
+  clock?: Clock;
+  limits?: Partial<WaterLimits>;
+}
+
+interface Session {
+  sub: string | undefined;
+  /** When the dispenser first read `dispensing` in this session. */
+  startedAt: number | undefined;
+  cancelIdle: () => void;
+}
+
+/**
+ * Water for one dispenser (devices.md §4). The valve (`enableDispensing`) is open only while a
+ * session granted by `dispense` runs and no leak is reported; every reading compares that wish
+ * with the coil the dispenser reports and writes it again if they differ, so a failed write or a
+ * dispenser that restarted with its valve open is corrected on the next poll. A draw is logged as
+ * `water.dispensed` when `session` goes dispensing → idle, with the volume the dispenser counted.
+ */
+export class WaterService extends EventEmitter<{ changed: [] }> {
+  private readonly clock: Clock;
+  private readonly limits: WaterLimits;
+  private online = false;
+  private tankLevel: number | undefined;
+  private dispensing: boolean | undefined;
+  private sessionVolume = 0;
+  private session: Session | undefined;
+  private readonly leak = new Latch(SENSOR_CLEAR_MS);
+  private readonly tankLow = new Latch();
+  private readonly filterDue = new Latch(SENSOR_CLEAR_MS);
+  private valveWrite: Promise<void> | undefined;
+  /** For a profile whose valve coil cannot be read back: the last value written. */
+  private valveWritten: boolean | undefined;
+  private reconciled = false;
+  private wasOk: boolean | undefined;
+
+  constructor(private readonly options: WaterServiceOptions) {
+    super();
+    this.clock = options.clock ?? systemClock;
+    this.limits = { ...DEFAULT_WATER_LIMITS, ...options.limits };
+  }
+
+  get device(): string {
+    return this.options.device;
+  }
+
+  /** An open session is closed (its timer would otherwise outlive the station). */
+  stop(): void {
+    this.endSession();
+  }
+
+  /** Whether a worker can get water now: online, no leak, water in the tank. */
+  ok(): boolean {
+    return this.online && !this.leak.active && (this.tankLevel === undefined || this.tankLevel >= EMPTY_BELOW_PERCENT);
+  }
+
+  /** A session is open (granted, not yet drawn or still drawing). */
+  busy(): boolean {
+    return this.session !== undefined || this.dispensing === true;
+  }
+
+  /**
+   * The `dispense` command after the token was accepted: opens the valve for one draw. Refuses
+   * with DEVICE_OFFLINE, DEVICE_ERROR (leak, empty tank, or the valve write failed) or BUSY.
+   */
+  async dispense(request: { sub?: string }): Promise<{ device: string; idleSeconds: number }> {
+    const { device, commander } = this.options;
+    if (!this.online) throw new CommandError('DEVICE_OFFLINE', `${device} is offline`);
+    if (this.leak.active) throw new CommandError('DEVICE_ERROR', `${device} reports a leak`);
+    if (this.tankLevel !== undefined && this.tankLevel < EMPTY_BELOW_PERCENT) throw new CommandError('DEVICE_ERROR', `${device}: the tank is empty`);
+    if (this.busy()) throw new CommandError('BUSY', `${device} is busy with another session`);
+    const session: Session = { sub: request.sub, startedAt: undefined, cancelIdle: this.clock.after(this.limits.sessionIdleMs, () => this.idleTimeout(session)) };
+    this.session = session;
+    try {
+      await commander.command('enableDispensing', true);
+      this.valveWritten = true;
+    } catch (err) {
+      if (this.session === session) this.endSession();
+      throw new CommandError('DEVICE_ERROR', `${device} did not open its valve: ${String(err)}`);
+    }
+    return { device, idleSeconds: Math.round(this.limits.sessionIdleMs / 1000) };
+  }
+
+  /** Feed every state of the dispenser's DeviceMonitor. */
+  update(state: DeviceState): void {
+    this.online = state.online;
+    if (state.online) {
+      const p = state.points;
+      const status = readFlags(p, 'status');
+      this.tankLevel = readNumber(p, 'tankLevel');
+      this.checkAlarms(status['leak'] === true, status['filterDue'] === true);
+      this.followSession(readString(p, 'session') === 'dispensing', readNumber(p, 'sessionVolume'));
+      this.reconcileValve(p['dispensingEnabled']);
+    }
+    const ok = this.ok();
+    if (ok !== this.wasOk) {
+      this.wasOk = ok;
+      this.emit('changed');
+    }
+  }
+
+  private checkAlarms(leak: boolean, filterDue: boolean): void {
+    const { alarms, device, log } = this.options;
+    const now = this.clock.now();
+    const level = this.tankLevel;
+    switch (this.leak.update(leak, !leak, now)) {
+      case 'raised':
+        alarms.raise({ alarm: WATER_ALARMS.leak, severity: 'critical', device });
+        log.error('leak: valve closed');
+        // A session that never drew ends here; one drawing ends when the closed valve stops it.
+        if (this.session && !this.dispensing) this.endSession();
+        break;
+      case 'cleared':
+        alarms.clear(WATER_ALARMS.leak, device);
+    }
+    const low = level !== undefined && level <= this.limits.tankLowPercent;
+    const refilled = level !== undefined && level >= this.limits.tankOkPercent;
+    const lowChange = this.tankLow.update(low, refilled, now);
+    if (lowChange === 'raised') alarms.raise({ alarm: WATER_ALARMS.tankLow, severity: 'warning', device, detail: { tankLevel: level ?? null } });
+    else if (lowChange === 'cleared') alarms.clear(WATER_ALARMS.tankLow, device);
+    const filterChange = this.filterDue.update(filterDue, !filterDue, now);
+    if (filterChange === 'raised') alarms.raise({ alarm: WATER_ALARMS.filterDue, severity: 'warning', device });
+    else if (filterChange === 'cleared') alarms.clear(WATER_ALARMS.filterDue, device);
+    if (!this.reconciled) {
+      this.reconciled = true;
+      const activeNow = new Set<string>();
+      if (this.leak.active) activeNow.add(WATER_ALARMS.leak);
+      if (this.tankLow.active) activeNow.add(WATER_ALARMS.tankLow);
+      if (this.filterDue.active) activeNow.add(WATER_ALARMS.filterDue);
+      clearStaleAlarms(alarms, device, (a) => Object.values<string>(WATER_ALARMS).includes(a), activeNow);
+    }
+  }
+
+  private followSession(dispensing: boolean, volume: number | undefined): void {
+    const was = this.dispensing;
+    this.dispensing = dispensing;
+    if (volume !== undefined) this.sessionVolume = volume;
+    // The first reading after start is a baseline, not a transition.
+    if (was === undefined) return;
+    if (dispensing && !was) {
+      if (this.session) {
+        this.session.startedAt = this.clock.now();
+        this.session.cancelIdle();
+      }
+    } else if (!dispensing && was) {
+      const session = this.session;
+      const ml = Math.max(0, Math.round(this.sessionVolume));
+      this.options.recorder.record({
+        type: 'water.dispensed',
+        device: this.options.device,
+        data: {
+          ml,
+          litres: ml / 1000,
+          ...(session?.sub !== undefined ? { sub: session.sub } : {}),
+          ...(session?.startedAt !== undefined ? { startedAt: new Date(session.startedAt).toISOString() } : {}),
+        },
+      });
+      this.endSession();
+    }
+  }
+
+  private idleTimeout(session: Session): void {
+    if (this.session !== session || this.dispensing) return;
+    this.options.log.info('nobody drew water: session closed');
+    this.endSession();
+  }
+
+  private endSession(): void {
+    this.session?.cancelIdle();
+    this.session = undefined;
+  }
+
+  private reconcileValve(reported: unknown): void {
+    const wanted = this.session !== undefined && !this.leak.active;
+    const differs = typeof reported === 'boolean' ? reported !== wanted : this.valveWritten !== wanted;
+    if (!differs || this.valveWrite) return;
+    this.valveWrite = this.options.commander
+      .command('enableDispensing', wanted)
+      .then(() => {
+        this.valveWritten = wanted;
+      })
+      .catch((err: unknown) => this.options.log.warn({ wanted, err: String(err) }, 'valve command failed; retried on the next reading'))
+      .finally(() => {
+        this.valveWrite = undefined;
+      });
+  }
+}

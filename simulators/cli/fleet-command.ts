@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FleetRunner } from '../fleet/fleet-runner.js';
+
+export const FLEET_HELP = `Usage: station-sim fleet --stations N --broker URL [options]
+
+Many simulated stations in one process, each with its own MQTT connection (client id = station
+id), publishing the contract through the gateway's own CloudBridge, alarm logic and event outbox
+(in memory). Device values are synthetic: batteries charge and are swapped, water is drawn,
+people come and go. Runs until Ctrl-C or SIGTERM; then every station says offline cleanly.
+
+Options:
+      --stations N         how many stations (ids fleet-00001, fleet-00002, ...)
+      --broker URL         mqtt://host:port (or mqtts://) of the broker
+      --faulty PCT         share of faulty stations, 0..100 (default 0): offline (Last Will),
+                           critical (smoke), no ready batteries, hot cabinet (a slot at 63 °C)
+      --seed S             same seed, same fleet and same faults (default 1)
+      --processes P        split the fleet over P processes (default 1; see docs/console.md for
+                           what one process carries)
+      --rate N             stations connecting per second (default 500)
+      --tick S             seconds between two steps of a station's devices (default 10)
+      --prefix P           topic prefix (default stations)
+      --username U         broker user for every station (--password-file FILE for its password)`;
+
+class FleetUsageError extends Error {
+  readonly code = 'SIM_USAGE';
+}
+
+const OPTIONS = {
+  stations: { type: 'string' },
+  broker: { type: 'string' },
+  faulty: { type: 'string' },
+  seed: { type: 'string' },
+  processes: { type: 'string' },
+  offset: { type: 'string' },
+  rate: { type: 'string' },
+  tick: { type: 'string' },
+  prefix: { type: 'string' },
+  username: { type: 'string' },
+  'password-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function int(text: string | undefined, name: string, min: number, max: number, fallback?: number): number {
+  if (text === undefined) {
+    if (fallback === undefined) throw new FleetUsageError(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new FleetUsageError(`--${name} must be an integer ${min}..${max}, not "${text}"`);
+  return n;
+}
+
+/** `station-sim fleet ...`; resolves with the exit code. */
+export async function runFleetCommand(argv: string[]): Promise<number> {
+  let values;
+  let settings;
+  try {
+    values = parseArgs({ args: argv, options: OPTIONS }).values;
+    if (values.help) {
+      process.stdout.write(`${FLEET_HELP}\n`);
+      return 0;
+    }
+    const broker = values.broker;
+    if (!broker || !/^(mqtts?|wss?):\/\//.test(broker)) throw new FleetUsageError('--broker must be a URL such as mqtt://127.0.0.1:1883');
+    settings = {
+      broker,
+      stations: int(values.stations, 'stations', 1, 200_000),
+      faultyPercent: int(values.faulty, 'faulty', 0, 100, 0),
+      seed: int(values.seed, 'seed', 0, 2 ** 32 - 1, 1),
+      processes: int(values.processes, 'processes', 1, 64, 1),
+      offset: int(values.offset, 'offset', 0, 10_000_000, 0),
+      connectRate: int(values.rate, 'rate', 1, 100_000, 500),
+      tickSeconds: int(values.tick, 'tick', 1, 3600, 10),
+    };
+  } catch (err) {
+    process.stderr.write(`station-sim fleet: ${err instanceof Error ? err.message : String(err)}\n\n${FLEET_HELP}\n`);
+    return 2;
+  }
+  if (settings.processes > 1) return runSplit(argv, settings.stations, settings.offset, settings.processes);
+
+  const runner = new FleetRunner({
+    ...settings,
+    ...(values.prefix ? { topicPrefix: values.prefix } : {}),
+    ...(values.username ? { username: values.username } : {}),
+    ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
+  });
+  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  out(`fleet: ${settings.stations} stations from #${settings.offset + 1} on ${settings.broker}, ${settings.faultyPercent}% faulty, seed ${settings.seed}`);
+  runner.start();
+  const report = (): void => {
+    const s = runner.status();
+    out(`fleet: ${s.started}/${s.stations} started, ${s.connected} connected, ${s.crashed} crashed on purpose, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+  };
+  const timer = setInterval(report, 5000);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(timer);
+  report();
+  await runner.stop();
+  out('fleet stopped');
+  return 0;
+}
+
+/** The same fleet over P child processes, each a slice planned with its offset. */
+async function runSplit(argv: string[], stations: number, offset: number, processes: number): Promise<number> {
+  const entry = fileURLToPath(new URL('./station-sim.js', import.meta.url));
+  const rest = stripOptions(argv, ['--stations', '--offset', '--processes']);
+  const per = Math.ceil(stations / processes);
+  const children: ChildProcess[] = [];
+  for (let p = 0; p < processes && p * per < stations; p++) {
+    const count = Math.min(per, stations - p * per);
+    const child = spawn(process.execPath, [entry, 'fleet', ...rest, '--stations', String(count), '--offset', String(offset + p * per)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    children.push(child);
+  }
+  const exits = children.map((c) => new Promise<number>((resolve) => c.once('exit', (code) => resolve(code ?? 1))));
+  const stop = (): void => {
+    for (const c of children) c.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const codes = await Promise.all(exits);
+  return codes.every((c) => c === 0) ? 0 : 1;
+}
+
+function stripOptions(argv: string[], names: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const name = a.split('=')[0] as string;
+    if (!names.includes(name)) out.push(a);
+    else if (!a.includes('=')) i++;
+  }
+  return out;
+}

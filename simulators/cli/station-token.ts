@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { ulid } from 'ulid';
+import { generateIssuerKey, issueToken, readIssuerKey, writeTrustedKeys } from '../cloud/token-issuer.js';
+
+const USAGE = `Usage: station-token <command> [options]
+
+The cloud's side of access tokens, for benches, demos and tests (never on a station).
+
+Commands:
+  keys --out DIR [--kid ID]         make a signing key: DIR/issuer.private.jwk.json (keep it off stations)
+                                    and DIR/trusted-keys.jwks.json (the station's access.trustedKeys)
+  issue --key FILE --station ID --res NAME --act ACT [options]
+                                    print a signed token, as the phone app would show it
+  send  --key FILE --station ID --res NAME --act ACT --broker URL [options]
+                                    issue a token and send it as the cloud command (MQTT 3.1.1 form), print the reply
+
+Options for issue/send:
+  --sub ID          the worker (pseudonymous; default bench-worker)
+  --role ROLE       worker (default) or operator
+  --ttl SECONDS     token lifetime (default 120)
+  --prefix P        topic prefix (default stations)
+  --slot N --enabled true|false   for act operate (cmd/slot)
+
+ACT is unlock, swap, dispense or operate.`;
+
+const COMMAND_FOR = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', operate: 'slot' } as const;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      kid: { type: 'string' },
+      key: { type: 'string' },
+      station: { type: 'string' },
+      res: { type: 'string' },
+      act: { type: 'string' },
+      sub: { type: 'string' },
+      role: { type: 'string' },
+      ttl: { type: 'string' },
+      broker: { type: 'string' },
+      prefix: { type: 'string' },
+      slot: { type: 'string' },
+      enabled: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (command === 'keys') {
+    if (!values.out) return usage('keys needs --out DIR');
+    mkdirSync(values.out, { recursive: true });
+    const key = await generateIssuerKey(values.kid ?? `bench-${ulid().slice(-8).toLowerCase()}`);
+    writeFileSync(join(values.out, 'issuer.private.jwk.json'), `${JSON.stringify(key.privateJwk)}\n`, { mode: 0o600 });
+    writeTrustedKeys(join(values.out, 'trusted-keys.jwks.json'), [key]);
+    process.stdout.write(`${join(values.out, 'trusted-keys.jwks.json')} (kid ${key.kid})\n`);
+    return 0;
+  }
+  if (command !== 'issue' && command !== 'send') return usage(`unknown command "${command}"`);
+  const { key: keyFile, station, res, act } = values;
+  if (!keyFile || !station || !res || !act) return usage(`${command} needs --key, --station, --res and --act`);
+  if (!(act in COMMAND_FOR)) return usage(`--act must be unlock, swap, dispense or operate, not "${act}"`);
+  if (values.role !== undefined && values.role !== 'worker' && values.role !== 'operator') return usage('--role must be worker or operator');
+  const key = await readIssuerKey(keyFile);
+  const token = await issueToken(key, {
+    station,
+    res,
+    act: act as keyof typeof COMMAND_FOR,
+    sub: values.sub ?? 'bench-worker',
+    ...(values.role ? { role: values.role } : {}),
+    ttlSeconds: Number(values.ttl ?? 120),
+  });
+  if (command === 'issue') {
+    process.stdout.write(`${token}\n`);
+    return 0;
+  }
+  if (!values.broker) return usage('send needs --broker URL');
+  const prefix = values.prefix ?? 'stations';
+  const replyTo = `bench/replies/${ulid()}`;
+  const client = await mqtt.connectAsync(values.broker, { protocolVersion: 4, clientId: `station-token-${process.pid}`, connectTimeout: 5000 });
+  try {
+    await client.subscribeAsync(replyTo, { qos: 1 });
+    const reply = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no reply within 15 s (is the gateway running and online?)')), 15_000);
+      client.on('message', (_t, payload) => {
+        clearTimeout(timer);
+        resolve(payload.toString('utf8'));
+      });
+    });
+    const body: Record<string, unknown> = { token, replyTo, correlationId: ulid() };
+    if (act === 'operate') Object.assign(body, { device: res, slot: Number(values.slot ?? 1), enabled: values.enabled !== 'false' });
+    await client.publishAsync(`${prefix}/${station}/cmd/${COMMAND_FOR[act as keyof typeof COMMAND_FOR]}`, JSON.stringify(body), { qos: 1 });
+    process.stdout.write(`${await reply}\n`);
+    return 0;
+  } finally {
+    await client.endAsync();
+  }
+}
+
+function usage(message: string): number {
+  process.stderr.write(`station-token: ${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    process.stderr.write(`station-token: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DeviceEvent } from '../../../device-drivers/device.js';
+import type { DeviceErrorCode } from '../../../device-drivers/device-error.js';
+import { createDoorLockDriver, type DoorLockDriver } from '../../../device-drivers/door-lock/door-lock-driver.js';
+import { DeviceMonitor } from '../../../device-drivers/health/device-monitor.js';
+import { createQrScannerDriver, type QrScannerDriver } from '../../../device-drivers/qr-scanner/qr-scanner-driver.js';
+import { silentLogger } from '../../../gateway/runtime/logger.js';
+import { startSimulators, type StationSimulator } from '../../../simulators/simulator-set.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { watchMonitor, type WatchedMonitor } from './watch-monitor.js';
+
+const TIMEOUT_MS = 150;
+const serial = (path: string) => ({ path, baudRate: 9600, dataBits: 8 as const, parity: 'none' as const, stopBits: 1 as const });
+
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()?.();
+});
+
+/** One simulated line device on a pty (socat), the gateway's driver and monitor on the other end. */
+async function lineDevice<D extends DoorLockDriver | QrScannerDriver>(
+  kind: 'door-lock' | 'qr-scanner',
+  makeDriver: (path: string) => D,
+): Promise<{ sim: StationSimulator; driver: D; watched: WatchedMonitor }> {
+  const dir = tempDir('line-faults-');
+  cleanup.push(() => dir.remove());
+  const path = `${dir.path}/tty${kind}`;
+  const sim = await startSimulators([{ id: 'dev-1', kind, doors: 1, transport: { type: 'serial', endpoint: { type: 'pty', path } } }], { seed: 7 });
+  cleanup.push(() => sim.stop());
+  const driver = makeDriver(path);
+  const watched = watchMonitor(new DeviceMonitor({ id: 'dev-1', driver, pollMs: 20, offlineAfter: 2, log: silentLogger() }));
+  cleanup.push(() => watched.monitor.stop());
+  await watched.monitor.start();
+  await waitFor(() => watched.onlines === 1, 10_000, `${kind} online`);
+  return { sim, driver, watched };
+}
+
+const doorLock = (): ReturnType<typeof lineDevice<DoorLockDriver>> =>
+  lineDevice('door-lock', (path) =>
+    createDoorLockDriver({ serial: serial(path), doors: [1], timeoutMs: TIMEOUT_MS, log: silentLogger(), keeper: { reopenMinMs: 50, reopenMaxMs: 200, silentAfter: 3 } }),
+  );
+
+/** A fault, how a crew injects it, and the codes health must count for it (any one of them). */
+interface LineFaultCase {
+  fault: string;
+  inject: string;
+  clears: boolean;
+  codes: readonly DeviceErrorCode[];
+}
+
+const DOOR_LOCK_FAULTS: readonly LineFaultCase[] = [
+  { fault: 'silent', inject: 'fault silent on', clears: true, codes: ['TIMEOUT'] },
+  // Replies later than the driver waits: matched by seq to nothing, never to the next request.
+  { fault: 'delay', inject: `fault delay ${TIMEOUT_MS * 3}`, clears: true, codes: ['TIMEOUT'] },
+  { fault: 'corrupt', inject: 'fault corrupt on', clears: true, codes: ['CHECKSUM'] },
+  { fault: 'partial', inject: 'fault partial on', clears: true, codes: ['TIMEOUT'] },
+  // Noise lines have no `*` (PROTOCOL), or one in a random place (CHECKSUM).
+  { fault: 'garbage', inject: 'fault garbage on', clears: true, codes: ['PROTOCOL', 'CHECKSUM'] },
+  { fault: 'drop', inject: 'drop 600', clears: false, codes: ['DISCONNECTED'] },
+];
+
+describe('door lock over a pty: every wire fault, offline while it lasts, back by itself after', () => {
+  it.each(DOOR_LOCK_FAULTS)('$fault', async (c) => {
+    const { sim, driver, watched } = await doorLock();
+    await sim.command(`dev-1 ${c.inject}`);
+    await waitFor(() => watched.offlines === 1, 10_000, `offline under ${c.fault}`);
+    const errors = watched.monitor.state().health.errors;
+    expect(c.codes.reduce((n, code) => n + errors[code], 0), JSON.stringify(errors)).toBeGreaterThan(0);
+
+    if (c.clears) await sim.command('dev-1 fault clear');
+    await waitFor(() => watched.onlines === 2, 10_000, `online after ${c.fault}`);
+    expect((await driver.read()).doors).toMatchObject({ '1': { bolt: 'locked', door: 'closed' } });
+  });
+
+  it('noise bursts on the line are dropped and counted; the lock stays online', async () => {
+    const { sim, driver, watched } = await doorLock();
+    for (let burst = 0; burst < 3; burst++) {
+      await sim.command('dev-1 noise 40');
+      const polls = watched.monitor.state().health.lastSeen;
+      await waitFor(() => watched.monitor.state().health.lastSeen !== polls, 10_000, 'a poll after the burst');
+    }
+    const c = driver.counters();
+    expect(c.protocol + c.checksum).toBeGreaterThanOrEqual(3);
+    expect(watched.offlines).toBe(0);
+    expect((await driver.read()).doors).toMatchObject({ '1': { bolt: 'locked' } });
+  });
+});
+
+describe('QR scanner over a pty: unplugged and back, cut and noisy scans', () => {
+  const scanner = async (): Promise<{ sim: StationSimulator; driver: QrScannerDriver; watched: WatchedMonitor; scans: string[] }> => {
+    const device = await lineDevice('qr-scanner', (path) => createQrScannerDriver({ serial: serial(path), log: silentLogger() }));
+    const scans: string[] = [];
+    device.driver.onEvent((e: DeviceEvent) => scans.push(String(e.data['text'])));
+    return { ...device, scans };
+  };
+
+  it('drop: offline while the pty is gone, online and scanning again after', async () => {
+    const { sim, watched, scans } = await scanner();
+    await sim.command('dev-1 drop 600');
+    await waitFor(() => watched.offlines === 1, 10_000, 'scanner offline');
+    expect(watched.monitor.state().health.errors.DISCONNECTED).toBeGreaterThan(0);
+    await waitFor(() => watched.onlines === 2, 10_000, 'scanner online again');
+    await sim.command('dev-1 scan W-0042');
+    await waitFor(() => scans.length === 1, 10_000, 'a scan after the drop');
+    expect(scans).toEqual(['W-0042']);
+  });
+
+  it('partial and garbage: dropped and counted, never read as a scan, and the next scan is whole', async () => {
+    const { sim, driver, watched, scans } = await scanner();
+    await sim.command('dev-1 fault partial on');
+    await sim.command('dev-1 scan CUT-SHORT-0001');
+    // The half line is dropped once the line stays quiet, not glued to the next scan.
+    await waitFor(() => driver.droppedByReason().unterminated === 1, 10_000, 'the cut scan dropped');
+    await sim.command('dev-1 fault partial off');
+    await sim.command('dev-1 fault garbage on');
+    await sim.command('dev-1 scan NOISE-0002');
+    await waitFor(() => driver.droppedByReason().garbage === 1, 10_000, 'the noise dropped');
+    await sim.command('dev-1 fault clear');
+    await sim.command('dev-1 scan W-0003');
+    await waitFor(() => scans.length > 0, 10_000, 'a good scan');
+    expect(scans).toEqual(['W-0003']);
+    expect(watched.offlines).toBe(0);
+  });
+});

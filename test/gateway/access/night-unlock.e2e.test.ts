@@ -1,0 +1,155 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import BetterSqlite3 from 'better-sqlite3';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPEN_GRACE_MS } from '../../../gateway/access/door-supervisor.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../../cloud-bridge/embedded-broker.js';
+import { generateIssuerKey, issueToken, writeTrustedKeys, type IssuerKey, type TokenRequest } from '../../../simulators/cloud/token-issuer.js';
+import { freePort } from '../../helpers/free-port.js';
+import { MqttRecorder } from '../../helpers/mqtt-recorder.js';
+import { distEntry, runNode, type RunningProcess } from '../../helpers/processes.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+/*
+ * A night unlock end to end, as separate processes over real sockets and ptys: the gateway,
+ * station-sim (door lock and QR scanner on ptys) and the embedded broker. By cloud command with
+ * the uplink up; by the station's scanner with the broker gone, the events following once it is back.
+ */
+
+const STATION = 'e2e-acc-0001';
+const S = `stations/${STATION}`;
+
+let dir: ReturnType<typeof tempDir>;
+let brokerPort: number;
+let broker: EmbeddedBroker | undefined;
+let sim: RunningProcess;
+let gateway: RunningProcess;
+let control: string;
+let key: IssuerKey;
+
+beforeAll(async () => {
+  dir = tempDir();
+  key = await generateIssuerKey('e2e-1');
+  writeTrustedKeys(join(dir.path, 'trusted.jwks.json'), [key]);
+  brokerPort = await freePort();
+  broker = await startEmbeddedBroker({ port: brokerPort });
+  const configFile = join(dir.path, 'station.yaml');
+  writeFileSync(
+    configFile,
+    `
+station: { id: ${STATION}, timezone: Asia/Shanghai }
+cloud: { url: ${broker.url}, protocolVersion: 4, heartbeatSeconds: 60 }
+storage: { path: data/gateway.db }
+access: { trustedKeys: trusted.jwks.json, clockTrust: system }
+resources:
+  main-door: { device: lock-1, door: 1, unlockMs: 4000 }
+devices:
+  - { id: lock-1, kind: door-lock, transport: { type: serial, path: tty/lock-1 }, pollMs: 300 }
+  - { id: scanner-1, kind: qr-scanner, transport: { type: serial, path: tty/scanner-1 }, pollMs: 1000 }
+`,
+  );
+  const controlPort = await freePort();
+  sim = runNode(distEntry('simulators', 'cli', 'station-sim.js'), ['station', '--config', configFile, '--control-port', String(controlPort)]);
+  await sim.waitForOutput('control:');
+  control = `http://127.0.0.1:${controlPort}`;
+  gateway = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', configFile]);
+  await gateway.waitForOutput('station-gateway ready');
+});
+
+afterAll(async () => {
+  await gateway?.kill();
+  await sim?.kill();
+  await broker?.close();
+  dir?.remove();
+});
+
+const token = (over: Partial<TokenRequest> = {}): Promise<string> => issueToken(key, { station: STATION, res: 'main-door', act: 'unlock', sub: 'rider-42', ...over });
+
+async function simCommand(command: string): Promise<unknown> {
+  const res = await fetch(`${control}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command }) });
+  return res.json();
+}
+
+async function bolt(door = 1): Promise<string> {
+  const res = await fetch(`${control}/devices/lock-1`);
+  const body = (await res.json()) as { doors: Array<{ number: number; bolt: string }> };
+  return body.doors.find((d) => d.number === door)?.bolt ?? '?';
+}
+
+describe('a night unlock', () => {
+  it('by cloud command: the door is released, the reply says so, access.granted is in the event stream', async () => {
+    const recorder = await MqttRecorder.connect(broker!.url, '#');
+    const client = await mqtt.connectAsync(broker!.url, { protocolVersion: 4, clientId: 'e2e-cloud' });
+    try {
+      await recorder.waitFor(`${S}/status`, (m) => m.body['online'] === true, 15_000);
+      await client.publishAsync(`${S}/cmd/unlock`, JSON.stringify({ token: await token(), replyTo: 'cloud/replies/1', correlationId: 'c-1' }), { qos: 1 });
+      const reply = await recorder.waitFor('cloud/replies/1', () => true, 10_000);
+      expect(reply.body).toMatchObject({ ok: true, correlationId: 'c-1', result: { res: 'main-door', door: 1, openMs: 4000 } });
+      expect(await bolt()).toBe('unlocked');
+      const granted = await recorder.waitFor(`${S}/events`, (m) => m.body['type'] === 'access.granted');
+      expect(granted.body).toMatchObject({ device: 'lock-1', data: { res: 'main-door', act: 'unlock', sub: 'rider-42', via: 'cloud' } });
+
+      // The same command again (a retry by the cloud): the first result, no second unlock.
+      const again = JSON.parse(JSON.stringify(reply.body)) as Record<string, unknown>;
+      await waitFor(async () => (await bolt()) === 'locked', 10_000, 'the bolt to relock by itself');
+      const tok = await token();
+      await client.publishAsync(`${S}/cmd/unlock`, JSON.stringify({ token: tok, replyTo: 'cloud/replies/2', correlationId: 'c-2' }), { qos: 1 });
+      const first = await recorder.waitFor('cloud/replies/2', () => true, 10_000);
+      await waitFor(async () => (await bolt()) === 'locked', 10_000, 'the bolt to relock by itself');
+      await client.publishAsync(`${S}/cmd/unlock`, JSON.stringify({ token: tok, replyTo: 'cloud/replies/3', correlationId: 'c-3' }), { qos: 1 });
+      const repeat = await recorder.waitFor('cloud/replies/3', () => true, 10_000);
+      expect(repeat.body['result']).toEqual(first.body['result']);
+      expect(await bolt()).toBe('locked');
+      expect(again['ok']).toBe(true);
+
+      // A token for another station is refused with its code.
+      await client.publishAsync(`${S}/cmd/unlock`, JSON.stringify({ token: await token({ station: 'elsewhere' }), replyTo: 'cloud/replies/4', correlationId: 'c-4' }), { qos: 1 });
+      expect((await recorder.waitFor('cloud/replies/4', () => true, 10_000)).body).toMatchObject({ ok: false, error: { code: 'WRONG_STATION' } });
+    } finally {
+      await client.endAsync();
+      await recorder.close();
+    }
+  });
+
+  it('by the station scanner with the broker down: the door opens, and the events arrive once it is back', async () => {
+    await broker!.close();
+    broker = undefined;
+    const tok = await token({ sub: 'rider-77' });
+    await simCommand(`scanner-1 scan ${tok}`);
+    await waitFor(async () => (await bolt()) === 'unlocked', 10_000, 'the door to be released offline');
+
+    // The grant is in the local log before the cloud has seen it.
+    const db = new BetterSqlite3(join(dir.path, 'data', 'gateway.db'), { readonly: true });
+    const pending = db.prepare("SELECT data FROM events WHERE type = 'access.granted' AND delivered_at IS NULL").pluck().all() as string[];
+    db.close();
+    expect(pending.map((d) => JSON.parse(d) as Record<string, unknown>)).toEqual([expect.objectContaining({ sub: 'rider-77', via: 'scanner-1' })]);
+
+    broker = await startEmbeddedBroker({ port: brokerPort });
+    const recorder = await MqttRecorder.connect(broker.url, `${S}/events`);
+    try {
+      const granted = await recorder.waitFor(`${S}/events`, (m) => m.body['type'] === 'access.granted' && (m.body['data'] as Record<string, unknown>)['sub'] === 'rider-77', 30_000);
+      expect(granted.body['data']).toMatchObject({ via: 'scanner-1', res: 'main-door' });
+    } finally {
+      await recorder.close();
+    }
+  });
+
+  it('a door opened with no unlock is forced: event and critical alarm; closing clears the alarm', async () => {
+    const recorder = await MqttRecorder.connect(broker!.url, '#');
+    try {
+      await waitFor(async () => (await bolt()) === 'locked', 10_000, 'the bolt to relock');
+      // Past the grace after the last unlock, in which a released door may still be pushed open.
+      await sleep(OPEN_GRACE_MS + 500);
+      await simCommand('lock-1 door 1 open');
+      await recorder.waitFor(`${S}/events`, (m) => m.body['type'] === 'door.forced', 10_000);
+      await recorder.waitFor(`${S}/alarms`, (m) => (m.body['alarms'] as Array<{ alarm: string }>).some((a) => a.alarm === 'door.forced'), 10_000);
+      await simCommand('lock-1 door 1 close');
+      await recorder.waitFor(`${S}/alarms`, (m) => !(m.body['alarms'] as Array<{ alarm: string }>).some((a) => a.alarm === 'door.forced'), 10_000);
+    } finally {
+      await recorder.close();
+    }
+  });
+});
