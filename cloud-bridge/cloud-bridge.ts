@@ -8,7 +8,7 @@ import { CommandRouter } from './command-router.js';
 import type { Alarm, Availability, SnapshotResult } from './contract-schemas.js';
 import { mqttClientOptions } from './mqtt-options.js';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
-import { deviceStatePayload, type BirthPayload, type DeathPayload, type DeviceInfo } from './payloads.js';
+import { deviceStatePayload, locationField, type BirthPayload, type DeathPayload, type DeviceInfo } from './payloads.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './reconnect-backoff.js';
 import { changedBeyondDeadband } from './state-change.js';
 import { stationTopics, type StationTopics } from './topics.js';
@@ -197,7 +197,7 @@ export class CloudBridge {
     if (client.connected) {
       const drained = await this.relay.flush(deadlineMs / 2);
       if (!drained) this.options.log.warn({ pending: this.options.outbox.pendingCount() }, 'outbox not drained before shutdown; events stay on disk');
-      const death: DeathPayload = { online: false, bootId: this.options.bootId, ts: this.now().toISOString() };
+      const death: DeathPayload = { online: false, bootId: this.options.bootId, ts: this.now().toISOString(), ...locationField(this.options.config.station) };
       await withTimeout(client.publishAsync(this.topics.status, JSON.stringify(death), { qos: 1, retain: true }), deadlineMs - (Date.now() - started)).catch(
         (err: unknown) => this.options.log.warn({ err: String(err) }, 'offline status not acknowledged'),
       );
@@ -221,6 +221,7 @@ export class CloudBridge {
       version: this.options.version,
       bootId: this.options.bootId,
       devices: this.options.devices.map(({ id, kind, model }) => ({ id, kind, model })),
+      ...locationField(this.options.config.station),
     };
     this.publish(this.topics.status, birth);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { geoPositionSchema } from '../config/station-schema.js';
 import { DEVICE_KINDS } from '../device-drivers/device.js';
 
 /**
@@ -22,6 +23,10 @@ const jsonValue = z.json();
 
 const deviceInfo = z.strictObject({ id: deviceId, kind: z.enum(DEVICE_KINDS), model: z.string().describe('device model, e.g. CAB-REF') });
 
+const location = geoPositionSchema
+  .optional()
+  .describe('where the station stands, {"lat","lon"} in WGS-84 decimal degrees, as configured (station.location); absent when not configured');
+
 export const birthSchema = z
   .strictObject({
     online: z.literal(true),
@@ -29,6 +34,7 @@ export const birthSchema = z
     version: z.string().describe('gateway version'),
     bootId: ulid.describe('made at each start of the gateway; the Last Will carries the same one'),
     devices: z.array(deviceInfo).describe('the devices this station drives'),
+    location,
   })
   .meta({ title: 'status (birth)', description: 'Published retained on every (re)connect.' });
 
@@ -37,6 +43,7 @@ export const offlineSchema = z
     online: z.literal(false),
     bootId: ulid.describe('the boot that went offline'),
     ts: timestamp.optional().describe('present on a clean shutdown; absent in the Last Will, which the broker sends for a crash or a lost link'),
+    location,
   })
   .meta({ title: 'status (offline)', description: 'The Last Will, or a clean shutdown.' });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import type { StationConfig } from '../config/station-schema.js';
-import type { DeathPayload } from './payloads.js';
+import { locationField, type DeathPayload } from './payloads.js';
 import { stationTopics } from './topics.js';
 
 /**
@@ -12,7 +12,7 @@ import { stationTopics } from './topics.js';
  */
 export function mqttClientOptions(config: StationConfig, bootId: string, firstRetryMs: number): IClientOptions {
   const c = config.cloud;
-  const will: DeathPayload = { online: false, bootId };
+  const will: DeathPayload = { online: false, bootId, ...locationField(config.station) };
   const options: IClientOptions = {
     clientId: config.station.id,
     protocolVersion: c.protocolVersion,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventOutbox, PendingEvent } from '../gateway/store/event-outbox.js';
+import { StoreFullError } from '../gateway/store/store-errors.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** The slice of an MQTT client the relay needs; the bridge passes its connected client. */
@@ -30,6 +31,9 @@ export interface OutboxRelayOptions {
   /** After a refused publish (not a lost link), wait this long before sending again. */
   retryDelayMs?: number;
 }
+
+/** How often delivery marks are tried again while the disk is full. */
+const MARK_RETRY_MS = 2000;
 
 export const DEFAULT_RELAY = {
   window: 32,
@@ -205,7 +209,17 @@ export class OutboxRelay {
     if (this.acked.length === 0) return;
     const seqs = this.acked;
     this.acked = [];
-    this.options.outbox.markDelivered(seqs);
+    try {
+      this.options.outbox.markDelivered(seqs);
+    } catch (err) {
+      if (!(err instanceof StoreFullError)) throw err;
+      // Disk full: they stay acknowledged in memory (this process does not send them again) and
+      // are marked once the disk takes writes; a restart meanwhile resends them (at least once).
+      this.acked = [...seqs, ...this.acked];
+      this.options.log.warn({ code: err.code, events: this.acked.length }, 'disk full: delivery marks wait in memory');
+      this.markTimer = setTimeout(() => this.flushMarks(), MARK_RETRY_MS);
+      this.markTimer.unref();
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import type { GeoPosition } from '../config/station-schema.js';
 import type { DeviceKind, DeviceState, Points } from '../device-drivers/device.js';
 
 /** Payload builders for the contract's topics; docs/contract/*.schema.json describe each. */
@@ -14,12 +15,25 @@ export interface BirthPayload {
   version: string;
   bootId: string;
   devices: DeviceInfo[];
+  location?: GeoPosition;
 }
 
 export interface DeathPayload {
   online: false;
   bootId: string;
   ts?: string;
+  location?: GeoPosition;
+}
+
+/**
+ * The configured position as every status payload carries it. The offline ones carry it too:
+ * the retained status is all a console that opens later sees, and an offline station is the one
+ * an operator most needs to find. Absent, not null, when none is configured, so such a station
+ * sends exactly the payloads it always did.
+ */
+export function locationField(station: { location?: GeoPosition | undefined }): { location?: GeoPosition } {
+  const at = station.location;
+  return at ? { location: { lat: at.lat, lon: at.lon } } : {};
 }
 
 export interface DeviceStatePayload {

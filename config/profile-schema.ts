@@ -19,7 +19,11 @@ export const pointSchema = z
     table: z.enum(TABLES).default('holding').describe('holding (FC3), input (FC4), coil (FC1), discrete (FC2)'),
     address: z.number().int().min(0).max(65535).describe('0-based protocol address (in a group: offset from the instance base)'),
     type: z.enum(POINT_TYPES).default('uint16').describe('how the raw registers decode'),
-    scale: z.number().default(1).describe('engineering value = raw × scale'),
+    scale: z
+      .number()
+      .refine((v) => v !== 0 && Number.isFinite(v), 'must be a finite number other than 0 (0 would read every value as 0)')
+      .default(1)
+      .describe('engineering value = raw × scale'),
     unit: z.string().optional().describe('engineering unit, for people'),
     deadband: z.number().min(0).optional().describe('a change smaller than this is not reported (analog points)'),
     byteOrder: order.optional().describe('byte order inside a 16-bit register; default: the profile'),
@@ -65,7 +69,7 @@ export const profileSchema = z
     byteOrder: order.default('big').describe('byte order inside registers, for all points'),
     wordOrder: order.default('big').describe('word order of 32-bit values, for all points; big = high word first'),
     maxGap: z.number().int().min(0).max(124).default(0).describe('unused registers a merged read may bridge; 0 unless the device is known to answer reads of unmapped registers (strict devices answer exception 02)'),
-    maxBlock: z.number().int().min(1).max(125).default(125).describe('registers per request; some devices take fewer'),
+    maxBlock: z.number().int().min(2).max(125).default(125).describe('registers per request; some devices take fewer (at least 2, so a 32-bit value fits one request)'),
     points: z.record(name, pointSchema).describe('the device-wide points, by name'),
     groups: z.record(name, groupSchema).default({}).describe('repeated blocks (a cabinet\'s slots), by name'),
     commands: z.record(name, commandSchema).default({}).describe('writes the gateway may make, by name'),

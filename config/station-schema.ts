@@ -121,6 +121,16 @@ const resourceSchema = z.strictObject({
     .describe('token roles allowed to use this resource (a token without role counts as worker); `operate` always needs operator'),
 });
 
+/**
+ * Where the station stands, for an operator's map. WGS-84 because that is what a phone's GPS and
+ * every web map read; decimal degrees because a crew copies them from a map app as they are.
+ */
+export const geoPositionSchema = z.strictObject({
+  lat: z.number().min(-90).max(90).describe('latitude, WGS-84 decimal degrees, north positive (-90 to 90)'),
+  lon: z.number().min(-180).max(180).describe('longitude, WGS-84 decimal degrees, east positive (-180 to 180)'),
+});
+export type GeoPosition = z.output<typeof geoPositionSchema>;
+
 export const stationConfigSchema = z
   .strictObject({
     station: z
@@ -129,6 +139,9 @@ export const stationConfigSchema = z
       name: z.string().min(1).optional().describe('a label for people'),
       timezone: z.string().min(1).default('UTC').describe('IANA zone for opening hours, e.g. Asia/Shanghai'),
       openHours: z.string().regex(HHMM_RANGE, 'must look like "06:00-22:00" (24-hour clock; "00:00-24:00" for always)').default('00:00-24:00').describe('when access is granted at all, HH:MM-HH:MM in the station timezone; may wrap midnight'),
+      location: geoPositionSchema
+        .optional()
+        .describe('where the station stands, e.g. { lat: 30.2590, lon: 120.1615 } (WGS-84, not the GCJ-02 of Chinese map apps); sent in the birth message for the operators\' map'),
     }),
     cloud: z.strictObject({
       url: z

@@ -22,3 +22,13 @@ export function ago(ms: number | undefined, now = Date.now()): string {
   if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** `h` for SVG: its elements live in another namespace, and everything on them is an attribute. */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, children: Node[] = []): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  el.append(...children);
+  return el;
+}

@@ -1,5 +1,6 @@
 import type { Alarm } from '../../cloud-bridge/contract-schemas.js';
 import type { DeviceStatePayload } from '../../cloud-bridge/payloads.js';
+import type { GeoPosition } from '../../config/station-schema.js';
 
 /**
  * The fleet as the contract's retained topics describe it, kept by station id. Pure data: the
@@ -37,6 +38,8 @@ export interface StationRecord {
   readyBatteries: number | undefined;
   /** ms since epoch of the newest `ts` the station sent (the Last Will carries none). */
   lastHeard: number | undefined;
+  /** From the status (birth, Last Will, clean offline), where the station has one configured. */
+  location: GeoPosition | undefined;
 }
 
 export interface Fleet {
@@ -80,6 +83,7 @@ function emptyStation(id: string): StationRecord {
     availability: undefined,
     readyBatteries: undefined,
     lastHeard: undefined,
+    location: undefined,
   };
 }
 
@@ -145,6 +149,10 @@ function applyStatus(station: StationRecord, body: Record<string, unknown>): voi
   station.online = body['online'] === true;
   if (typeof body['bootId'] === 'string') station.bootId = body['bootId'];
   if (typeof body['version'] === 'string') station.version = body['version'];
+  // Every status may carry the position. A birth without one means the station has none (any
+  // more); an offline status without one comes from a gateway older than the field: keep what we had.
+  const at = geoPosition(body['location']);
+  if (at || body['online'] === true) station.location = at;
   if (!Array.isArray(body['devices'])) return;
   // The birth lists what the station drives now: a device it no longer has is dropped.
   const listed = new Set<string>();
@@ -170,6 +178,14 @@ function heard(station: StationRecord, ts: unknown): void {
   if (typeof ts !== 'string') return;
   const ms = Date.parse(ts);
   if (Number.isFinite(ms) && (station.lastHeard === undefined || ms > station.lastHeard)) station.lastHeard = ms;
+}
+
+/** A `{lat, lon}` in range, else undefined: a bad position is no position, not a dot off the map. */
+function geoPosition(v: unknown): GeoPosition | undefined {
+  if (!isRecord(v)) return undefined;
+  const { lat, lon } = v;
+  if (typeof lat !== 'number' || typeof lon !== 'number') return undefined;
+  return Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { lat, lon } : undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

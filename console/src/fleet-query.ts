@@ -25,6 +25,14 @@ export function matchesFilter(s: StationRecord, filter: FleetFilter): boolean {
   }
 }
 
+/** What a map dot's colour says; offline wins, since a station that is down has alarms nobody can trust. */
+export type MapState = 'offline' | 'critical' | 'ok';
+
+export function mapState(s: StationRecord): MapState {
+  if (s.online !== true) return 'offline';
+  return s.worst === 'critical' ? 'critical' : 'ok';
+}
+
 function matchesText(s: StationRecord, text: string): boolean {
   if (text === '') return true;
   if (s.id.toLowerCase().includes(text)) return true;

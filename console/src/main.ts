@@ -7,14 +7,17 @@ import { EventLog } from './event-log.js';
 import { applyMessage, createFleet, parseTopic, type Fleet } from './fleet-model.js';
 import { FleetView } from './fleet-view.js';
 import { FrameScheduler } from './frame-scheduler.js';
+import { MapView } from './map-view.js';
 import { renderStation } from './station-view.js';
 
-/** The composition root: one broker link, one fleet model, two views picked by the URL hash. */
+/** The composition root: one broker link, one fleet model, three views picked by the URL hash. */
 const app = document.getElementById('app') as HTMLElement;
 const linkState = h('span', { class: 'link', attrs: { id: 'link-state', 'data-state': 'closed' }, text: 'not connected' });
 const disconnect = h('button', { text: 'Disconnect', attrs: { type: 'button', id: 'disconnect' } });
 const main = h('main');
-app.append(h('header', {}, [h('h1', {}, [h('a', { text: 'Stations', attrs: { href: '#/' } })]), linkState, disconnect]), main);
+const listLink = h('a', { text: 'List', attrs: { href: '#/', id: 'nav-list' } });
+const mapLink = h('a', { text: 'Map', attrs: { href: '#/map', id: 'nav-map' } });
+app.append(h('header', {}, [h('h1', {}, [h('a', { text: 'Stations', attrs: { href: '#/' } })]), h('nav', { class: 'views' }, [listLink, mapLink]), linkState, disconnect]), main);
 
 let credentials: Credentials | undefined;
 let fleet: Fleet = createFleet();
@@ -22,6 +25,7 @@ let events: EventLog | undefined;
 let stationDirty = false;
 const scheduler = new FrameScheduler(draw);
 let fleetView = new FleetView(fleet, openStation, () => scheduler.request());
+let mapView = new MapView(fleet, openStation, () => scheduler.request());
 
 const link = new BrokerLink({
   message(topic, payload) {
@@ -32,6 +36,7 @@ const link = new BrokerLink({
       const changed = applyMessage(fleet, topic, payload);
       if (!changed) return;
       fleetView.invalidate();
+      mapView.changed(changed);
       if (changed.id === selectedStation()) stationDirty = true;
     }
     scheduler.request();
@@ -47,6 +52,7 @@ function connect(c: Credentials): void {
   rememberCredentials(sessionStorage, c);
   fleet = createFleet(c.prefix);
   fleetView = new FleetView(fleet, openStation, () => scheduler.request());
+  mapView = new MapView(fleet, openStation, () => scheduler.request());
   link.connect(c);
   route();
 }
@@ -67,8 +73,18 @@ function selectedStation(): string | undefined {
   return m?.[1] ? decodeURIComponent(m[1]) : undefined;
 }
 
+function showingMap(): boolean {
+  return location.hash === '#/map';
+}
+
 function route(): void {
   const id = selectedStation();
+  const onMap = showingMap();
+  // A station opened from the map is still "the fleet" for the List link: only the map is marked.
+  for (const [a, on] of [[listLink, !onMap], [mapLink, onMap]] as const) {
+    if (on) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
   if (!credentials) {
     const init = initialCredentials(location.search, sessionStorage);
     main.replaceChildren(connectForm(init.credentials, connect));
@@ -80,6 +96,8 @@ function route(): void {
   if (id) {
     stationDirty = true;
     main.replaceChildren();
+  } else if (onMap) {
+    main.replaceChildren(mapView.element);
   } else {
     main.replaceChildren(fleetView.element);
     fleetView.invalidate();
@@ -90,7 +108,8 @@ function route(): void {
 function draw(): void {
   const id = selectedStation();
   if (!credentials) return;
-  if (id === undefined) fleetView.draw();
+  if (showingMap()) mapView.draw();
+  else if (id === undefined) fleetView.draw();
   else if (stationDirty) {
     stationDirty = false;
     main.replaceChildren(renderStation(fleet.stations.get(id), id, events));

@@ -14,7 +14,7 @@ export function renderStation(s: StationRecord | undefined, id: string, events: 
   return h('section', { class: 'station', attrs: { id: 'station', 'data-station': s.id, 'data-status': status } }, [
     back(),
     h('h2', {}, [h('span', { class: `dot ${status}`, text: status === 'online' ? '●' : '○' }), ` ${s.id} `, h('small', { class: `status-text ${status}`, text: status })]),
-    h('p', { class: 'meta', text: `version ${s.version ?? '—'} · boot ${s.bootId ?? '—'} · last heard ${ago(s.lastHeard)}` }),
+    h('p', { class: 'meta', text: `version ${s.version ?? '—'} · boot ${s.bootId ?? '—'} · last heard ${ago(s.lastHeard)} · ${s.location ? `at ${s.location.lat}, ${s.location.lon}` : 'no position'}` }),
     h('h3', { text: 'Active alarms' }),
     alarmList(s.alarms),
     h('h3', { text: 'Availability' }),

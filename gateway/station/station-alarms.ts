@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ActiveAlarm, AlarmSeverity, AlarmTable } from '../store/alarm-table.js';
 import type { EventOutbox } from '../store/event-outbox.js';
+import { isDiskFull, StoreFullError } from '../store/store-errors.js';
 
 export interface AlarmRaise {
   alarm: string;
@@ -17,8 +18,10 @@ export interface AlarmRaise {
  * source that repeats itself cannot flood the log; hysteresis on noisy values is the source's job.
  */
 export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm[]] }> {
-  /** Alarms about the store itself (disk full), which cannot be written to it. */
+  /** Alarms about the store itself (disk full), and alarms raised while it took no writes. */
   private readonly volatile = new Map<string, ActiveAlarm>();
+  /** Stored alarms cleared while the disk was full: off the list, deleted once there is room. */
+  private readonly unwrittenClears = new Map<string, { alarm: string; device: string | undefined }>();
 
   constructor(
     private readonly table: AlarmTable,
@@ -30,7 +33,7 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
   }
 
   active(): ActiveAlarm[] {
-    return [...this.volatile.values(), ...this.table.all()];
+    return [...this.volatile.values(), ...this.table.all().filter((a) => !this.unwrittenClears.has(volatileKey(a.alarm, a.device)))];
   }
 
   /** An alarm kept in memory only and published, for when the store cannot take writes. */
@@ -45,11 +48,19 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
     if (!this.volatile.delete(alarm)) return;
     this.log.info({ alarm }, 'alarm cleared');
     this.emit('changed', this.active());
+    // store.disk-full cleared: the disk takes writes again.
+    this.retryClears();
   }
 
   raise(a: AlarmRaise): void {
+    this.retryClears();
+    const key = volatileKey(a.alarm, a.device);
+    const unhidden = this.unwrittenClears.delete(key);
     const current = this.table.get(a.alarm, a.device);
-    if (current && current.severity === a.severity) return;
+    if ((current ?? this.volatile.get(key))?.severity === a.severity) {
+      if (unhidden) this.emit('changed', this.active());
+      return;
+    }
     const alarm: ActiveAlarm = {
       alarm: a.alarm,
       severity: a.severity,
@@ -57,26 +68,61 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
       ...(a.detail !== undefined ? { detail: a.detail } : {}),
       since: current?.since ?? this.now().toISOString(),
     };
-    this.table.put(alarm);
-    this.outbox.append({
-      type: 'alarm.raised',
-      ...(a.device !== undefined ? { device: a.device } : {}),
-      data: { alarm: a.alarm, severity: a.severity, ...(a.detail !== undefined ? { detail: a.detail } : {}) },
-    });
+    try {
+      this.table.put(alarm);
+      this.outbox.append({
+        type: 'alarm.raised',
+        ...(a.device !== undefined ? { device: a.device } : {}),
+        data: { alarm: a.alarm, severity: a.severity, ...(a.detail !== undefined ? { detail: a.detail } : {}) },
+      });
+    } catch (err) {
+      if (!unwritable(err)) throw err;
+      // Disk full: published from memory all the same (a forced door, an overheating slot must
+      // not go unseen), as store.disk-full itself is; its event is in the usage log's held events.
+      this.volatile.set(key, alarm);
+      this.log.error({ alarm: a.alarm, severity: a.severity, device: a.device, detail: a.detail, code: 'STORE_FULL' }, 'alarm raised (not stored: disk full)');
+      this.emit('changed', this.active());
+      return;
+    }
+    this.volatile.delete(key);
     this.log.warn({ alarm: a.alarm, severity: a.severity, device: a.device, detail: a.detail }, 'alarm raised');
     this.emit('changed', this.active());
   }
 
   clear(alarm: string, device?: string): void {
     const current = this.table.get(alarm, device);
-    if (!current) return;
-    this.table.delete(alarm, device);
-    this.outbox.append({
-      type: 'alarm.cleared',
-      ...(device !== undefined ? { device } : {}),
-      data: { alarm, severity: current.severity, since: current.since },
-    });
+    if (!current) {
+      this.clearVolatile(volatileKey(alarm, device));
+      return;
+    }
+    try {
+      this.table.delete(alarm, device);
+      this.outbox.append({
+        type: 'alarm.cleared',
+        ...(device !== undefined ? { device } : {}),
+        data: { alarm, severity: current.severity, since: current.since },
+      });
+    } catch (err) {
+      if (!unwritable(err)) throw err;
+      // Cleared all the same; still in the table, it is deleted once the disk takes writes.
+      this.log.error({ alarm, device, code: 'STORE_FULL' }, 'alarm cleared (not stored: disk full)');
+      if (this.table.get(alarm, device)) this.unwrittenClears.set(volatileKey(alarm, device), { alarm, device });
+      this.emit('changed', this.active());
+      return;
+    }
     this.log.info({ alarm, device }, 'alarm cleared');
     this.emit('changed', this.active());
   }
+
+  private retryClears(): void {
+    if (this.unwrittenClears.size === 0) return;
+    const pending = [...this.unwrittenClears.values()];
+    this.unwrittenClears.clear();
+    for (const { alarm, device } of pending) this.clear(alarm, device);
+  }
 }
+
+/** Store-level alarms (disk full) are keyed by name; a device's by name and device. */
+const volatileKey = (alarm: string, device: string | undefined): string => (device === undefined ? alarm : `${alarm}@${device}`);
+
+const unwritable = (err: unknown): boolean => err instanceof StoreFullError || isDiskFull(err);

@@ -128,13 +128,17 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> {
     return (this.selectPending.all(afterSeq, limit) as EventRow[]).map(eventFromRow);
   }
 
-  /** Marks events delivered (after their PUBACK), in one transaction. */
+  /** Marks events delivered (after their PUBACK), in one transaction. Throws StoreFullError when the disk is full. */
   markDelivered(seqs: readonly number[], at: Date = new Date()): void {
     if (seqs.length === 0) return;
     const when = at.toISOString();
-    this.db.transaction(() => {
-      for (const s of seqs) this.markOne.run(when, s);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const s of seqs) this.markOne.run(when, s);
+      })();
+    } catch (err) {
+      translateWriteError(err);
+    }
   }
 
   pendingCount(): number {

@@ -79,7 +79,7 @@ export class FleetRunner {
     const log = options.log ?? silentLogger();
     this.stations = planFleet(options).map(
       (plan) =>
-        new FleetStation({ plan, config: { ...template, station: { ...template.station, id: plan.id } }, devices, version: options.version ?? '0.1.0-fleet', log }),
+        new FleetStation({ plan, config: { ...template, station: { ...template.station, id: plan.id, location: plan.location } }, devices, version: options.version ?? '0.1.0-fleet', log }),
     );
   }
 

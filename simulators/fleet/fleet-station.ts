@@ -14,7 +14,7 @@ import { SyntheticStation } from './synthetic-station.js';
 
 export interface FleetStationOptions {
   plan: FleetStationPlan;
-  /** The fleet's station config with this station's id: cloud URL, prefix, heartbeat. */
+  /** The fleet's station config with this station's id and location: cloud URL, prefix, heartbeat. */
   config: StationConfig;
   devices: readonly BridgeDevice[];
   version: string;

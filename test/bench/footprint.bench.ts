@@ -56,7 +56,7 @@ describe(`footprint of the running demo station over ${SECONDS} s`, () => {
     'gateway process vs a bare Node process',
     async () => {
       const demo: RunningProcess = runNode(distEntry('gateway', 'cli', 'demo.js'), ['--port', String(await freePort())]);
-      running.push({ kill: () => void demo.kill() });
+      running.push({ kill: () => void demo.stop() });
       const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
       running.push({ kill: () => bare.kill('SIGKILL') });
       await demo.waitForOutput(/gateway pid \d+/, 60_000);

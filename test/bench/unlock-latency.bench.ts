@@ -76,7 +76,7 @@ afterAll(async () => {
   await client?.endAsync(true);
   await gateway?.kill();
   await echo?.kill();
-  await sim?.kill();
+  await sim?.stop();
   await broker?.close();
   const g = results.get('gateway');
   const e = results.get('echo');

@@ -30,9 +30,9 @@ afterEach(async () => {
   dir.remove();
 });
 
-function config(): StationConfig {
+function config(location?: { lat: number; lon: number }): StationConfig {
   return stationConfigSchema.parse({
-    station: { id: 'st-test-1' },
+    station: { id: 'st-test-1', ...(location ? { location } : {}) },
     cloud: { url: broker.url, protocolVersion: 4, heartbeatSeconds: 5 },
     storage: { path: join(dir.path, 'g.db') },
     devices: [{ id: 'occ-1', kind: 'occupancy', profile: 'occupancy-ref', transport: { type: 'modbus-tcp', host: '127.0.0.1', unitId: 3 } }],
@@ -46,7 +46,7 @@ function state(points: DeviceState['points'], online = true): DeviceState {
   return { online, points, health: { lastSeen: new Date().toISOString(), errors, latencyMs: 3 } };
 }
 
-function makeBridge(): { bridge: CloudBridge; outbox: EventOutbox; client: () => MqttClient } {
+function makeBridge(location?: { lat: number; lon: number }): { bridge: CloudBridge; outbox: EventOutbox; client: () => MqttClient } {
   const { db } = openDatabase(join(dir.path, 'g.db'));
   closers.push(() => {
     db.close();
@@ -54,7 +54,7 @@ function makeBridge(): { bridge: CloudBridge; outbox: EventOutbox; client: () =>
   const outbox = new EventOutbox(db);
   let client: MqttClient | undefined;
   const bridge = new CloudBridge({
-    config: config(),
+    config: config(location),
     version: '9.9.9',
     bootId: 'boot-1',
     devices: [occupancy],
@@ -88,6 +88,8 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     expect(birth.retain).toBe(true);
     expect(birth.body).toMatchObject({ online: true, version: '9.9.9', bootId: 'boot-1', devices: [{ id: 'occ-1', kind: 'occupancy', model: 'OCC-REF' }] });
     expect(String(birth.body['ts'])).toMatch(/Z$/);
+    // No station.location configured: the birth is the one it was before the field existed.
+    expect(birth.body).not.toHaveProperty('location');
   });
 
   it('publishes device state on change beyond the deadband, retained', async () => {
@@ -120,13 +122,15 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     await waitFor(() => outbox.pendingCount() === 0, 5000, 'outbox drained');
   });
 
-  it('says offline itself on a clean stop', async () => {
-    const { bridge } = makeBridge();
+  it('says offline itself on a clean stop, where it stands in both statuses', async () => {
+    const at = { lat: 30.2741, lon: 120.1634 };
+    const { bridge } = makeBridge(at);
     bridge.start();
-    await recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true);
+    const birth = await recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true);
+    expect(birth.body['location']).toEqual(at);
     await bridge.stop();
     const off = await recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === false);
-    expect(off.body).toMatchObject({ online: false, bootId: 'boot-1' });
+    expect(off.body).toMatchObject({ online: false, bootId: 'boot-1', location: at });
   });
 
   it('leaves a Last Will that the broker publishes when the connection dies', async () => {

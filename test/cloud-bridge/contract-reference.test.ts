@@ -21,6 +21,9 @@ describe('the contract reference (docs/contract/*.schema.json, docs/mqtt-topics.
     expect(() => assertContract('event', { id: 'x', ts: '2025-01-01T00:00:00Z', type: 'door.opened', data: {} })).toThrow(/id|ts/);
     expect(() => assertContract('status-offline', { online: false })).toThrow(/bootId/);
     expect(() => assertContract('reply', { ok: false, error: { code: 'NOPE', message: 'x' } })).toThrow();
+    const birth = PAYLOADS['status-birth']?.example as Record<string, unknown>;
+    expect(() => assertContract('status-birth', { ...birth, location: { lat: 91, lon: 120 } })).toThrow(/lat|location/);
+    expect(() => assertContract('status-birth', { ...birth, location: { lat: 30 } })).toThrow(/lon|location/);
     expect(() => assertContract('cmd-slot', { token: 't', device: 'cabinet-1', slot: 0, enabled: true })).toThrow(/slot/);
   });
 });

@@ -66,6 +66,7 @@ describe('loadStationConfig', () => {
   it('accepts the shipped demo station and the shape of the shared example', () => {
     // The demo's trusted keys are made by `npm start` on first run, so they may not exist yet.
     const demo = loadStationConfig(join(packageRoot(), 'config', 'demo-station.yaml'), { checkFiles: false });
+    expect(demo.config.station.location).toEqual({ lat: 30.2741, lon: 120.1634 });
     expect(demo.config.devices.map((d) => d.kind).sort()).toEqual(['battery-cabinet', 'door-lock', 'occupancy', 'qr-scanner', 'water-dispenser']);
     const example = loadStationConfig(join(packageRoot(), '..', 'shared', 'specs', 'station.example.yaml'), { checkFiles: false });
     expect(example.config.station.id).toBe('zj-hz-sc-0001');
@@ -94,6 +95,15 @@ describe('loadStationConfig', () => {
     expect(out).toEqual([
       expect.stringMatching(/devices\[0\] \(lock-1\)\.kind: must be one of "door-lock", .*"occupancy"/),
       expect.stringMatching(/devices\[1\] \(cabinet-1\)\.transport\.port: must be at most 65535/),
+    ]);
+  });
+
+  it('reports a station position off the globe or swapped into the wrong key', () => {
+    const out = problems(VALID.replace('id: zj-hz-test-0001', 'id: zj-hz-test-0001\n  location: { lat: 120.1634, lon: 30.2741 }'));
+    expect(out).toEqual([expect.stringMatching(/station\.yaml:4: station\.location\.lat: must be at most 90/)]);
+    expect(problems(VALID.replace('id: zj-hz-test-0001', 'id: zj-hz-test-0001\n  location: { lat: 30.2741, lng: 120.1634 }'))).toEqual([
+      expect.stringMatching(/station\.location\.lon: is required/),
+      expect.stringMatching(/station\.location\.lng: unknown key "lng"/),
     ]);
   });
 

@@ -1,7 +1,11 @@
+import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
 import { consoleUrl, serveStatic, type StaticServer } from '../../gateway/cli/static-server.js';
+import { boundsOf, fitProjection, MAP_FIT } from '../../console/src/geo-fit.js';
+import { loadStationConfig } from '../../config/load-station-config.js';
+import { planFleet } from '../../simulators/fleet/fleet-plan.js';
 import { FleetRunner } from '../../simulators/fleet/fleet-runner.js';
 import { launchChromium, screenshot, type HeadlessBrowser } from '../helpers/browser.js';
 import { distEntry, runNode, type RunningProcess } from '../helpers/processes.js';
@@ -16,6 +20,7 @@ import { buildConsole, demoStationCopy } from './console-site.js';
 
 const STATION = 'demo-hz-0001';
 const FLEET = 20;
+const FLEET_PLAN = { stations: FLEET, faultyPercent: 50, seed: 5 };
 
 describe('operator console in a browser', () => {
   const dir = tempDir('console-');
@@ -27,17 +32,18 @@ describe('operator console in a browser', () => {
   let chromium: HeadlessBrowser;
   let page: Page;
   let control: string;
+  let stationFile: string;
 
   beforeAll(async () => {
     buildConsole(`${dir.path}/site`);
     broker = await startEmbeddedBroker({ port: 0, wsPort: 0 });
     site = await serveStatic(`${dir.path}/site`);
-    const stationFile = await demoStationCopy(dir.path);
+    stationFile = await demoStationCopy(dir.path);
     sim = runNode(distEntry('simulators', 'cli', 'station-sim.js'), ['station', '--config', stationFile, '--seed', '1']);
     await sim.waitForOutput('ready', 20_000);
     control = /control: (http:\/\/\S+)/.exec(sim.output())?.[1] ?? '';
     gateway = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', stationFile, '--cloud-url', broker.url]);
-    fleet = new FleetRunner({ broker: broker.url, stations: FLEET, faultyPercent: 50, seed: 5, tickSeconds: 2 });
+    fleet = new FleetRunner({ broker: broker.url, ...FLEET_PLAN, tickSeconds: 2 });
     fleet.start();
     chromium = await launchChromium();
     page = await chromium.newPage();
@@ -47,7 +53,7 @@ describe('operator console in a browser', () => {
   afterAll(async () => {
     await chromium?.close();
     await gateway?.kill();
-    await sim?.kill();
+    await sim?.stop();
     await fleet?.stop();
     await site?.close();
     await broker?.close();
@@ -106,5 +112,38 @@ describe('operator console in a browser', () => {
     await page.click('button[data-filter="offline"]');
     await page.locator(`.vrow[data-station="${STATION}"][data-status="offline"]`).waitFor({ timeout: 10_000 });
     await screenshot(page, 'console-offline');
+  });
+  it('plots every station where it stands, the demo station at its configured place, and lists those with no position', async () => {
+    // A station whose file names no position sends the birth it always did.
+    const bare = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const birth = { online: true, ts: new Date().toISOString(), version: '0.1.0', bootId: '01JR8Y3M2Q4K5N6P7R8S9T0V1W', devices: [] };
+    await bare.publishAsync('stations/no-position-1/status', JSON.stringify(birth), { qos: 1, retain: true });
+    await bare.endAsync();
+    // A fresh page: the demo station's gateway died in the test above, so all this page gets of it
+    // is its retained Last Will, which must still say where it stands.
+    await page.goto(consoleUrl(site.url, broker.wsUrl ?? ''));
+    await page.click('#nav-map');
+    await page.locator(`#map-counts[data-placed="${FLEET + 1}"][data-unplaced="1"]`).waitFor({ timeout: 20_000 });
+    const demoAt = loadStationConfig(stationFile, { checkFiles: false }).config.station.location;
+    if (!demoAt) throw new Error('the demo station file has no location');
+    const bounds = boundsOf([demoAt, ...planFleet(FLEET_PLAN).map((p) => p.location)]);
+    if (!bounds) throw new Error('no positions');
+    const fit = fitProjection(bounds, MAP_FIT);
+    const expected = fit.project(demoAt);
+    const dot = page.locator(`#map-plot circle[data-station="${STATION}"]`);
+    expect(await page.locator('#map-plot').getAttribute('viewBox')).toBe(`0 0 ${MAP_FIT.width} ${fit.height.toFixed(1)}`);
+    expect(Number(await dot.getAttribute('cx'))).toBeCloseTo(expected.x, 0);
+    expect(Number(await dot.getAttribute('cy'))).toBeCloseTo(expected.y, 0);
+    expect(await dot.getAttribute('data-state')).toBe('offline');
+    expect(await dot.locator('title').textContent()).toBe(`${STATION} · offline`);
+    const fleetStates = new Set(await Promise.all((await page.locator('#map-plot circle[data-station^="fleet-"]').all()).map((c) => c.getAttribute('data-state'))));
+    expect(fleetStates).toEqual(new Set(['ok', 'critical', 'offline']));
+    await page.locator('#map-unplaced li[data-station="no-position-1"] a').waitFor();
+    await screenshot(page, 'console-map');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'console-map-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await dot.click();
+    await page.locator(`#station[data-station="${STATION}"]`).waitFor({ timeout: 10_000 });
   });
 });

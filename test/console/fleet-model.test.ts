@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../console/src/event-log.js';
 import { applyMessage, createFleet, parseTopic } from '../../console/src/fleet-model.js';
-import { countFleet, queryFleet, DEFAULT_QUERY } from '../../console/src/fleet-query.js';
+import { countFleet, mapState, queryFleet, DEFAULT_QUERY } from '../../console/src/fleet-query.js';
 
 const ts = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
 const birth = (s = 0) => JSON.stringify({ online: true, ts: ts(s), version: '1.0.0', bootId: '01JR8Y3M2Q4K5N6P7R8S9T0V1W', devices: [{ id: 'cabinet-1', kind: 'battery-cabinet', model: 'CAB-REF' }] });
@@ -37,6 +37,33 @@ describe('the console fleet model (the contract read from the outside)', () => {
     // A cleared retained topic (empty payload) forgets that part.
     applyMessage(fleet, 'stations/a/alarms', '');
     expect(a?.worst).toBeUndefined();
+  });
+
+  it('takes the position from the birth, keeps it while offline, and colours the dot by state', () => {
+    const fleet = createFleet();
+    const at = { lat: 30.2741, lon: 120.1634 };
+    applyMessage(fleet, 'stations/a/status', JSON.stringify({ ...JSON.parse(birth(1)), location: at }));
+    const a = fleet.stations.get('a');
+    expect(a?.location).toEqual(at);
+    if (!a) throw new Error('no station');
+    expect(mapState(a)).toBe('ok');
+    applyMessage(fleet, 'stations/a/alarms', JSON.stringify({ ts: ts(2), alarms: [{ alarm: 'cabinet.smoke', severity: 'critical' }] }));
+    expect(mapState(a)).toBe('critical');
+    // The Last Will carries the position too, so a console opened later still places the station.
+    const fresh = createFleet();
+    applyMessage(fresh, 'stations/a/status', JSON.stringify({ online: false, bootId: '01JR8Y3M2Q4K5N6P7R8S9T0V1W', location: at }));
+    expect(fresh.stations.get('a')?.location).toEqual(at);
+    // A Will from a gateway older than the field has none: the dot stays where it was, drawn offline.
+    applyMessage(fleet, 'stations/a/status', JSON.stringify({ online: false, bootId: '01JR8Y3M2Q4K5N6P7R8S9T0V1W' }));
+    expect(a.location).toEqual(at);
+    expect(mapState(a)).toBe('offline');
+    // A birth without one means the station file no longer has one; a broken one is no position.
+    applyMessage(fleet, 'stations/a/status', birth(3));
+    expect(a.location).toBeUndefined();
+    applyMessage(fleet, 'stations/a/status', JSON.stringify({ ...JSON.parse(birth(4)), location: { lat: 95, lon: 120 } }));
+    expect(a.location).toBeUndefined();
+    applyMessage(fleet, 'stations/a/status', JSON.stringify({ ...JSON.parse(birth(5)), location: { lat: '30', lon: 120 } }));
+    expect(a.location).toBeUndefined();
   });
 
   it('counts a payload that is not a JSON object and goes on', () => {

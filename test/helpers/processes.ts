@@ -12,8 +12,10 @@ export interface RunningProcess {
   /** Resolves with the exit code or signal; never rejects. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
-  /** SIGKILL if still running (cleanup). */
+  /** SIGKILL if still running. */
   kill(): Promise<void>;
+  /** Stops it if still running, as cleanup: SIGTERM, then SIGKILL after 3 s. */
+  stop(): Promise<void>;
 }
 
 export function runNode(entry: string, args: string[], options: { cwd?: string } = {}): RunningProcess {
@@ -34,6 +36,15 @@ export function runNode(entry: string, args: string[], options: { cwd?: string }
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return void (await exited);
+      // SIGTERM first: station-sim closes the socat processes behind its ptys on it, which a
+      // SIGKILL would leave orphaned. SIGKILL if it has not gone within 3 s.
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -43,7 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) await c.endAsync(true);
   for (const p of processes) await p.kill();
-  await sim?.kill();
+  await sim?.stop();
   await broker?.stop();
   dir?.remove();
 });

@@ -61,7 +61,7 @@ devices:
 
 afterAll(async () => {
   await gateway?.kill();
-  await sim?.kill();
+  await sim?.stop();
   await broker?.close();
   dir?.remove();
 });

@@ -34,7 +34,7 @@ describe('the demo (npm start)', () => {
       expect(exit.code).toBe(0);
       expect(demo.output()).toContain('demo stopped');
     } finally {
-      await demo.kill();
+      await demo.stop();
     }
   });
 });

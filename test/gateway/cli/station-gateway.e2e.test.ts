@@ -50,7 +50,7 @@ devices:
 
 afterAll(async () => {
   for (const p of processes) await p.kill();
-  await sim?.kill();
+  await sim?.stop();
   await broker?.close();
   dir?.remove();
 });

@@ -17,6 +17,21 @@ describe('the fleet plan', () => {
     expect(faulty).toBeLessThan(24);
     expect(planFleet({ stations: 40, faultyPercent: 0, seed: 7 }).some((p) => p.fault)).toBe(false);
   });
+
+  it('spreads the stations over a city around Hangzhou, each at its own place', () => {
+    const plans = planFleet({ stations: 400, faultyPercent: 10, seed: 7 });
+    // Kilometres from West Lake, flat-earth: good to a metre at this scale.
+    const km = ({ lat, lon }: { lat: number; lon: number }) => Math.hypot((lat - 30.2592) * 111.2, (lon - 120.1653) * 111.2 * Math.cos((30.2592 * Math.PI) / 180));
+    const distances = plans.map((p) => km(p.location));
+    expect(Math.max(...distances)).toBeLessThanOrEqual(25.1);
+    expect(Math.max(...distances)).toBeGreaterThan(20);
+    expect(Math.min(...distances)).toBeLessThan(3);
+    expect(new Set(plans.map((p) => `${p.location.lat},${p.location.lon}`)).size).toBe(plans.length);
+    // All four quarters of the city have stations.
+    const quarters = new Set(plans.map((p) => `${p.location.lat > 30.2592}${p.location.lon > 120.1653}`));
+    expect(quarters.size).toBe(4);
+    expect(planFleet({ stations: 3, faultyPercent: 10, seed: 8 }).map((p) => p.location)).not.toEqual(plans.slice(0, 3).map((p) => p.location));
+  });
 });
 
 describe('station-sim fleet on a broker', () => {
@@ -45,7 +60,11 @@ describe('station-sim fleet on a broker', () => {
     const last = (topic: string) => recorder.on(topic).at(-1)?.body;
     await waitFor(() => plans.every((p) => last(`stations/${p.id}/availability`) && last(`stations/${p.id}/devices/cabinet-1`)), 20_000, 'every station published');
     // Offline stations connect, publish, then vanish without DISCONNECT: the broker sends their will.
-    for (const id of byFault('offline')) await recorder.waitFor(`stations/${id}/status`, (m) => m.body['online'] === false && m.body['ts'] === undefined, 15_000);
+    for (const p of plans.filter((x) => x.fault === 'offline')) {
+      const will = await recorder.waitFor(`stations/${p.id}/status`, (m) => m.body['online'] === false && m.body['ts'] === undefined, 15_000);
+      // The Will says where the dead station stands: it is all a console opened later will see.
+      expect(will.body['location']).toEqual(p.location);
+    }
     for (const id of byFault('critical')) {
       const alarms = last(`stations/${id}/alarms`)?.['alarms'] as Array<{ alarm: string; severity: string }>;
       expect(alarms).toContainEqual(expect.objectContaining({ alarm: 'cabinet.smoke', severity: 'critical' }));
@@ -60,6 +79,11 @@ describe('station-sim fleet on a broker', () => {
     }
     const healthy = plans.filter((p) => !p.fault).map((p) => p.id);
     for (const id of healthy) expect(last(`stations/${id}/status`)?.['online']).toBe(true);
+    // Each birth says where its station stands, from the station config the bridge was given.
+    for (const p of plans) {
+      const birth = recorder.on(`stations/${p.id}/status`).find((m) => m.body['online'] === true);
+      expect(birth?.body['location'], p.id).toEqual(p.location);
+    }
     expect(healthy.length).toBeGreaterThan(0);
     // Every payload, events included, is what the committed JSON Schemas allow.
     for (const m of recorder.messages) {
