@@ -46,7 +46,9 @@ export class Mosquitto {
     return this.log;
   }
 
+  /** Starts it, unless it runs already (a second mosquitto on the port would fail and orphan the first). */
   async start(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
     const child = spawn('/usr/sbin/mosquitto', ['-c', this.conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.log += d.toString('utf8')));
