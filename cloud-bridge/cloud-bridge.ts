@@ -60,6 +60,9 @@ export class CloudBridge {
   private readonly devices: Map<string, BridgeDevice>;
   private alarms: Alarm[] | undefined;
   private availability: Availability | undefined;
+  /** What `alarms` and `availability` last serialised to: a change is a different string. */
+  private alarmsJson: string | undefined;
+  private availabilityJson: string | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private wasConnected = false;
   private stopping = false;
@@ -148,17 +151,20 @@ export class CloudBridge {
 
   /** The alarm logic hands the whole list of active alarms here; published retained when it changes. */
   setAlarms(alarms: readonly AlarmInput[]): void {
-    // A JSON copy: what is published is exactly what the caller's values serialise to.
-    const next = JSON.parse(JSON.stringify(alarms)) as Alarm[];
-    if (this.alarms && JSON.stringify(this.alarms) === JSON.stringify(next)) return;
-    this.alarms = next;
+    // Kept as the JSON it serialises to: compared as text, and published exactly as the caller's values serialise.
+    const json = JSON.stringify(alarms);
+    if (json === this.alarmsJson) return;
+    this.alarmsJson = json;
+    this.alarms = JSON.parse(json) as Alarm[];
     this.publishAlarms();
   }
 
   /** The station logic hands what a worker can use now; published retained when it changes. */
   setAvailability(availability: Availability): void {
     const next = { open: availability.open, services: { ...availability.services } };
-    if (this.availability && JSON.stringify(this.availability) === JSON.stringify(next)) return;
+    const json = JSON.stringify(next);
+    if (json === this.availabilityJson) return;
+    this.availabilityJson = json;
     this.availability = next;
     this.publishAvailability();
   }

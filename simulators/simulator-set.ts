@@ -13,7 +13,7 @@ import { lockCommands, scannerCommands } from './devices/line-device-commands.js
 import { occupancyCommands } from './devices/occupancy-commands.js';
 import { createSimulatedDevice, type DomainCommands, type SimulatedDevice, type WireControl } from './devices/simulated-device.js';
 import { NO_FAULTS, type TransportFaults } from './faults/transport-faults.js';
-import { startDoorLockSimulator } from './line/door-lock-sim.js';
+import { startDoorLockSimulator, type DoorLockSimulator } from './line/door-lock-sim.js';
 import { startQrScannerSimulator } from './line/qr-scanner-sim.js';
 import type { DeviceModel } from './modbus/device-model.js';
 import { startModbusTcpServer, type ModbusTcpServer } from './modbus/modbus-tcp-server.js';
@@ -281,6 +281,11 @@ async function startModbusBus(bus: ModbusBusPlan, seed: number, options: Simulat
   return { devices, stop: () => slave.stop() };
 }
 
+/** The wire of a line-protocol simulator, as the control channel drives it. */
+function lineWire(sim: Pick<DoorLockSimulator, 'transportFaults' | 'drop' | 'noise' | 'linkUp'>): WireControl {
+  return { faults: sim.transportFaults, modbus: false, drop: (ms) => sim.drop(ms), noise: (n) => sim.noise(n), isUp: () => sim.linkUp() };
+}
+
 async function startLineDevice(
   spec: DeviceSimSpec,
   t: Extract<SimTransport, { type: 'serial' }>,
@@ -297,13 +302,13 @@ async function startLineDevice(
       ...(spec.walkThrough !== undefined ? { walkThrough: spec.walkThrough } : {}),
       ...(options.log ? { log: options.log.child({ sim: spec.id }) } : {}),
     });
-    const wire: WireControl = { faults: sim.transportFaults, modbus: false, drop: (ms) => sim.drop(ms), noise: (n) => sim.noise(n), isUp: () => sim.linkUp() };
+    const wire = lineWire(sim);
     const device = createSimulatedDevice({ id: spec.id, kind: spec.kind, endpoint: { transport: 'serial', path: sim.devicePath }, wire, domain: lockCommands(sim) });
     return { device, stop: () => sim.stop() };
   }
   if (spec.kind === 'qr-scanner') {
     const sim = await startQrScannerSimulator({ ...common, ...(spec.terminator ? { terminator: spec.terminator } : {}) });
-    const wire: WireControl = { faults: sim.transportFaults, modbus: false, drop: (ms) => sim.drop(ms), noise: (n) => sim.noise(n), isUp: () => sim.linkUp() };
+    const wire = lineWire(sim);
     const device = createSimulatedDevice({ id: spec.id, kind: spec.kind, endpoint: { transport: 'serial', path: sim.devicePath }, wire, domain: scannerCommands(sim) });
     return { device, stop: () => sim.stop() };
   }

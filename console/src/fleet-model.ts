@@ -92,7 +92,7 @@ const decoder = new TextDecoder();
 function parseObject(payload: Uint8Array | string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(typeof payload === 'string' ? payload : decoder.decode(payload));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return isRecord(v) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -188,7 +188,7 @@ function geoPosition(v: unknown): GeoPosition | undefined {
   return Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { lat, lon } : undefined;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 

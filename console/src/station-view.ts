@@ -1,10 +1,9 @@
 import type { Alarm } from '../../cloud-bridge/contract-schemas.js';
 import { ago, h } from './dom.js';
 import type { EventLog } from './event-log.js';
-import type { DeviceRecord, StationRecord } from './fleet-model.js';
+import { isRecord as isRec, type DeviceRecord, type StationRecord } from './fleet-model.js';
 
 type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 const num = (v: unknown, digits = 0): string => (typeof v === 'number' ? v.toFixed(digits) : '—');
 
 /** One station: status, alarms, availability, each device with its health, the event stream. */

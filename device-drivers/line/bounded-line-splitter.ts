@@ -94,11 +94,19 @@ export class BoundedLineSplitter extends Transform {
     callback();
   }
 
+  /** Runs per chunk: an armed timer is restarted in place rather than replaced. */
   private watchIdle(): void {
-    clearTimeout(this.idle);
-    this.idle = undefined;
     const ms = this.options.maxIdleMs;
-    if (ms === undefined || (this.length === 0 && !this.discarding)) return;
+    if (ms === undefined) return;
+    if (this.length === 0 && !this.discarding) {
+      clearTimeout(this.idle);
+      this.idle = undefined;
+      return;
+    }
+    if (this.idle) {
+      this.idle.refresh();
+      return;
+    }
     this.idle = setTimeout(() => {
       this.idle = undefined;
       this.dropPartial();

@@ -66,10 +66,11 @@ export class AccessService {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly floods = new Map<string, { count: number; loggedAt: number }>();
   private readonly monotonic: () => number;
-  private openHours: DailyWindow | undefined;
+  private readonly openHours: DailyWindow;
 
   constructor(private readonly options: AccessServiceOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
+    this.openHours = new DailyWindow(options.config.station.openHours, options.config.station.timezone);
   }
 
   /** Decides on `token` and carries it out; throws AccessDenied (a CommandError) on refusal. */
@@ -114,13 +115,13 @@ export class AccessService {
     throw new AccessDenied('BUSY', 'too many attempts; wait a minute');
   }
 
+  /** The first outcome of a jti already seen, or undefined for a new one. */
   private firstOutcome(jti: string): Record<string, unknown> | undefined {
-    if (!this.options.replay.has(jti)) return undefined;
-    return this.repeat(jti);
+    const seen = this.options.replay.lookup(jti);
+    return seen ? this.repeat(seen.result as Outcome | undefined) : undefined;
   }
 
-  private repeat(jti: string): Record<string, unknown> {
-    const outcome = this.options.replay.lookup(jti)?.result as Outcome | undefined;
+  private repeat(outcome: Outcome | undefined): Record<string, unknown> {
     if (!outcome) throw new AccessDenied('REPLAYED', 'this token was already used');
     if ('error' in outcome) throw new AccessDenied('REPLAYED', `this token was already used (it ended in ${outcome.error.code})`);
     // The contract: a repeated command returns the first result and does nothing.
@@ -148,7 +149,6 @@ export class AccessService {
     if (res?.outOfService) throw new AccessDenied('FORBIDDEN', `${resource.name} is out of service`);
     // Operators come to fix things, at any hour and whoever is inside.
     if (claims.role === 'operator') return this.checkDevice(resource);
-    this.openHours ??= new DailyWindow(config.station.openHours, config.station.timezone);
     if (!this.openHours.contains(now)) {
       throw new AccessDenied('CLOSED', `the station is open ${config.station.openHours} (${config.station.timezone})`);
     }
@@ -183,7 +183,7 @@ export class AccessService {
       if (err instanceof StoreFullError) throw new AccessDenied('INTERNAL', 'the station cannot record the access (disk full); nothing was opened');
       throw err;
     }
-    if (!claimed.first) return this.repeat(claims.jti);
+    if (!claimed.first) return this.repeat(claimed.result as Outcome | undefined);
     let outcome: Outcome;
     try {
       const { effects } = this.options;

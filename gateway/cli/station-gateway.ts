@@ -39,6 +39,13 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.`;
 /** The gateway gets this long to stop in order before it exits anyway (systemd's stop timeout is longer). */
 const STOP_DEADLINE_MS = 5000;
 
+/** One line per problem and a count, on stderr; a configuration problem exits 2. */
+function reportConfigError(err: ConfigError): number {
+  for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+  process.stderr.write(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration\n`);
+  return EXIT.USAGE;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -87,9 +94,7 @@ async function main(argv: string[]): Promise<number> {
     station = loadStationConfig(values.config, values['cloud-url'] ? { cloudUrl: values['cloud-url'] } : {});
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
-    process.stderr.write(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration\n`);
-    return EXIT.USAGE;
+    return reportConfigError(err);
   }
 
   if (command === 'log') {
@@ -116,8 +121,7 @@ async function main(argv: string[]): Promise<number> {
         await loadTrustedKeys(config.access.trustedKeys);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
-        for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
-        return EXIT.USAGE;
+        return reportConfigError(err);
       }
     }
     process.stdout.write(`${station.file}: ok (station ${config.station.id}, ${config.devices.length} devices)\n`);
@@ -167,9 +171,8 @@ async function run(station: LoadedStation, overrides: LoadOptions): Promise<numb
   } catch (err) {
     if (err instanceof ConfigError) {
       // A file the config names (the trusted keys) is wrong: a configuration problem, exit 2.
-      for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
       await runtime.stop().catch(() => undefined);
-      return EXIT.USAGE;
+      return reportConfigError(err);
     }
     log.fatal({ err }, 'station failed to start');
     await runtime.stop().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen as listenOn } from '../../cloud-bridge/listen.js';
 
 export class ListenAddressError extends Error {
   override readonly name = 'ListenAddressError';
@@ -25,27 +25,21 @@ export function parseListen(listen: string): { host: string; port: number } {
  * One small HTTP server of the gateway's own (metrics, status page). Idle keep-alive sockets
  * and open event streams are closed on stop, so a stop is never held up by a browser tab.
  */
-export function startHttpServer(listen: string, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<RunningHttpServer> {
+export async function startHttpServer(listen: string, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<RunningHttpServer> {
   const { host, port } = parseListen(listen);
   const server: Server = createServer(handler);
   // A Pi on a LAN: bound the slow-client cost (headers trickled in, requests never finished).
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const bound = (server.address() as AddressInfo).port;
-      const shownHost = host.includes(':') ? `[${host}]` : host;
-      resolve({
-        url: `http://${shownHost}:${bound}`,
-        port: bound,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  const bound = await listenOn(server, port, host);
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
 }

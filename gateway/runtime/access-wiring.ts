@@ -47,6 +47,7 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
   const { station, monitors, store, recorder, alarms, log } = options;
   const { config } = station;
   const byId = new Map(monitors.map((m) => [m.id, m]));
+  const kinds = new Map(config.devices.map((d) => [d.id, d.kind]));
 
   const heldSeconds = new Map<string, number>();
   for (const r of Object.values(config.resources)) if (r.door !== undefined) heldSeconds.set(`${r.device}:${r.door}`, r.heldOpenSeconds);
@@ -73,7 +74,7 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     replay: store.replayCache,
     outbox: store.outbox,
     effects: { ...options.effects, unlock: (resource) => doors.unlock(resource) },
-    deviceKind: (id) => config.devices.find((d) => d.id === id)?.kind,
+    deviceKind: (id) => kinds.get(id),
     deviceOnline: (id) => byId.get(id)?.state().online ?? false,
     peopleInside: options.peopleInside,
     log: log.child({ part: 'access' }),

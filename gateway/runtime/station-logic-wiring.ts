@@ -100,13 +100,14 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
 
   const openHours = new DailyWindow(config.station.openHours, config.station.timezone);
   const doorDevices = new Set(Object.values(config.resources).filter((r) => r.door !== undefined && !r.outOfService).map((r) => r.device));
+  const doorMonitors = monitors.filter((m) => doorDevices.has(m.id));
   const availability = new StationAvailability({
     publish: options.publishAvailability,
     cabinets: [...cabinets.values()].map((c) => c.safety),
     water: [...waters.values()],
     occupancy,
     open: () => openHours.contains(new Date()),
-    doorsUsable: () => [...doorDevices].some((d) => monitors.find((m) => m.id === d)?.state().online === true),
+    doorsUsable: () => doorMonitors.some((m) => m.state().online),
   });
 
   const cabinetFor = (resource: ResourceRef): { safety: CabinetSafety; swap: BatterySwap } => {
@@ -147,8 +148,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
         listeners.push(() => monitor.off('state', update));
       }
       // Doors count as usable only while their lock answers.
-      for (const m of monitors) {
-        if (!doorDevices.has(m.id)) continue;
+      for (const m of doorMonitors) {
         const refresh = (): void => availability.refresh();
         m.on('online', refresh);
         m.on('offline', refresh);

@@ -95,7 +95,7 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
 
   /** Whether slot `index` (0-based) may not be offered: overheated, smoke, or taken out of service. */
   lockedOut(index: number): boolean {
-    return this.smoke.active || this.thermal.get(index)?.active === true || this.disabled.has(index + 1);
+    return this.lockedOutThermally(index) || this.disabled.has(index + 1);
   }
 
   /** A battery a swap may hand out: ready, no fault bit at all, not locked out, door shut. */
@@ -148,7 +148,7 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
       for (const s of view.slots) this.pendingCharging.set(s.index, false);
     } else if (change === 'cleared') {
       alarms.clear(SMOKE_ALARM, device);
-      for (const s of view.slots) if (this.thermal.get(s.index)?.active !== true) this.pendingCharging.set(s.index, true);
+      for (const s of view.slots) if (!this.lockedOutThermally(s.index)) this.pendingCharging.set(s.index, true);
     }
   }
 
@@ -175,7 +175,7 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
     } else if (change === 'cleared') {
       alarms.clear(overheatAlarm(slot.slot), device);
       log.info({ slot: slot.slot, batteryTemp: temp }, 'slot cooled: charging resumes');
-      if (!this.smoke.active) this.pendingCharging.set(slot.index, true);
+      if (!this.lockedOutThermally(slot.index)) this.pendingCharging.set(slot.index, true);
     }
   }
 

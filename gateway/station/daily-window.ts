@@ -18,9 +18,9 @@ export class DailyWindow {
   }
 
   contains(at: Date): boolean {
+    if (this.startMin === this.endMin) return false;
     const parts = this.format.formatToParts(at);
     const minute = Number(parts.find((p) => p.type === 'hour')?.value) * 60 + Number(parts.find((p) => p.type === 'minute')?.value);
-    if (this.startMin === this.endMin) return false;
     return this.startMin < this.endMin ? minute >= this.startMin && minute < this.endMin : minute >= this.startMin || minute < this.endMin;
   }
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ActiveAlarm, AlarmSeverity, AlarmTable } from '../store/alarm-table.js';
 import type { EventOutbox } from '../store/event-outbox.js';
-import { isDiskFull, StoreFullError } from '../store/store-errors.js';
+import { StoreFullError } from '../store/store-errors.js';
 
 export interface AlarmRaise {
   alarm: string;
@@ -125,4 +125,4 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
 /** Store-level alarms (disk full) are keyed by name; a device's by name and device. */
 const volatileKey = (alarm: string, device: string | undefined): string => (device === undefined ? alarm : `${alarm}@${device}`);
 
-const unwritable = (err: unknown): boolean => err instanceof StoreFullError || isDiskFull(err);
+const unwritable = (err: unknown): boolean => err instanceof StoreFullError;

@@ -5,18 +5,18 @@ import type { DeviceState, PointValue, Points } from '../../device-drivers/devic
  * differently, and a missing value must read as "unknown", never as a crash or a made-up zero.
  */
 
-export function readNumber(points: Points | Record<string, PointValue>, key: string): number | undefined {
+export function readNumber(points: Points, key: string): number | undefined {
   const v = points[key];
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-export function readString(points: Points | Record<string, PointValue>, key: string): string | undefined {
+export function readString(points: Points, key: string): string | undefined {
   const v = points[key];
   return typeof v === 'string' ? v : undefined;
 }
 
 /** A `bits` point as a record of flags; a missing point is no flags. */
-export function readFlags(points: Points | Record<string, PointValue>, key: string): Record<string, boolean> {
+export function readFlags(points: Points, key: string): Record<string, boolean> {
   const v = points[key];
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
   return Object.fromEntries(Object.entries(v).filter((e): e is [string, boolean] => typeof e[1] === 'boolean'));

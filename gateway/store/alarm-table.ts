@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { translateWriteError } from './store-errors.js';
 
 export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning';
 
@@ -40,9 +41,13 @@ export class AlarmTable {
     this.selectAll = db.prepare('SELECT * FROM alarms');
   }
 
-  /** Stores the alarm (a repeated raise updates severity and detail, keeps `since`). */
+  /** Stores the alarm (a repeated raise updates severity and detail, keeps `since`). Throws StoreFullError when the disk is full. */
   put(alarm: ActiveAlarm): void {
-    this.upsert.run(alarm.alarm, alarm.device ?? '', alarm.severity, alarm.detail ? JSON.stringify(alarm.detail) : null, alarm.since);
+    try {
+      this.upsert.run(alarm.alarm, alarm.device ?? '', alarm.severity, alarm.detail ? JSON.stringify(alarm.detail) : null, alarm.since);
+    } catch (err) {
+      translateWriteError(err);
+    }
   }
 
   get(alarm: string, device?: string): ActiveAlarm | undefined {
@@ -52,7 +57,11 @@ export class AlarmTable {
 
   /** Removes the alarm; returns whether it was active. */
   delete(alarm: string, device?: string): boolean {
-    return this.remove.run(alarm, device ?? '').changes === 1;
+    try {
+      return this.remove.run(alarm, device ?? '').changes === 1;
+    } catch (err) {
+      translateWriteError(err);
+    }
   }
 
   /** Every active alarm, worst first, then oldest first. */

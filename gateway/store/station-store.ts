@@ -5,7 +5,7 @@ import { AlarmTable } from './alarm-table.js';
 import { EventOutbox } from './event-outbox.js';
 import { openDatabase } from './open-database.js';
 import { ReplayCache } from './replay-cache.js';
-import { StationSettings } from './station-settings.js';
+import { MetaTable } from './meta-table.js';
 import { StoreHousekeeping, type HousekeepingLimits, type HousekeepingReport } from './store-housekeeping.js';
 import { StoreClosedError, StoreCorruptError, isCorruption } from './store-errors.js';
 import { TimeFloor } from './time-floor.js';
@@ -24,7 +24,8 @@ interface Parts {
   replay: ReplayCache;
   timeFloor: TimeFloor;
   alarms: AlarmTable;
-  settings: StationSettings;
+  meta: MetaTable;
+  settings: MetaTable;
   housekeeping: StoreHousekeeping;
 }
 
@@ -63,7 +64,8 @@ export class StationStore {
       replay,
       timeFloor: new TimeFloor(db),
       alarms: new AlarmTable(db),
-      settings: new StationSettings(db),
+      meta: new MetaTable(db),
+      settings: new MetaTable(db, 'setting:'),
       housekeeping: new StoreHousekeeping(db, replay),
     };
     this.log.info({ path: this.path, pending: this.parts.outbox.pendingCount() }, 'store open');
@@ -89,7 +91,8 @@ export class StationStore {
   get alarms(): AlarmTable {
     return this.get().alarms;
   }
-  get settings(): StationSettings {
+  /** Operator settings that survive restarts (a slot taken out of service). */
+  get settings(): MetaTable {
     return this.get().settings;
   }
 
@@ -103,11 +106,10 @@ export class StationStore {
 
   /** Increments and returns the boot counter (part of the bootId the cloud sees). */
   nextBootCount(): number {
-    const { db } = this.get();
+    const { db, meta } = this.get();
     return db.transaction(() => {
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'bootCount'").get() as { value: string } | undefined;
-      const n = (row ? Number(row.value) : 0) + 1;
-      db.prepare("INSERT INTO meta (key, value) VALUES ('bootCount', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(n));
+      const n = (meta.get<number>('bootCount') ?? 0) + 1;
+      meta.set('bootCount', n);
       return n;
     })();
   }

@@ -1,4 +1,5 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { MetaTable } from './meta-table.js';
 
 export interface TimeFloorValue {
   at: Date;
@@ -12,18 +13,13 @@ export interface TimeFloorValue {
  * the access logic compares it with. It only ever moves forward.
  */
 export class TimeFloor {
-  private readonly select: Statement;
-  private readonly upsert: Statement;
+  private readonly meta: MetaTable;
   private cached: TimeFloorValue | undefined;
 
   constructor(db: Database) {
-    this.select = db.prepare("SELECT value FROM meta WHERE key = 'timeFloor'");
-    this.upsert = db.prepare("INSERT INTO meta (key, value) VALUES ('timeFloor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    const row = this.select.get() as { value: string } | undefined;
-    if (row) {
-      const parsed = JSON.parse(row.value) as { at: string; source: string };
-      this.cached = { at: new Date(parsed.at), source: parsed.source };
-    }
+    this.meta = new MetaTable(db);
+    const stored = this.meta.get<{ at: string; source: string }>('timeFloor');
+    if (stored) this.cached = { at: new Date(stored.at), source: stored.source };
   }
 
   get(): TimeFloorValue | undefined {
@@ -37,7 +33,7 @@ export class TimeFloor {
   raise(at: Date, source: string): boolean {
     if (Number.isNaN(at.getTime())) return false;
     if (this.cached && at.getTime() <= this.cached.at.getTime()) return false;
-    this.upsert.run(JSON.stringify({ at: at.toISOString(), source }));
+    this.meta.set('timeFloor', { at: at.toISOString(), source });
     this.cached = { at, source };
     return true;
   }

@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { ulid } from 'ulid';
-import { generateIssuerKey, issueToken, readIssuerKey, writeTrustedKeys } from '../cloud/token-issuer.js';
+import { issueToken, readIssuerKey, writeIssuerKeyFiles } from '../cloud/token-issuer.js';
 
 const USAGE = `Usage: station-token <command> [options]
 
@@ -57,11 +55,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'keys') {
     if (!values.out) return usage('keys needs --out DIR');
-    mkdirSync(values.out, { recursive: true });
-    const key = await generateIssuerKey(values.kid ?? `bench-${ulid().slice(-8).toLowerCase()}`);
-    writeFileSync(join(values.out, 'issuer.private.jwk.json'), `${JSON.stringify(key.privateJwk)}\n`, { mode: 0o600 });
-    writeTrustedKeys(join(values.out, 'trusted-keys.jwks.json'), [key]);
-    process.stdout.write(`${join(values.out, 'trusted-keys.jwks.json')} (kid ${key.kid})\n`);
+    const files = await writeIssuerKeyFiles(values.out, values.kid ?? `bench-${ulid().slice(-8).toLowerCase()}`);
+    process.stdout.write(`${files.trustedKeysFile} (kid ${files.kid})\n`);
     return 0;
   }
   if (command !== 'issue' && command !== 'send') return usage(`unknown command "${command}"`);

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { ulid } from 'ulid';
 
@@ -23,6 +24,25 @@ export async function generateIssuerKey(kid: string): Promise<IssuerKey & { priv
 /** Writes a JWKS of public keys, as a station's `access.trustedKeys` file. */
 export function writeTrustedKeys(file: string, keys: readonly { publicJwk: JWK }[]): void {
   writeFileSync(file, `${JSON.stringify({ keys: keys.map((k) => k.publicJwk) }, null, 2)}\n`);
+}
+
+export interface IssuerKeyFiles {
+  /** The signing key (JWK with `d`), for the cloud side only: mode 0600. */
+  privateKeyFile: string;
+  /** The JWKS a station names in `access.trustedKeys`. */
+  trustedKeysFile: string;
+  kid: string;
+}
+
+/** Makes a signing key and writes both halves into `dir`, as the demo and `station-token keys` do. */
+export async function writeIssuerKeyFiles(dir: string, kid: string): Promise<IssuerKeyFiles> {
+  mkdirSync(dir, { recursive: true });
+  const key = await generateIssuerKey(kid);
+  const privateKeyFile = join(dir, 'issuer.private.jwk.json');
+  const trustedKeysFile = join(dir, 'trusted-keys.jwks.json');
+  writeFileSync(privateKeyFile, `${JSON.stringify(key.privateJwk)}\n`, { mode: 0o600 });
+  writeTrustedKeys(trustedKeysFile, [key]);
+  return { privateKeyFile, trustedKeysFile, kid };
 }
 
 export async function readIssuerKey(file: string): Promise<IssuerKey> {

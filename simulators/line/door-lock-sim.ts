@@ -115,7 +115,6 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
   splitter.on('dropped', () => counters.badFrames++);
   splitter.on('data', (line: string) => onLine(line));
 
-  const writeNow = (bytes: string | Buffer): Promise<void> => link.write(bytes);
   const scheduler = new BusScheduler((bytes) => link.write(bytes), options.timing);
 
   const send = (seq: number, verb: string, args: (string | number)[]): Promise<void> => {
@@ -277,7 +276,7 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
         boot();
       });
     },
-    noise: (bytes = 24) => writeNow(noiseLine(bytes, random)),
+    noise: (bytes = 24) => link.write(noiseLine(bytes, random)),
     state(door) {
       const s = mustDoor(door);
       return { bolt: s.bolt, door: s.door };
@@ -301,7 +300,7 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
       for (const s of doors.values()) relockNow(s);
       await event('BOOT', ...firmware.split(' '));
     },
-    sendRaw: (bytes) => writeNow(bytes),
+    sendRaw: (bytes) => link.write(bytes),
     async stop() {
       for (const t of timers) clearTimeout(t);
       timers.clear();

@@ -44,12 +44,14 @@ export class RtuSlaveSession {
   }
 
   receive(chunk: Buffer): void {
-    this.clearSilence();
     const split = splitRtuRequests(this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk);
     this.pending = split.rest;
     this.counters.droppedBytes += split.dropped;
     for (const request of split.requests) this.answer(request.unitId, request.pdu);
-    if (this.pending.length > 0) this.silence = setTimeout(() => this.onSilence(), this.options.silenceMs);
+    // Runs per chunk (a byte or two at a time off a real line): restart an armed timer in place.
+    if (this.pending.length === 0) this.clearSilence();
+    else if (this.silence) this.silence.refresh();
+    else this.silence = setTimeout(() => this.onSilence(), this.options.silenceMs);
   }
 
   dispose(): void {

@@ -37,7 +37,6 @@ export async function startModbusSimulator(options: ModbusSimulatorOptions): Pro
   const stopClock = runModelClock(options.devices.map((d) => d.model), options.tickMs);
   return {
     ...server,
-    port: server.port,
     stop: async () => {
       stopClock();
       await server.stop();

@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterEach, beforeEach } from 'vitest';
 import { CloudBridge, type BridgeDevice, type CloudBridgeOptions } from '../../cloud-bridge/cloud-bridge.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
 import { stationConfigSchema, type StationConfig } from '../../config/station-schema.js';
 import type { DeviceState } from '../../device-drivers/device.js';
 import { DEVICE_ERROR_CODES } from '../../device-drivers/device-error.js';
 import { silentLogger } from '../../gateway/runtime/logger.js';
 import { EventOutbox } from '../../gateway/store/event-outbox.js';
 import { openDatabase } from '../../gateway/store/open-database.js';
+import { MqttRecorder } from '../helpers/mqtt-recorder.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A CloudBridge on a real SQLite outbox in `dir`, connecting with the real MQTT.js client. */
 export interface BridgeUnderTest {
@@ -66,4 +70,29 @@ export function makeBridge(
       db.close();
     },
   };
+}
+
+/** A fresh embedded broker, temp dir and recorder (on `filter`) per test; `closers` run last-in first-out after it. */
+export interface BrokerFixture {
+  readonly broker: EmbeddedBroker;
+  readonly dir: ReturnType<typeof tempDir>;
+  readonly recorder: MqttRecorder;
+  readonly closers: Array<() => Promise<void> | void>;
+}
+
+/** Registers the per-test hooks of a BrokerFixture; its fields are set once `beforeEach` has run. */
+export function useBrokerFixture(filter?: string): BrokerFixture {
+  const fx = { closers: [] } as unknown as { -readonly [K in keyof BrokerFixture]: BrokerFixture[K] };
+  beforeEach(async () => {
+    fx.dir = tempDir();
+    fx.broker = await startEmbeddedBroker({ port: 0 });
+    fx.recorder = await MqttRecorder.connect(fx.broker.url, filter);
+  });
+  afterEach(async () => {
+    while (fx.closers.length) await fx.closers.pop()?.();
+    await fx.recorder.close();
+    await fx.broker.close();
+    fx.dir.remove();
+  });
+  return fx;
 }

@@ -1,78 +1,27 @@
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CloudBridge, type BridgeDevice } from '../../cloud-bridge/cloud-bridge.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
+import { describe, expect, it } from 'vitest';
 import { stationConfigSchema, type StationConfig } from '../../config/station-schema.js';
-import type { DeviceState } from '../../device-drivers/device.js';
-import { DEVICE_ERROR_CODES } from '../../device-drivers/device-error.js';
-import { silentLogger } from '../../gateway/runtime/logger.js';
-import { EventOutbox } from '../../gateway/store/event-outbox.js';
-import { openDatabase } from '../../gateway/store/open-database.js';
 import { MqttRecorder } from '../helpers/mqtt-recorder.js';
-import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { deviceState, makeBridge as makeHarnessBridge, useBrokerFixture, type BridgeUnderTest } from './bridge-harness.js';
 
-let broker: EmbeddedBroker;
-let dir: ReturnType<typeof tempDir>;
-let recorder: MqttRecorder;
-const closers: Array<() => Promise<void> | void> = [];
-
-beforeEach(async () => {
-  dir = tempDir();
-  broker = await startEmbeddedBroker({ port: 0 });
-  recorder = await MqttRecorder.connect(broker.url);
-});
-afterEach(async () => {
-  while (closers.length) await closers.pop()?.();
-  await recorder.close();
-  await broker.close();
-  dir.remove();
-});
+const fx = useBrokerFixture();
+const { closers } = fx;
 
 function config(location?: { lat: number; lon: number }): StationConfig {
   return stationConfigSchema.parse({
     station: { id: 'st-test-1', ...(location ? { location } : {}) },
-    cloud: { url: broker.url, protocolVersion: 4, heartbeatSeconds: 5 },
-    storage: { path: join(dir.path, 'g.db') },
+    cloud: { url: fx.broker.url, protocolVersion: 4, heartbeatSeconds: 5 },
+    storage: { path: join(fx.dir.path, 'g.db') },
     devices: [{ id: 'occ-1', kind: 'occupancy', profile: 'occupancy-ref', transport: { type: 'modbus-tcp', host: '127.0.0.1', unitId: 3 } }],
   });
 }
 
-const occupancy: BridgeDevice = { id: 'occ-1', kind: 'occupancy', model: 'OCC-REF', deadbands: () => ({ stillSeconds: 5 }) };
-
-function state(points: DeviceState['points'], online = true): DeviceState {
-  const errors = Object.fromEntries(Object.keys(DEVICE_ERROR_CODES).map((k) => [k, 0])) as DeviceState['health']['errors'];
-  return { online, points, health: { lastSeen: new Date().toISOString(), errors, latencyMs: 3 } };
-}
-
-function makeBridge(location?: { lat: number; lon: number }): { bridge: CloudBridge; outbox: EventOutbox; client: () => MqttClient } {
-  const { db } = openDatabase(join(dir.path, 'g.db'));
-  closers.push(() => {
-    db.close();
-  });
-  const outbox = new EventOutbox(db);
-  let client: MqttClient | undefined;
-  const bridge = new CloudBridge({
-    config: config(location),
-    version: '9.9.9',
-    bootId: 'boot-1',
-    devices: [occupancy],
-    outbox,
-    log: silentLogger(),
-    connect: (url, options) => {
-      client = mqtt.connect(url, options);
-      return client;
-    },
-  });
-  return {
-    bridge,
-    outbox,
-    client: () => {
-      if (!client) throw new Error('not connected');
-      return client;
-    },
-  };
+/** The harness's bridge, as this file's tests name it: boot id `boot-1`, stopped and closed after each test. */
+function makeBridge(location?: { lat: number; lon: number }): BridgeUnderTest {
+  const bridge = makeHarnessBridge(config(location), { bootId: 'boot-1' });
+  closers.push(() => bridge.close());
+  return bridge;
 }
 
 describe('CloudBridge on the embedded broker over a real socket', () => {
@@ -80,9 +29,9 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     const { bridge } = makeBridge();
     bridge.start();
     closers.push(() => bridge.stop());
-    await recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true);
+    await fx.recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true);
 
-    const late = await MqttRecorder.connect(broker.url);
+    const late = await MqttRecorder.connect(fx.broker.url);
     closers.push(() => late.close());
     const birth = await late.waitFor('stations/st-test-1/status');
     expect(birth.retain).toBe(true);
@@ -98,15 +47,15 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     closers.push(() => bridge.stop());
     await waitFor(() => bridge.connected, 5000, 'bridge connected');
     const topic = 'stations/st-test-1/devices/occ-1';
-    bridge.deviceState('occ-1', state({ people: 1, stillSeconds: 10 }));
-    await recorder.waitFor(topic, (m) => (m.body['points'] as Record<string, unknown>)['stillSeconds'] === 10);
-    bridge.deviceState('occ-1', state({ people: 1, stillSeconds: 12 })); // inside the deadband: not sent
-    bridge.deviceState('occ-1', state({ people: 2, stillSeconds: 12 })); // people changed: sent
-    const second = await recorder.waitFor(topic, (m) => (m.body['points'] as Record<string, unknown>)['people'] === 2);
+    bridge.deviceState('occ-1', deviceState({ people: 1, stillSeconds: 10 }));
+    await fx.recorder.waitFor(topic, (m) => (m.body['points'] as Record<string, unknown>)['stillSeconds'] === 10);
+    bridge.deviceState('occ-1', deviceState({ people: 1, stillSeconds: 12 })); // inside the deadband: not sent
+    bridge.deviceState('occ-1', deviceState({ people: 2, stillSeconds: 12 })); // people changed: sent
+    const second = await fx.recorder.waitFor(topic, (m) => (m.body['points'] as Record<string, unknown>)['people'] === 2);
     expect(second.body).toMatchObject({ online: true, kind: 'occupancy', model: 'OCC-REF', health: { latencyMs: 3, errors: { timeout: 0 } } });
-    expect(recorder.on(topic).some((m) => (m.body['points'] as Record<string, unknown>)['stillSeconds'] === 12 && (m.body['points'] as Record<string, unknown>)['people'] === 1)).toBe(false);
-    bridge.deviceState('occ-1', state({ people: 2, stillSeconds: 12 }, false));
-    await recorder.waitFor(topic, (m) => m.body['online'] === false);
+    expect(fx.recorder.on(topic).some((m) => (m.body['points'] as Record<string, unknown>)['stillSeconds'] === 12 && (m.body['points'] as Record<string, unknown>)['people'] === 1)).toBe(false);
+    bridge.deviceState('occ-1', deviceState({ people: 2, stillSeconds: 12 }, false));
+    await fx.recorder.waitFor(topic, (m) => m.body['online'] === false);
   });
 
   it('relays events from the outbox in order and marks them delivered after the PUBACK', async () => {
@@ -115,8 +64,8 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     bridge.start();
     closers.push(() => bridge.stop());
     outbox.append({ type: 'door.closed', device: 'lock-1', data: { n: 50 } });
-    await waitFor(() => recorder.on('stations/st-test-1/events').length >= 51, 10_000, '51 events');
-    const got = recorder.on('stations/st-test-1/events');
+    await waitFor(() => fx.recorder.on('stations/st-test-1/events').length >= 51, 10_000, '51 events');
+    const got = fx.recorder.on('stations/st-test-1/events');
     expect(got.map((m) => (m.body['data'] as { n: number }).n)).toEqual([...Array(51).keys()]);
     expect(got.every((m) => !m.retain)).toBe(true);
     await waitFor(() => outbox.pendingCount() === 0, 5000, 'outbox drained');
@@ -126,10 +75,10 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     const at = { lat: 30.2741, lon: 120.1634 };
     const { bridge } = makeBridge(at);
     bridge.start();
-    const birth = await recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true);
+    const birth = await fx.recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true);
     expect(birth.body['location']).toEqual(at);
     await bridge.stop();
-    const off = await recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === false);
+    const off = await fx.recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === false);
     expect(off.body).toMatchObject({ online: false, bootId: 'boot-1', location: at });
   });
 
@@ -137,10 +86,10 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     const { bridge, client } = makeBridge();
     bridge.start();
     closers.push(() => bridge.stop());
-    await recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true);
+    await fx.recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true);
     // Cut the TCP connection without a DISCONNECT packet, as a crash or a lost link does.
     client().stream.destroy();
-    const will = await recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === false);
+    const will = await fx.recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === false);
     expect(will.body).toEqual({ online: false, bootId: 'boot-1' });
   });
 });

@@ -1,34 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
-import { MqttRecorder } from '../helpers/mqtt-recorder.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
-import { bridgeConfig, makeBridge } from './bridge-harness.js';
+import { bridgeConfig, makeBridge, useBrokerFixture } from './bridge-harness.js';
 
 const EVENTS = 'stations/st-test-1/events';
-let broker: EmbeddedBroker;
-let dir: ReturnType<typeof tempDir>;
-let recorder: MqttRecorder;
-const closers: Array<() => Promise<void> | void> = [];
+const fx = useBrokerFixture(EVENTS);
+const { closers } = fx;
 
-beforeEach(async () => {
-  dir = tempDir();
-  broker = await startEmbeddedBroker({ port: 0 });
-  recorder = await MqttRecorder.connect(broker.url, EVENTS);
-});
-afterEach(async () => {
-  while (closers.length) await closers.pop()?.();
-  await recorder.close();
-  await broker.close();
-  dir.remove();
-});
-
-const ns = (): number[] => recorder.on(EVENTS).map((m) => (m.body['data'] as { n: number }).n);
+const ns = (): number[] => fx.recorder.on(EVENTS).map((m) => (m.body['data'] as { n: number }).n);
 const firstSeen = (xs: number[]): number[] => [...new Set(xs)];
 
 describe('OutboxRelay through the bridge, on a real client and broker', () => {
   it('keeps at most `window` events unacknowledged', async () => {
-    const b = makeBridge(bridgeConfig(dir.path, { url: broker.url }), { relay: { window: 8, pacing: { ratePerSecond: Infinity, burst: 1 } } });
+    const b = makeBridge(bridgeConfig(fx.dir.path, { url: fx.broker.url }), { relay: { window: 8, pacing: { ratePerSecond: Infinity, burst: 1 } } });
     for (let i = 0; i < 500; i++) b.outbox.append({ type: 'door.opened', data: { n: i } });
     b.bridge.start();
     closers.push(() => b.close());
@@ -47,7 +30,7 @@ describe('OutboxRelay through the bridge, on a real client and broker', () => {
   });
 
   it('paces a backlog: the burst goes at once, the rest at the configured rate', async () => {
-    const b = makeBridge(bridgeConfig(dir.path, { url: broker.url }), { relay: { window: 64, pacing: { ratePerSecond: 50, burst: 10 } } });
+    const b = makeBridge(bridgeConfig(fx.dir.path, { url: fx.broker.url }), { relay: { window: 64, pacing: { ratePerSecond: 50, burst: 10 } } });
     for (let i = 0; i < 40; i++) b.outbox.append({ type: 'door.opened', data: { n: i } });
     b.bridge.start();
     closers.push(() => b.close());
@@ -62,7 +45,7 @@ describe('OutboxRelay through the bridge, on a real client and broker', () => {
   });
 
   it('on a flapping link delivers every event in order, sending one again only after MQTT.js reported it unsent', async () => {
-    const b = makeBridge(bridgeConfig(dir.path, { url: broker.url }), {
+    const b = makeBridge(bridgeConfig(fx.dir.path, { url: fx.broker.url }), {
       backoff: { initialMs: 20, maxMs: 100, minMs: 5 },
       relay: { window: 16, pacing: { ratePerSecond: Infinity, burst: 1 } },
     });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { waitFor } from '../helpers/wait-for.js';
 import type { Pki } from './pki.js';
 import type { Mosquitto } from './mosquitto.js';
 
@@ -58,13 +59,7 @@ export class Recorder {
     return this.messages.slice(from).filter((m) => m.topic === topic);
   }
 
-  async waitFor(topic: string, match: (m: Seen) => boolean = () => true, timeoutMs = 15_000, from = 0): Promise<Seen> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.messages.slice(from).find((x) => x.topic === topic && match(x));
-      if (m) return m;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for a message on ${topic}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  waitFor(topic: string, match: (m: Seen) => boolean = () => true, timeoutMs = 15_000, from = 0): Promise<Seen> {
+    return waitFor(() => this.messages.slice(from).find((x) => x.topic === topic && match(x)), timeoutMs, `a message on ${topic}`);
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { fail, pass, warn, type CheckResult } from './doctor-result.js';
+import { TimeFloor } from '../../store/time-floor.js';
 
 /** What `timedatectl show` says about NTP, or undefined where there is no timedatectl (a container). */
 export function readNtpSynchronized(): Promise<boolean | undefined> {
@@ -63,13 +64,8 @@ export function inspectDatabase(path: string): { row: CheckResult; floor: ClockI
     const version = db.pragma('user_version', { simple: true }) as number;
     let floor: ClockInputs['floor'];
     const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
-    if (hasMeta) {
-      const raw = db.prepare("SELECT value FROM meta WHERE key = 'timeFloor'").get() as { value: string } | undefined;
-      if (raw) {
-        const parsed = JSON.parse(raw.value) as { at: string; source: string };
-        floor = { at: new Date(parsed.at), source: parsed.source };
-      }
-    }
+    // Read through the store's own TimeFloor: doctor sees the floor exactly as the gateway keeps it.
+    if (hasMeta) floor = new TimeFloor(db).get();
     const row = check === 'ok' ? pass('database', `quick_check ok, schema ${version}, ${path}`) : fail('database', `quick_check: ${check.split('\n')[0] ?? check}`);
     return { row, floor };
   } catch (err) {

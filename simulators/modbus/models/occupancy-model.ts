@@ -113,10 +113,12 @@ export class OccupancyModel implements DeviceModel {
     return this.random() < 1 - Math.exp(-ratePerS * seconds);
   }
 
+  /** The registers show what snapshot() reports, rounded the same way. */
   private publish(): void {
-    this.view.set('presence', this.people > 0 ? 1 : 0);
-    this.view.set('people', this.people);
-    this.view.set('stillSeconds', Math.floor(this.stillSeconds));
-    this.view.set('sensorStatus', this.sensorFault ? 1 : 0);
+    const s = this.snapshot();
+    this.view.set('presence', s.people > 0 ? 1 : 0);
+    this.view.set('people', s.people);
+    this.view.set('stillSeconds', s.stillSeconds);
+    this.view.set('sensorStatus', s.sensorFault ? 1 : 0);
   }
 }

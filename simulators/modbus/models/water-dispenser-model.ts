@@ -185,14 +185,16 @@ export class WaterDispenserModel implements DeviceModel {
     this.publish();
   }
 
+  /** The registers show what snapshot() reports, rounded the same way. */
   private publish(): void {
     const v = this.view;
-    v.set('status', { supplyOk: this.supplyOk, leak: this.leak, heaterOn: this.heaterOn, filterDue: this.filterLife <= FILTER_DUE_AT_PCT });
-    v.set('hotTemp', Math.round(this.hotTemp * 10) / 10);
-    v.set('tankLevel', Math.floor(this.tankLevel));
-    v.set('filterLife', Math.floor(this.filterLife));
-    v.set('totalVolume', Math.floor(this.totalVolume) % 2 ** 32);
-    v.set('session', this.session ? 1 : 0);
-    v.set('sessionVolume', Math.min(65535, Math.floor(this.sessionVolume)));
+    const s = this.snapshot();
+    v.set('status', { supplyOk: s.supplyOk, leak: s.leak, heaterOn: s.heaterOn, filterDue: this.filterLife <= FILTER_DUE_AT_PCT });
+    v.set('hotTemp', s.hotTemp);
+    v.set('tankLevel', s.tankLevel);
+    v.set('filterLife', s.filterLife);
+    v.set('totalVolume', s.totalVolume);
+    v.set('session', s.session === 'dispensing' ? 1 : 0);
+    v.set('sessionVolume', Math.min(65535, s.sessionVolume));
   }
 }

@@ -3,6 +3,7 @@ import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { StationAlarms } from '../../../gateway/station/station-alarms.js';
 import type { ActiveAlarm, AlarmTable } from '../../../gateway/store/alarm-table.js';
 import type { EventOutbox } from '../../../gateway/store/event-outbox.js';
+import { StoreFullError } from '../../../gateway/store/store-errors.js';
 
 /*
  * Found by test/chaos/disk-full.test.ts: a door forced open while the disk was full threw
@@ -10,8 +11,9 @@ import type { EventOutbox } from '../../../gateway/store/event-outbox.js';
  * never published. It is now published from memory, and clears.
  */
 
+// What the real AlarmTable and EventOutbox throw on SQLITE_FULL.
 const diskFull = (): never => {
-  throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+  throw new StoreFullError('the database could not be written: database or disk is full');
 };
 
 function fullStore() {
