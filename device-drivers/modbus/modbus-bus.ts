@@ -79,6 +79,12 @@ export class ModbusBus {
     private readonly options: ModbusBusOptions = {},
   ) {
     this.linkBackoff = new Backoff(options.reconnectMinMs ?? 500, options.reconnectMaxMs ?? 30_000);
+    // modbus-serial re-emits a port's failure (EIO when a USB adapter or pty vanishes mid-write)
+    // as 'error' on the client; unheard, Node would end the gateway. The link is reopened instead.
+    this.client.on('error', (err: unknown) => {
+      this.log.warn({ bus: this.key, err: errMessage(err) }, 'modbus link failed; it is reopened on the next transaction');
+      this.dropConnection();
+    });
   }
 
   get key(): string {
