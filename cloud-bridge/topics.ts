@@ -1,4 +1,4 @@
-/** The topic tree of the contract (shared/specs/contract.md); `S` = `<prefix>/<stationId>`. */
+/** The topic tree of the contract (docs/mqtt-topics.md); `S` = `<prefix>/<stationId>`. */
 export interface StationTopics {
   root: string;
   status: string;

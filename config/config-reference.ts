@@ -101,7 +101,7 @@ export function renderConfigReference(): string {
 
 <!-- Generated from config/station-schema.ts and config/profile-schema.ts by \`npm run docs:config\`. Do not edit by hand. -->
 
-A station is one YAML file (see \`config/demo-station.yaml\` and \`../shared/specs/station.example.yaml\`).
+A station is one YAML file (see \`config/demo-station.yaml\` and \`deploy/station.example.yaml\`).
 Relative paths in it are relative to the file's own folder. Secrets are never inline: the file names
 files that hold them (\`cloud.passwordFile\`, \`cloud.key\`), readable by the gateway's user only.
 \`station-gateway validate --config FILE\` checks a file and prints one line per problem

@@ -61,7 +61,9 @@ interface Row {
 
 export interface SessionQuery {
   since?: Date;
+  until?: Date;
   kind?: SessionKind;
+  device?: string;
   limit?: number;
 }
 
@@ -119,13 +121,21 @@ export class UsageSessions {
     }
   }
 
-  /** Sessions that started at or after `since`, oldest first. */
+  /** Sessions that started in [`since`, `until`), of one kind and one device when asked, oldest first. */
   list(query: SessionQuery = {}): UsageSession[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (query.since) {
       where.push('started_at >= ?');
       args.push(query.since.toISOString());
+    }
+    if (query.until) {
+      where.push('started_at < ?');
+      args.push(query.until.toISOString());
+    }
+    if (query.device) {
+      where.push('device = ?');
+      args.push(query.device);
     }
     if (query.kind) {
       where.push('kind = ?');

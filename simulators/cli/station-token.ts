@@ -14,7 +14,8 @@ Commands:
   issue --key FILE --station ID --res NAME --act ACT [options]
                                     print a signed token, as the phone app would show it
   send  --key FILE --station ID --res NAME --act ACT --broker URL [options]
-                                    issue a token and send it as the cloud command (MQTT 3.1.1 form), print the reply
+                                    issue a token and send it as the cloud command (MQTT 3.1.1 form), print the reply;
+                                    exit 0 when the reply is ok, 1 when it is a refusal or none came
 
 Options for issue/send:
   --sub ID          the worker (pseudonymous; default bench-worker)
@@ -83,21 +84,43 @@ async function main(argv: string[]): Promise<number> {
   const client = await mqtt.connectAsync(values.broker, { protocolVersion: 4, clientId: `station-token-${process.pid}`, connectTimeout: 5000 });
   try {
     await client.subscribeAsync(replyTo, { qos: 1 });
+    const correlationId = ulid();
     const reply = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no reply within 15 s (is the gateway running and online?)')), 15_000);
       client.on('message', (_t, payload) => {
+        const text = payload.toString('utf8');
+        if (replyCorrelation(text) !== correlationId) return;
         clearTimeout(timer);
-        resolve(payload.toString('utf8'));
+        resolve(text);
       });
     });
-    const body: Record<string, unknown> = { token, replyTo, correlationId: ulid() };
+    const body: Record<string, unknown> = { token, replyTo, correlationId };
     if (act === 'operate') Object.assign(body, { device: res, slot: Number(values.slot ?? 1), enabled: values.enabled !== 'false' });
     await client.publishAsync(`${prefix}/${station}/cmd/${COMMAND_FOR[act as keyof typeof COMMAND_FOR]}`, JSON.stringify(body), { qos: 1 });
-    process.stdout.write(`${await reply}\n`);
-    return 0;
+    const text = await reply;
+    process.stdout.write(`${text}\n`);
+    // A script that sends a command must be able to tell a refusal from a success by the exit code.
+    return replyOk(text) ? 0 : 1;
   } finally {
     await client.endAsync();
   }
+}
+
+function parseReply(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function replyCorrelation(text: string): unknown {
+  return parseReply(text)?.['correlationId'];
+}
+
+function replyOk(text: string): boolean {
+  return parseReply(text)?.['ok'] === true;
 }
 
 function usage(message: string): number {

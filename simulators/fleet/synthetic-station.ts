@@ -16,7 +16,7 @@ interface Slot {
   batteryId: number;
 }
 
-/** Alarm rules of shared/specs/devices.md (60 °C slot, smoke) and simple thresholds for the rest. */
+/** Alarm rules of docs/device-protocols.md (60 °C slot, smoke) and simple thresholds for the rest. */
 export interface AlarmCondition extends AlarmRaise {
   active: boolean;
 }

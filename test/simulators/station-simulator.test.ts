@@ -21,7 +21,7 @@ async function station(): Promise<{ dir: string; sim: Awaited<ReturnType<typeof 
   cleanups.push(() => dir.remove());
   const port = await freePort();
   const file = join(dir.path, 'station.yaml');
-  // The shape of shared/specs/station.example.yaml: cabinet and dispenser on one RS-485 line.
+  // The shape of deploy/station.example.yaml: cabinet and dispenser on one RS-485 line.
   writeFileSync(
     file,
     `

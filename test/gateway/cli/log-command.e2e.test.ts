@@ -18,7 +18,7 @@ beforeAll(() => {
   writeFileSync(
     configFile,
     `
-station: { id: log-st-0001 }
+station: { id: log-st-0001, timezone: Asia/Shanghai }
 cloud: { url: 'mqtt://127.0.0.1:1' }
 storage: { path: data/gateway.db }
 devices:
@@ -33,6 +33,9 @@ devices:
   store.outbox.append({ type: 'door.closed', device: 'lock-1', data: { door: 1 }, ts: at('2026-11-28T02:00:09Z') });
   store.outbox.append({ type: 'access.denied', device: 'lock-1', data: { res: 'main-door', code: 'EXPIRED', note: 'said "late", twice' }, ts: at('2026-11-28T02:01:00Z') });
   store.outbox.markDelivered(store.outbox.pending(2).map((e) => e.seq));
+  // A second door controller's session, later: what --device and --until must tell apart.
+  store.outbox.append({ type: 'door.opened', device: 'lock-2', data: { door: 1 }, ts: at('2026-11-28T05:00:00Z') });
+  store.outbox.append({ type: 'door.closed', device: 'lock-2', data: { door: 1 }, ts: at('2026-11-28T05:00:04Z') });
   store.stop();
 });
 afterAll(() => dir.remove());
@@ -44,14 +47,25 @@ async function log(...args: string[]): Promise<{ code: number | null; out: strin
 }
 
 describe('station-gateway log', () => {
-  it('prints the whole log in order, marking what the cloud has not acknowledged', async () => {
+  it('prints the whole log in order, on the station\'s clock, marking what the cloud has not acknowledged', async () => {
     const { code, out } = await log();
     expect(code).toBe(0);
     const lines = out.trim().split('\n');
-    expect(lines).toHaveLength(5);
-    expect(lines[0]).toMatch(/^2026-11-27T23:59:00\.000Z {3}access\.granted +lock-1 +\{"res":"main-door"/);
-    expect(lines[2]).toMatch(/^2026-11-28T02:00:09\.000Z \* door\.closed/);
-    expect(lines[4]).toBe('(* = not yet acknowledged by the cloud)');
+    expect(lines).toHaveLength(8);
+    expect(lines[0]).toMatch(/^time +type +device +data$/);
+    // 23:59 UTC on the 27th is 07:59 on the 28th in Hangzhou.
+    expect(lines[1]).toMatch(/^2026-11-28 07:59:00 \+08:00 {3}access\.granted +lock-1 +\{"res":"main-door"/);
+    expect(lines[3]).toMatch(/^2026-11-28 10:00:09 \+08:00 \* door\.closed/);
+    expect(lines[7]).toBe('(* = not yet acknowledged by the cloud)');
+  });
+
+  it('prints UTC with --utc, and reads a time without a zone on the station\'s clock', async () => {
+    const utc = await log('--utc', '--device', 'lock-1', '--limit', '1');
+    expect(utc.out.trim().split('\n')[1]).toMatch(/^2026-11-27 23:59:00 \+00:00 /);
+    // 10:00 in Hangzhou is 02:00 UTC: the grant at 23:59 UTC is before it, the door opening is not.
+    const local = await log('--since', '2026-11-28T10:00', '--until', '2026-11-28T10:01', '--csv');
+    expect(local.code).toBe(0);
+    expect(local.out.trim().split('\n').slice(1).map((l) => l.split(',')[2])).toEqual(['door.opened', 'door.closed']);
   });
 
   it('filters by time and by type prefix, and writes CSV a spreadsheet reads back', async () => {
@@ -63,12 +77,23 @@ describe('station-gateway log', () => {
     ]);
   });
 
-  it('lists usage sessions', async () => {
-    const { code, out } = await log('--sessions', '--type', 'door', '--csv');
+  it('lists usage sessions, filtered by device and by time like events, with a header', async () => {
+    const { code, out } = await log('--sessions', '--type', 'door', '--device', 'lock-1', '--csv');
     expect(code).toBe(0);
     const rows = out.trim().split('\n');
     expect(rows).toHaveLength(2);
     expect(rows[1]).toMatch(/,door,lock-1,2026-11-28T02:00:00\.000Z,2026-11-28T02:00:09\.000Z,closed,,/);
+
+    const until = await log('--sessions', '--type', 'door', '--until', '2026-11-28T04:00Z', '--csv');
+    expect(until.out.trim().split('\n')).toHaveLength(2);
+    const all = await log('--sessions', '--type', 'door', '--csv');
+    expect(all.out.trim().split('\n')).toHaveLength(3);
+
+    const text = await log('--sessions', '--device', 'lock-2');
+    const lines = text.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^started +ended +kind +device +outcome +data$/);
+    expect(lines[1]).toMatch(/^2026-11-28 13:00:00 \+08:00 → 2026-11-28 13:00:04 \+08:00 door +lock-2 +closed/);
+    expect(lines).toHaveLength(2);
   });
 
   it('refuses a bad option value with exit 2 and a missing database with exit 1', async () => {
