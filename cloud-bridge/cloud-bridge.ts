@@ -64,6 +64,8 @@ export class CloudBridge {
   private alarmsJson: string | undefined;
   private availabilityJson: string | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Each device's model as the last birth announced it. */
+  private readonly announced = new Map<string, string>();
   private wasConnected = false;
   private stopping = false;
   private attempt = 0;
@@ -190,8 +192,10 @@ export class CloudBridge {
   }
 
   /**
-   * Clean shutdown: deliver what the outbox holds (bounded), then say offline ourselves, so the
-   * cloud tells a planned stop from a crash (which the Last Will reports).
+   * Clean shutdown: deliver what the outbox holds (bounded), say offline ourselves (retained,
+   * QoS 1, waiting for its PUBACK), then end with a real DISCONNECT, so the cloud tells a planned
+   * stop from a crash: the broker discards the Last Will only on DISCONNECT (MQTT 5: reason code 0);
+   * a socket closed without one makes it publish the Will over our clean status.
    */
   async stop(deadlineMs = 3000): Promise<void> {
     const client = this.client;
@@ -200,18 +204,45 @@ export class CloudBridge {
     this.options.outbox.off('appended', this.onAppended);
     if (!client) return;
     const started = Date.now();
+    const left = (): number => deadlineMs - (Date.now() - started);
+    let saidOffline = false;
     if (client.connected) {
       const drained = await this.relay.flush(deadlineMs / 2);
       if (!drained) this.options.log.warn({ pending: this.options.outbox.pendingCount() }, 'outbox not drained before shutdown; events stay on disk');
       const death: DeathPayload = { online: false, bootId: this.options.bootId, ts: this.now().toISOString(), ...locationField(this.options.config.station) };
-      await withTimeout(client.publishAsync(this.topics.status, JSON.stringify(death), { qos: 1, retain: true }), deadlineMs - (Date.now() - started)).catch(
-        (err: unknown) => this.options.log.warn({ err: String(err) }, 'offline status not acknowledged'),
+      saidOffline = await withTimeout(client.publishAsync(this.topics.status, JSON.stringify(death), { qos: 1, retain: true }), left()).then(
+        () => true,
+        (err: unknown) => {
+          this.options.log.warn({ err: String(err) }, 'offline status not acknowledged');
+          return false;
+        },
       );
     }
+    // No new event publishes after this; events still unacknowledged stay pending on disk.
     this.relay.detach();
-    // force: after the offline status there is nothing left worth waiting for.
-    await withTimeout(client.endAsync(true), 1000).catch(() => undefined);
+    await this.end(client, saidOffline, Math.max(DISCONNECT_MIN_MS, left()));
     this.client = undefined;
+  }
+
+  /**
+   * DISCONNECT only after our offline status was acknowledged: without it the Will is the better
+   * account of this boot's end. MQTT.js's graceful end waits for every in-flight QoS 1 publish
+   * (an event whose PUBACK is late); past the bound the socket is destroyed, as end(true) would.
+   */
+  private async end(client: MqttClient, disconnect: boolean, boundMs: number): Promise<void> {
+    if (!disconnect || !client.connected) {
+      await withTimeout(client.endAsync(true), DISCONNECT_MIN_MS).catch(() => undefined);
+      return;
+    }
+    const opts = this.options.config.cloud.protocolVersion === 5 ? { reasonCode: 0 } : {};
+    const graceful = await withTimeout(client.endAsync(false, opts), boundMs).then(
+      () => true,
+      () => false,
+    );
+    if (!graceful) {
+      this.options.log.warn({ boundMs }, 'broker did not take the DISCONNECT in time; closing the socket (it may publish the Last Will)');
+      client.stream.destroy();
+    }
   }
 
   private readonly onAppended = (): void => this.relay.kick();
@@ -221,6 +252,8 @@ export class CloudBridge {
   }
 
   private publishBirth(): void {
+    if (!this.client?.connected) return;
+    for (const { id, model } of this.options.devices) this.announced.set(id, model);
     const birth: BirthPayload = {
       online: true,
       ts: this.now().toISOString(),
@@ -255,7 +288,11 @@ export class CloudBridge {
     const last = this.published.get(id)?.state;
     const changed =
       !last || last.online !== state.online || changedBeyondDeadband(last.points, state.points, info.deadbands());
-    if (!force && !changed) return;
+    // Birth and state read the one live model; a driver that learnt it after the birth (a lock's
+    // firmware) gets a fresh birth first, so the retained status never names another model.
+    const modelChanged = this.announced.get(id) !== info.model;
+    if (!force && !changed && !modelChanged) return;
+    if (modelChanged) this.publishBirth();
     this.published.set(id, { state, at: Date.now() });
     this.publish(this.topics.device(id), deviceStatePayload(info, state, this.now()));
   }
@@ -268,6 +305,9 @@ export class CloudBridge {
     });
   }
 }
+
+/** Time for the DISCONNECT to be written even when the stop deadline is spent (loopback: ~1 ms). */
+const DISCONNECT_MIN_MS = 500;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {

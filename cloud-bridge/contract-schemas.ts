@@ -21,6 +21,25 @@ const ulid = z
 const deviceId = z.string().min(1).describe('device id from the station configuration');
 const jsonValue = z.json();
 
+/*
+ * Slot numbers (docs/decisions.md): every field that names a cabinet slot for people (`slot`,
+ * `emptySlot`, `takenSlot`, ...) holds the door number, from 1, as printed on the cabinet. The
+ * wire's 0-based index appears only as the position in a device state's `slots[]`.
+ */
+const DOOR_NUMBER = 'door number, from 1, as printed on the cabinet (slots[i] is door i + 1)';
+const SLOT_FIELDS = 'cabinet slots in `slot`, `emptySlot`, `returnedSlot`, `takenSlot`, `offeredSlot`, `jammedSlot` are door numbers, from 1';
+
+/**
+ * A cabinet's `slots[]` items each carry `slot`, their door number. Given as JSON Schema beside the
+ * open record (not as a zod object) so the payload's type stays the drivers' `Points`; what is
+ * published is checked against it by the contract tests.
+ */
+const slotsPoint = {
+  type: 'array',
+  description: 'a battery cabinet\'s slots in register order: slots[0] is door 1',
+  items: { type: 'object', required: ['slot'], properties: { slot: { type: 'integer', minimum: 1, description: DOOR_NUMBER } } },
+};
+
 const deviceInfo = z.strictObject({ id: deviceId, kind: z.enum(DEVICE_KINDS), model: z.string().describe('device model, e.g. CAB-REF') });
 
 const location = geoPositionSchema
@@ -55,7 +74,10 @@ export const deviceStateSchema = z
     online: z.boolean().describe('false after `offlineAfter` failed polls in a row'),
     kind: z.enum(DEVICE_KINDS),
     model: z.string(),
-    points: z.record(z.string(), jsonValue).describe('the values the device profile names (numbers, booleans, strings, nested records and arrays)'),
+    points: z
+      .record(z.string(), jsonValue)
+      .describe('the values the device profile names (numbers, booleans, strings, nested records and arrays); a cabinet\'s `slots[i]` carries `slot`, its door number (i + 1)')
+      .meta({ properties: { slots: slotsPoint } }),
     health: z.strictObject({
       lastSeen: timestamp.nullable().describe('last good read; null if never'),
       errors: z.record(z.string(), z.number().int().min(0)).describe('failures by code, lower case (timeout, crc, ...)'),
@@ -67,10 +89,10 @@ export const deviceStateSchema = z
 export const ALARM_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
 
 export const alarmSchema = z.strictObject({
-  alarm: z.string().min(1).describe('what is wrong, e.g. door.held, tank.low, device.offline'),
+  alarm: z.string().min(1).describe('what is wrong, e.g. door.held, water.tank-low, device.offline, slot.overheat.3 (the slot behind door 3)'),
   severity: z.enum(ALARM_SEVERITIES),
   device: deviceId.optional().describe('the device concerned, if one'),
-  detail: z.record(z.string(), jsonValue).optional().describe('values that explain it'),
+  detail: z.record(z.string(), jsonValue).optional().describe(`values that explain it; ${SLOT_FIELDS} (slot.overheat.<n>: n is the door number too)`),
   since: timestamp.optional().describe('when it was raised'),
 });
 export type Alarm = z.output<typeof alarmSchema>;
@@ -79,13 +101,26 @@ export const alarmsSchema = z
   .strictObject({ ts: timestamp, alarms: z.array(alarmSchema).describe('every alarm active now; empty when none') })
   .meta({ title: 'alarms', description: 'Retained: the alarms active now, replaced whole on every change.' });
 
+/** Why the entrance cannot be used (gateway/station/availability-rule.ts decides), most urgent first. */
+export const DOOR_CLOSED_REASONS = ['smoke', 'out-of-service', 'doors-offline'] as const;
+
 export const availabilitySchema = z
   .strictObject({
     ts: timestamp,
-    open: z.boolean().describe('whether a worker can use the station now'),
+    open: z.boolean().describe('whether a worker can use the station now: false outside opening hours, and whenever services.doors.usable is false'),
     services: z
       .record(z.string(), jsonValue)
-      .describe('what a map or app shows, by service: e.g. doors {"usable":true}, batteries {"ready":{"48V-20Ah":3}}, water {"ok":true}, occupancy {"inside":1}'),
+      .describe(`what a map or app shows, by service: e.g. doors {"usable":true} (or {"usable":false,"reason":"smoke"}: not usable for entry; reason ${DOOR_CLOSED_REASONS.join(', ')}), batteries {"ready":{"48V-20Ah":3}}, water {"ok":true}, occupancy {"inside":1}`)
+      // As JSON Schema beside the open record, like a cabinet's slots: the type stays a record.
+      .meta({
+        properties: {
+          doors: {
+            type: 'object',
+            required: ['usable'],
+            properties: { usable: { type: 'boolean', description: 'whether a worker can get in' }, reason: { enum: [...DOOR_CLOSED_REASONS], description: 'why not, when usable is false' } },
+          },
+        },
+      }),
   })
   .meta({ title: 'availability', description: 'Retained: what a map or an app shows a worker.' });
 export type Availability = Omit<z.output<typeof availabilitySchema>, 'ts'>;
@@ -99,7 +134,7 @@ export const eventSchema = z
       .regex(/^[a-z]+(\.[a-z]+)+$/)
       .describe('access.granted, access.denied, door.opened, door.closed, door.forced, door.held, exit.pressed, swap.started, swap.completed, swap.aborted, water.dispensed, occupancy.session, alarm.raised, alarm.cleared, device.online, device.offline, gateway.started (extended, never renamed)'),
     device: deviceId.optional(),
-    data: z.record(z.string(), jsonValue),
+    data: z.record(z.string(), jsonValue).describe(`the event's values; ${SLOT_FIELDS}`),
   })
   .meta({ title: 'event', description: 'The usage and access log, from the durable outbox, in order per station, QoS 1, at least once.' });
 
@@ -120,7 +155,7 @@ export const commandSchemas = {
     .looseObject({
       token,
       device: deviceId.describe('the battery cabinet'),
-      slot: z.number().int().min(1).describe('slot number, from 1'),
+      slot: z.number().int().min(1).describe(DOOR_NUMBER),
       enabled: z.boolean().describe('false takes the slot out of service'),
       ...requestEnvelope,
     })
@@ -155,7 +190,7 @@ const correlationId = z.string().optional().describe('MQTT 3.1.1: the request’
 
 export const replySchema = z
   .union([
-    z.strictObject({ ok: z.literal(true), result: z.record(z.string(), jsonValue), correlationId }),
+    z.strictObject({ ok: z.literal(true), result: z.record(z.string(), jsonValue).describe(`the command's result; ${SLOT_FIELDS}`), correlationId }),
     z.strictObject({
       ok: z.literal(false),
       error: z.strictObject({ code: z.enum(COMMAND_ERROR_CODES), message: z.string().describe('for people; the code is for programs') }),

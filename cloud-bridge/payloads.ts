@@ -53,7 +53,20 @@ export function deviceStatePayload(info: DeviceInfo, state: DeviceState, now: Da
     online: state.online,
     kind: info.kind,
     model: info.model,
-    points: state.points,
+    points: info.kind === 'battery-cabinet' ? withDoorNumbers(state.points) : state.points,
     health: { lastSeen: state.health.lastSeen, errors, latencyMs: state.health.latencyMs },
   };
+}
+
+/**
+ * A cabinet's `slots` are in register order, so `slots[i]` is the wire's index; people and the
+ * rest of the contract (alarms `slot.overheat.<n>`, events, replies, `cmd/slot`) use the number
+ * on the door, from 1. Each published slot carries that number as `slot`, so no consumer ever
+ * adds 1 itself (docs/decisions.md, "Slot numbers"). Set last: a profile point of the same name
+ * cannot make it disagree.
+ */
+export function withDoorNumbers(points: Points): Points {
+  const slots = points['slots'];
+  if (!Array.isArray(slots)) return points;
+  return { ...points, slots: slots.map((s, i) => (typeof s === 'object' && s !== null && !Array.isArray(s) ? { ...s, slot: i + 1 } : s)) };
 }

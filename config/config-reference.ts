@@ -105,7 +105,11 @@ A station is one YAML file (see \`config/demo-station.yaml\` and \`deploy/statio
 Relative paths in it are relative to the file's own folder. Secrets are never inline: the file names
 files that hold them (\`cloud.passwordFile\`, \`cloud.key\`), readable by the gateway's user only.
 \`station-gateway validate --config FILE\` checks a file and prints one line per problem
-(\`file:line: key.path: what is wrong\`), exit code 2 when there is any.
+(\`file:line: key.path: what is wrong\`), exit code 2 when there is any. It checks everything
+\`run\` meets at start, in one round: the keys below, the checks across them (ids, resources,
+devices sharing a line or a unit id), the profiles (with their own lines) and the files the station
+names (TLS material, the trusted keys, the status page password). \`run\` refuses the same file with
+the same lines and exit code 2.
 
 ## Station file
 

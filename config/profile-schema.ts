@@ -86,7 +86,44 @@ export const profileSchema = z
         ctx.addIssue({ code: 'custom', path: ['commands', c, 'group'], message: `no group named "${cmd.group}"` });
       }
     }
+    for (const { path, message } of addressRangeIssues(p)) ctx.addIssue({ code: 'custom', path, message });
   });
+
+/** Registers a value takes: 32-bit types two, the rest (and every coil or input bit) one. */
+const width = (spec: { table: string; type: string }): number => (spec.table === 'holding' || spec.table === 'input') && /32$/.test(spec.type) ? 2 : 1;
+const LAST_ADDRESS = 65535;
+
+/**
+ * Modbus addresses end at 65535. A point (or a group instance, up to the count the group can
+ * reach) past it is a read the bus cannot even encode, failing at every poll from the first.
+ */
+function addressRangeIssues(p: {
+  points: Record<string, { table: string; type: string; address: number }>;
+  groups: Record<string, { count: number | string; maxCount: number; base: number; stride: number; points: Record<string, { table: string; type: string; address: number }> }>;
+  commands: Record<string, { address: number; group?: string | undefined }>;
+}): Array<{ path: Array<string | number>; message: string }> {
+  const out: Array<{ path: Array<string | number>; message: string }> = [];
+  for (const [name, spec] of Object.entries(p.points)) {
+    const last = spec.address + width(spec) - 1;
+    if (last > LAST_ADDRESS) out.push({ path: ['points', name, 'address'], message: `a ${spec.type} at ${spec.address} ends at ${last}, past the last Modbus address ${LAST_ADDRESS}` });
+  }
+  const instances = (g: { count: number | string; maxCount: number }): number => (typeof g.count === 'number' ? Math.min(g.count, g.maxCount) : g.maxCount);
+  for (const [group, g] of Object.entries(p.groups)) {
+    const lastBase = g.base + g.stride * (instances(g) - 1);
+    for (const [name, spec] of Object.entries(g.points)) {
+      const last = lastBase + spec.address + width(spec) - 1;
+      if (last > LAST_ADDRESS) {
+        out.push({ path: ['groups', group, 'points', name, 'address'], message: `instance ${instances(g) - 1} of ${group} puts it at ${lastBase + spec.address}, ending at ${last}: past the last Modbus address ${LAST_ADDRESS} (lower maxCount, base or stride)` });
+      }
+    }
+  }
+  for (const [name, cmd] of Object.entries(p.commands)) {
+    const g = cmd.group ? p.groups[cmd.group] : undefined;
+    const last = cmd.address + (g ? instances(g) - 1 : 0);
+    if (last > LAST_ADDRESS) out.push({ path: ['commands', name, 'address'], message: `instance ${g ? instances(g) - 1 : 0} writes ${last}, past the last Modbus address ${LAST_ADDRESS}` });
+  }
+  return out;
+}
 
 export type Profile = z.output<typeof profileSchema>;
 export type PointSpec = z.output<typeof pointSchema>;

@@ -30,7 +30,7 @@ export function readYamlFile(file: string): { parsed?: ParsedYaml; problems: Con
     return {
       problems: doc.errors.map((e) => {
         const first = e.linePos?.[0];
-        return { file, ...(first ? { line: first.line } : {}), path: '', message: `YAML: ${e.message.split('\n')[0]}` };
+        return { file, ...(first ? { line: first.line } : {}), path: '', message: `YAML: ${yamlErrorText(e.message, first?.col)}` };
       }),
     };
   }
@@ -45,6 +45,15 @@ export function readYamlFile(file: string): { parsed?: ParsedYaml; problems: Con
     return { problems: [{ file, path: '', message: 'expected a mapping of keys at the top level' }] };
   }
   return { parsed: { doc, lines, value }, problems: [] };
+}
+
+/**
+ * yaml's pretty message is "<what> at line 3, column 9:" followed by the source excerpt; the line
+ * is already in `file:line`, so keep what went wrong and the column, without the dangling colon.
+ */
+function yamlErrorText(message: string, column: number | undefined): string {
+  const what = (message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '');
+  return column !== undefined ? `${what} (column ${column})` : what;
 }
 
 /** Turns zod issues into problems with a readable key path and, where the node exists, a line. */
@@ -123,7 +132,8 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function lineOf(parsed: ParsedYaml, path: readonly PropertyKey[]): number | undefined {
+/** The line of the node at `path`, or of the nearest node above it that exists. */
+export function lineOf(parsed: ParsedYaml, path: readonly PropertyKey[]): number | undefined {
   // The key itself may be missing: walk up to the nearest node that exists.
   for (let n = path.length; n >= 0; n--) {
     const node = parsed.doc.getIn(path.slice(0, n) as unknown[], true);

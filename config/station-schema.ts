@@ -1,13 +1,17 @@
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../device-drivers/device.js';
+import { brokerUrlProblem, listenAddressProblem } from './network-address.js';
+import { isKnownTimeZone, nearestTimeZone } from './time-zone.js';
+import { wiringProblems } from './wiring-checks.js';
 
 /*
- * The station configuration: one YAML file per station, in the shape of the shared example.
+ * The station configuration: one YAML file per station (deploy/station.example.yaml shows one).
  * This schema is the single source of truth: validation, defaults and the reference in
  * docs/configuration.md all come from it (see `npm run docs:config`).
  */
 
 const ID = /^[a-z0-9-]{1,64}$/;
+const BROKER_URL = /^mqtts?:\/\/[^/\s]+$/;
 const HHMM_RANGE = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
 
 const id = (what: string) =>
@@ -23,9 +27,15 @@ const serialLine = {
   stopBits: z.literal([1, 2]).default(1).describe('stop bits'),
 };
 
+const LISTEN = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/;
 const listenAddress = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one)');
+  .regex(LISTEN, 'must be host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one)')
+  .superRefine((listen, ctx) => {
+    // Only once the shape is right: one line per problem, not two for one value.
+    const problem = LISTEN.test(listen) ? listenAddressProblem(listen) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const gpioPin = z.union([z.number().int().min(0), z.string().min(1)]).describe('pin number or name (e.g. 7, "A0")');
 
@@ -33,6 +43,13 @@ const unitId = z.number().int().min(0).max(247).describe('Modbus unit (slave) id
 
 export const transportSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('serial'), ...serialLine }).describe('line protocol on a serial port'),
+  z
+    .strictObject({
+      type: z.literal('serial-tcp'),
+      host: z.string().min(1).describe('IP address or host name of the serial device server'),
+      port: z.number().int().min(1).max(65535).describe('TCP port of the serial port on the device server (ser2net `raw`, Moxa NPort "TCP server" mode, often 4001)'),
+    })
+    .describe('line protocol on a serial port of a serial device server (raw TCP: ser2net, Moxa NPort); the line settings are the server\'s'),
   z.strictObject({ type: z.literal('modbus-rtu'), ...serialLine, unitId }).describe('Modbus RTU on an RS-485 line'),
   z
     .strictObject({
@@ -131,13 +148,21 @@ export const geoPositionSchema = z.strictObject({
 });
 export type GeoPosition = z.output<typeof geoPositionSchema>;
 
-export const stationConfigSchema = z
+const stationShape = z
   .strictObject({
     station: z
       .strictObject({
       id: id('station id; also the MQTT client id'),
       name: z.string().min(1).optional().describe('a label for people'),
-      timezone: z.string().min(1).default('UTC').describe('IANA zone for opening hours, e.g. Asia/Shanghai'),
+      timezone: z
+        .string()
+        .min(1)
+        .superRefine((zone, ctx) => {
+          if (zone === '' || isKnownTimeZone(zone)) return;
+          const near = nearestTimeZone(zone);
+          ctx.addIssue({ code: 'custom', message: `unknown time zone "${zone}"${near ? ` (did you mean ${near}?)` : ''}: an IANA name such as Asia/Shanghai` });
+        })
+        .default('UTC').describe('IANA zone for opening hours, e.g. Asia/Shanghai'),
       openHours: z.string().regex(HHMM_RANGE, 'must look like "06:00-22:00" (24-hour clock; "00:00-24:00" for always)').default('00:00-24:00').describe('when access is granted at all, HH:MM-HH:MM in the station timezone; may wrap midnight'),
       location: geoPositionSchema
         .optional()
@@ -146,9 +171,13 @@ export const stationConfigSchema = z
     cloud: z.strictObject({
       url: z
         .string()
-        .regex(/^mqtts?:\/\/[^/\s]+$/, 'must be mqtt://host:port or mqtts://host:port')
+        .regex(BROKER_URL, 'must be mqtt://host:port or mqtts://host:port')
+        .superRefine((url, ctx) => {
+          const problem = BROKER_URL.test(url) ? brokerUrlProblem(url) : undefined;
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
         .describe('the broker: mqtt://host:port or mqtts://host:port'),
-      topicPrefix: z.string().regex(/^[^#+\s]+$/, 'must not contain #, + or spaces').default('stations').describe('topics are <prefix>/<station id>/...'),
+      topicPrefix: z.string().regex(/^[^#+\s\u0000]+$/, 'must not contain #, +, spaces or NUL').default('stations').describe('topics are <prefix>/<station id>/...'),
       protocolVersion: z.literal([4, 5]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1 (the embedded broker speaks only 4)'),
       ca: filePath('CA certificate (PEM) that signed the broker').optional(),
       cert: filePath('client certificate (PEM)').optional(),
@@ -231,7 +260,17 @@ export const stationConfigSchema = z
       })
       .prefault({})
       .describe('occupancy sessions and the motionless-person alarm'),
-  })
+  });
+
+/**
+ * The station file's shapes without the checks across sections: the loader parses with it to get
+ * the values of the parts that are right while other parts are wrong, so that cross-checks,
+ * profiles and named files are all checked in the same round as the shapes.
+ */
+export const stationShapeSchema = stationShape;
+export type StationShape = z.output<typeof stationShape>;
+
+export const stationConfigSchema = stationShape
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
     cfg.devices.forEach((d, i) => {
@@ -241,8 +280,8 @@ export const stationConfigSchema = z
       } else seen.set(d.id, i);
       const t = d.transport.type;
       const lineDevice = d.kind === 'door-lock' || d.kind === 'qr-scanner';
-      if (lineDevice && t !== 'serial' && !(d.kind === 'door-lock' && t === 'gpio')) {
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'transport', 'type'], message: `a ${d.kind} speaks the line protocol: transport.type must be serial` });
+      if (lineDevice && t !== 'serial' && t !== 'serial-tcp' && !(d.kind === 'door-lock' && t === 'gpio')) {
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'transport', 'type'], message: `a ${d.kind} speaks the line protocol: transport.type must be serial or serial-tcp` });
       }
       if (t.startsWith('modbus') && !d.profile && !lineDevice) {
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'profile'], message: `a Modbus ${d.kind} needs a profile (e.g. cabinet-ref, dispenser-ref, occupancy-ref)` });
@@ -277,6 +316,9 @@ export const stationConfigSchema = z
     if ((c.ca || c.cert) && c.url.startsWith('mqtt://')) {
       ctx.addIssue({ code: 'custom', path: ['cloud', 'url'], message: 'ca/cert are set but the url is plain mqtt://: use mqtts://' });
     }
+  })
+  .superRefine((cfg, ctx) => {
+    for (const { path, message } of wiringProblems(cfg)) ctx.addIssue({ code: 'custom', path, message });
   });
 
 export type StationConfig = z.output<typeof stationConfigSchema>;

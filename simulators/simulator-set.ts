@@ -11,7 +11,7 @@ import { cabinetCommands } from './devices/cabinet-commands.js';
 import { dispenserCommands } from './devices/dispenser-commands.js';
 import { lockCommands, scannerCommands } from './devices/line-device-commands.js';
 import { occupancyCommands } from './devices/occupancy-commands.js';
-import { createSimulatedDevice, type DomainCommands, type SimulatedDevice, type WireControl } from './devices/simulated-device.js';
+import { createSimulatedDevice, type DomainCommands, type SimEndpointInfo, type SimulatedDevice, type WireControl } from './devices/simulated-device.js';
 import { NO_FAULTS, type TransportFaults } from './faults/transport-faults.js';
 import { startDoorLockSimulator, type DoorLockSimulator } from './line/door-lock-sim.js';
 import { startQrScannerSimulator } from './line/qr-scanner-sim.js';
@@ -25,7 +25,7 @@ import { startRtuSerialSlave, type RtuSerialSlave } from './modbus/rtu-serial-sl
 import { runModelClock } from './modbus/start-modbus-device-sim.js';
 import { mulberry32 } from './modbus/seeded-random.js';
 import { noiseLine } from './line/line-damage.js';
-import type { SerialEndpoint } from './serial/sim-serial-link.js';
+import type { LineEndpoint, SerialEndpoint } from './serial/sim-serial-link.js';
 import { playScenario, type Scenario, type ScenarioRun, type ScenarioRunOptions } from './scenario/scenario.js';
 
 /** How one simulated device is reached. Port 0 picks a free port (read it from the device's endpoint). */
@@ -33,7 +33,9 @@ export type SimTransport =
   | { type: 'modbus-tcp'; host?: string; port: number }
   | { type: 'modbus-rtu-over-tcp'; host?: string; port: number; baudRate?: number }
   | { type: 'modbus-rtu'; endpoint: SerialEndpoint; baudRate?: number }
-  | { type: 'serial'; endpoint: SerialEndpoint; baudRate?: number };
+  | { type: 'serial'; endpoint: SerialEndpoint; baudRate?: number }
+  /** A line device on a TCP listener, as a serial device server (ser2net, Moxa NPort) serves its port. */
+  | { type: 'serial-tcp'; host?: string; port: number; baudRate?: number };
 
 export interface DeviceSimSpec {
   id: string;
@@ -114,8 +116,8 @@ interface ModbusBusPlan {
 /**
  * Starts simulated devices. Modbus devices that share a TCP host:port share one listener (one
  * converter), and those that share a serial path share one RTU bus (one RS-485 line): one
- * listener, several units, one answer on the wire at a time. Line devices get a pty or a serial
- * device each.
+ * listener, several units, one answer on the wire at a time. Line devices get a pty, a serial
+ * device or a TCP listener (a device server's port) each.
  */
 export async function startSimulators(specs: readonly DeviceSimSpec[], options: SimulatorSetOptions = {}): Promise<StationSimulator> {
   const stops: Array<() => Promise<void>> = [];
@@ -134,9 +136,11 @@ export async function startSimulators(specs: readonly DeviceSimSpec[], options: 
       order.push(spec.id);
       const seed = spec.seed ?? baseSeed + position;
       const t = spec.transport;
-      if (t.type === 'serial') {
-        if (usedPaths.has(t.endpoint.path)) throw new UnsimulatedDeviceError(`${spec.id}: ${t.endpoint.path} is used twice`);
-        usedPaths.add(t.endpoint.path);
+      if (t.type === 'serial' || t.type === 'serial-tcp') {
+        if (t.type === 'serial') {
+          if (usedPaths.has(t.endpoint.path)) throw new UnsimulatedDeviceError(`${spec.id}: ${t.endpoint.path} is used twice`);
+          usedPaths.add(t.endpoint.path);
+        }
         const device = await startLineDevice(spec, t, seed, options);
         stops.push(device.stop);
         byId.set(spec.id, device.device);
@@ -203,6 +207,8 @@ function busKey(t: SimTransport, id: string): string {
     case 'modbus-rtu':
     case 'serial':
       return t.endpoint.path;
+    case 'serial-tcp':
+      return `serial-tcp ${id}`;
   }
 }
 
@@ -288,12 +294,15 @@ function lineWire(sim: Pick<DoorLockSimulator, 'transportFaults' | 'drop' | 'noi
 
 async function startLineDevice(
   spec: DeviceSimSpec,
-  t: Extract<SimTransport, { type: 'serial' }>,
+  t: Extract<SimTransport, { type: 'serial' | 'serial-tcp' }>,
   seed: number,
   options: SimulatorSetOptions,
 ): Promise<{ device: SimulatedDevice; stop: () => Promise<void> }> {
   const timing = timingFor(options, t.baudRate, LINE_8N1_BITS_PER_CHAR);
-  const common = { path: t.endpoint.path, endpoint: t.endpoint, seed, ...(t.baudRate ? { baudRate: t.baudRate } : {}), ...(timing ? { timing } : {}) };
+  const endpoint: LineEndpoint = t.type === 'serial' ? t.endpoint : { type: 'tcp', port: t.port, ...(t.host ? { host: t.host } : {}) };
+  const common = { path: 'path' in endpoint ? endpoint.path : '', endpoint, seed, ...(t.baudRate ? { baudRate: t.baudRate } : {}), ...(timing ? { timing } : {}) };
+  const where = (sim: { devicePath: string; tcp: { host: string; port: number } | undefined }): SimEndpointInfo =>
+    sim.tcp ? { transport: 'serial-tcp', host: sim.tcp.host, port: sim.tcp.port } : { transport: 'serial', path: sim.devicePath };
   if (spec.kind === 'door-lock') {
     const sim = await startDoorLockSimulator({
       ...common,
@@ -303,13 +312,13 @@ async function startLineDevice(
       ...(options.log ? { log: options.log.child({ sim: spec.id }) } : {}),
     });
     const wire = lineWire(sim);
-    const device = createSimulatedDevice({ id: spec.id, kind: spec.kind, endpoint: { transport: 'serial', path: sim.devicePath }, wire, domain: lockCommands(sim) });
+    const device = createSimulatedDevice({ id: spec.id, kind: spec.kind, endpoint: where(sim), wire, domain: lockCommands(sim) });
     return { device, stop: () => sim.stop() };
   }
   if (spec.kind === 'qr-scanner') {
     const sim = await startQrScannerSimulator({ ...common, ...(spec.terminator ? { terminator: spec.terminator } : {}) });
     const wire = lineWire(sim);
-    const device = createSimulatedDevice({ id: spec.id, kind: spec.kind, endpoint: { transport: 'serial', path: sim.devicePath }, wire, domain: scannerCommands(sim) });
+    const device = createSimulatedDevice({ id: spec.id, kind: spec.kind, endpoint: where(sim), wire, domain: scannerCommands(sim) });
     return { device, stop: () => sim.stop() };
   }
   throw new UnsimulatedDeviceError(`${spec.id}: a ${spec.kind} does not speak a line protocol; give it a Modbus transport`);

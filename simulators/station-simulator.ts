@@ -16,7 +16,8 @@ export interface StationSimulatorOptions extends SimulatorSetOptions {
  * Simulates every device a station config names, on the addresses the config gives: Modbus TCP
  * and RTU-over-TCP devices on TCP listeners (devices with the same host:port share one, as they
  * share one converter), Modbus RTU devices on a pty linked at the configured serial path (devices
- * with the same path share one simulated RS-485 bus), line devices on ptys linked at their paths.
+ * with the same path share one simulated RS-485 bus), line devices on ptys linked at their paths
+ * or, for `serial-tcp`, on TCP listeners at their host:port (one client at a time, as a device server).
  * GPIO devices are left out (listed in `skipped`): the gateway drives them on its own pins.
  */
 export async function startStationSimulator(station: LoadedStation, options: StationSimulatorOptions = {}): Promise<StationSimulator> {
@@ -48,6 +49,8 @@ function simTransport(device: DeviceConfig): SimTransport | undefined {
   switch (t.type) {
     case 'serial':
       return { type: 'serial', endpoint: { type: 'pty', path: t.path }, baudRate: t.baudRate };
+    case 'serial-tcp':
+      return { type: 'serial-tcp', host: t.host, port: t.port };
     case 'modbus-tcp':
       return { type: 'modbus-tcp', host: t.host, port: t.port };
     case 'modbus-rtu-over-tcp':

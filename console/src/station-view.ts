@@ -19,7 +19,7 @@ export function renderStation(s: StationRecord | undefined, id: string, events: 
     h('h3', { text: 'Availability' }),
     availability(s),
     h('h3', { text: 'Devices' }),
-    h('div', { class: 'devices' }, [...s.devices.values()].map(deviceCard)),
+    h('div', { class: 'devices' }, [...s.devices.values()].map((d) => deviceCard(d, s.alarms))),
     h('h3', { text: 'Events' }),
     eventList(events),
   ]);
@@ -51,7 +51,7 @@ function availability(s: StationRecord): HTMLElement {
   return h('ul', { class: 'kv' }, [h('li', {}, [h('b', { text: 'open' }), ` ${s.availability.open ? 'yes' : 'no'}`]), ...items]);
 }
 
-function deviceCard(d: DeviceRecord): HTMLElement {
+function deviceCard(d: DeviceRecord, alarms: readonly Alarm[]): HTMLElement {
   const st = d.state;
   const status = !st ? 'unknown' : st.online ? 'online' : 'offline';
   const health = st
@@ -59,7 +59,7 @@ function deviceCard(d: DeviceRecord): HTMLElement {
     : 'no state yet';
   let body: HTMLElement;
   if (!st) body = h('p', { text: '' });
-  else if (d.kind === 'battery-cabinet') body = cabinet(st.points);
+  else if (d.kind === 'battery-cabinet') body = cabinet(st.points, alarmedDoors(alarms, d.id));
   else if (d.kind === 'water-dispenser') body = dispenser(st.points);
   else body = h('p', { class: 'points', text: flat(st.points) });
   return h('article', { class: `device ${status}`, attrs: { 'data-device': d.id, 'data-status': status } }, [
@@ -69,8 +69,27 @@ function deviceCard(d: DeviceRecord): HTMLElement {
   ]);
 }
 
-/** The cabinet as its slots: state, charge, battery temperature, door and faults at a glance. */
-function cabinet(p: Rec): HTMLElement {
+/**
+ * Door numbers (from 1, printed on the cabinet) of this cabinet's slots with an active alarm:
+ * `slot.overheat.<n>` names the door, and so does its `detail.slot`.
+ */
+export function alarmedDoors(alarms: readonly Alarm[], device: string): Set<number> {
+  const doors = new Set<number>();
+  for (const a of alarms) {
+    if (a.device !== device) continue;
+    const named = /^slot\.[a-z-]+\.(\d+)$/.exec(a.alarm)?.[1];
+    const detail = a.detail?.['slot'];
+    if (named !== undefined) doors.add(Number(named));
+    else if (typeof detail === 'number' && Number.isInteger(detail)) doors.add(detail);
+  }
+  return doors;
+}
+
+/** A slot's door number: the `slot` it carries, or its position + 1 from a gateway that sends none. */
+const doorNumber = (slot: Rec, i: number): number => (typeof slot['slot'] === 'number' && Number.isInteger(slot['slot']) ? slot['slot'] : i + 1);
+
+/** The cabinet as its slots, labelled by door number: state, charge, temperature, door, faults and alarms at a glance. */
+function cabinet(p: Rec, alarmed: ReadonlySet<number>): HTMLElement {
   const slots = Array.isArray(p['slots']) ? p['slots'] : [];
   const grid = h(
     'div',
@@ -80,8 +99,10 @@ function cabinet(p: Rec): HTMLElement {
       const faults = isRec(slot['fault']) ? Object.keys(slot['fault']).filter((k) => (slot['fault'] as Rec)[k] === true) : [];
       const temp = typeof slot['batteryTemp'] === 'number' ? slot['batteryTemp'] : undefined;
       const hot = temp !== undefined && temp >= 45;
-      return h('div', { class: `slot ${String(slot['state'] ?? 'unknown')}${hot ? ' hot' : ''}${faults.length ? ' faulted' : ''}`, attrs: { 'data-slot': String(i) } }, [
-        h('b', { text: `${i}` }),
+      const door = doorNumber(slot, i);
+      const alarm = alarmed.has(door);
+      return h('div', { class: `slot ${String(slot['state'] ?? 'unknown')}${hot ? ' hot' : ''}${faults.length ? ' faulted' : ''}${alarm ? ' alarm' : ''}`, attrs: { 'data-slot': String(door), ...(alarm ? { 'data-alarm': 'true' } : {}) } }, [
+        h('b', { text: `${door}` }),
         h('span', { text: String(slot['state'] ?? '?') }),
         h('span', { text: slot['state'] === 'empty' ? '' : `${num(slot['soc'])} %` }),
         h('span', { text: temp !== undefined && slot['state'] !== 'empty' ? `${temp.toFixed(1)} °C` : '' }),

@@ -5,8 +5,8 @@ import { MAX_LINE_BYTES } from '../line/line-frame.js';
 import { LinePortKeeper } from '../line/line-port-keeper.js';
 import { LineRequestClient, isReplyLost } from '../line/line-request-client.js';
 import type { LineClientCounters, LineEvent, LineReply } from '../line/line-request-client.js';
-import { SerialLinePort } from '../line/serial-line-port.js';
-import type { LinePort, SerialLineSettings } from '../line/serial-line-port.js';
+import { createLinePort, type LineLink } from '../line/line-link.js';
+import type { LinePort } from '../line/serial-line-port.js';
 
 /*
  * Driver for the reference door lock controller (specs/devices.md §1): PING, UNLOCK, LOCK, STATUS,
@@ -40,8 +40,12 @@ export interface DoorLockDriverOptions {
   keeper?: { reopenMinMs?: number; reopenMaxMs?: number; silentAfter?: number };
 }
 
-/** Until the controller has said PONG or BOOT, the model is the reference one. */
-export const DEFAULT_LOCK_MODEL = 'lock-ref';
+/**
+ * Until the controller has said PONG or BOOT, the model is the reference one, spelt as its own
+ * firmware string names it (`LK-REF 1.4.2` -> `lk-ref`): the birth, published at connect and often
+ * before the first PONG, then agrees with the device state of a reference station.
+ */
+export const DEFAULT_LOCK_MODEL = 'lk-ref';
 
 export class DoorLockDriver implements DeviceDriver {
   readonly kind = 'door-lock';
@@ -220,20 +224,14 @@ export class DoorLockDriver implements DeviceDriver {
   }
 }
 
-export interface CreateDoorLockDriverOptions extends Omit<DoorLockDriverOptions, 'port'> {
-  serial: SerialLineSettings;
-}
+export type CreateDoorLockDriverOptions = Omit<DoorLockDriverOptions, 'port'> & LineLink;
 
-/** Builds the driver over a real serial port: what the composition root calls. */
+/** Builds the driver over a serial port or a device server's TCP port: what the composition root calls. */
 export function createDoorLockDriver(options: CreateDoorLockDriverOptions): DoorLockDriver {
-  const { serial, ...rest } = options;
-  const port = new SerialLinePort({ ...pickSerial(serial), maxLineBytes: MAX_LINE_BYTES });
-  return new DoorLockDriver({ ...rest, port });
-}
-
-function pickSerial(s: SerialLineSettings): SerialLineSettings {
-  // The config object also carries `type` and may grow; pass serialport only what it understands.
-  return { path: s.path, baudRate: s.baudRate, dataBits: s.dataBits, parity: s.parity, stopBits: s.stopBits };
+  const link: LineLink = 'tcp' in options ? { tcp: options.tcp } : { serial: options.serial };
+  const { doors, timeoutMs, log, keeper } = options;
+  const port = createLinePort(link, { maxLineBytes: MAX_LINE_BYTES });
+  return new DoorLockDriver({ doors, timeoutMs, log, ...(keeper ? { keeper } : {}), port });
 }
 
 /** 'LK-REF 1.4.2' -> 'lk-ref': the product part of the firmware string. */

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
 import { DeviceError } from '../device-error.js';
 import type { DroppedLine } from '../line/bounded-line-splitter.js';
-import { SerialLinePort } from '../line/serial-line-port.js';
-import type { LinePort, SerialLineSettings } from '../line/serial-line-port.js';
+import { createLinePort, type LineLink } from '../line/line-link.js';
+import type { LinePort } from '../line/serial-line-port.js';
 
 /*
  * Driver for a fixed QR scanner that types one scan per line (specs/devices.md §2). The scanned text
@@ -120,14 +120,11 @@ export class QrScannerDriver implements DeviceDriver {
   }
 }
 
-export interface CreateQrScannerDriverOptions {
-  serial: SerialLineSettings;
-  log: Logger;
-}
+export type CreateQrScannerDriverOptions = { log: Logger } & LineLink;
 
-/** Builds the driver over a real serial port: what the composition root calls. */
+/** Builds the driver over a serial port or a device server's TCP port: what the composition root calls. */
 export function createQrScannerDriver(options: CreateQrScannerDriverOptions): QrScannerDriver {
-  const { path, baudRate, dataBits, parity, stopBits } = options.serial;
-  const port = new SerialLinePort({ path, baudRate, dataBits, parity, stopBits, maxLineBytes: MAX_SCAN_BYTES, maxLineIdleMs: SCAN_IDLE_MS });
+  const link: LineLink = 'tcp' in options ? { tcp: options.tcp } : { serial: options.serial };
+  const port = createLinePort(link, { maxLineBytes: MAX_SCAN_BYTES, maxLineIdleMs: SCAN_IDLE_MS });
   return new QrScannerDriver({ port, log: options.log });
 }

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
-import { loadStationConfig, type LoadOptions, type LoadedStation } from '../../config/load-station-config.js';
-import { loadTrustedKeys } from '../access/trusted-keys.js';
+import { loadStation, loadStationConfig, type LoadOptions, type LoadedStation } from '../../config/load-station-config.js';
 import { createLogger } from '../runtime/logger.js';
 import { LogUsageError, runLogCommand } from './log-command.js';
 import { gatewayVersion } from '../runtime/package-info.js';
@@ -23,7 +22,8 @@ Options:
   -c, --config FILE    station configuration (YAML)
       --cloud-url URL  use this broker instead of cloud.url (bench and demo runs)
   log filters:
-      --since WHEN     from this time: 2026-11-28, 2026-11-28T22:00Z, or back from now: 30m, 12h, 7d
+      --since WHEN     from this time on the station's clock: 2026-11-28, 2026-11-28T22:00;
+                       with a zone: 2026-11-28T14:00Z; or back from now: 30m, 12h, 7d
       --until WHEN     before this time (same forms)
       --type TYPES     event types, comma-separated; a trailing * matches a prefix (access.*)
                        with --sessions: access, door, swap, water or occupancy
@@ -31,6 +31,7 @@ Options:
       --sessions       usage sessions (swaps, water, doors, stays) instead of events
       --limit N        at most N rows
       --csv            comma-separated values with a header row, for a spreadsheet
+      --utc            times in UTC, not the station's time zone (CSV is always ISO-8601 UTC)
   -h, --help           show this help
   -v, --version        print the version
 
@@ -62,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
         sessions: { type: 'boolean' },
         limit: { type: 'string' },
         csv: { type: 'boolean' },
+        utc: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -91,7 +93,10 @@ async function main(argv: string[]): Promise<number> {
 
   let station: LoadedStation;
   try {
-    station = loadStationConfig(values.config, values['cloud-url'] ? { cloudUrl: values['cloud-url'] } : {});
+    const options = values['cloud-url'] ? { cloudUrl: values['cloud-url'] } : {};
+    // run and validate check everything run meets at start, the trusted keys included, in one
+    // round: a config run would refuse must be exit 2 from both, never exit 1 from run.
+    station = command === 'run' || command === 'validate' ? await loadStation(values.config, options) : loadStationConfig(values.config, options);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return reportConfigError(err);
@@ -99,8 +104,9 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'log') {
     try {
-      const { since, until, type, device, sessions, limit, csv } = values;
-      runLogCommand(station.config.storage.path, { since, until, type, device, sessions, limit, csv }, (line) => process.stdout.write(`${line}\n`));
+      const { since, until, type, device, sessions, limit, csv, utc } = values;
+      const write = (line: string): void => void process.stdout.write(`${line}\n`);
+      runLogCommand(station.config.storage.path, { since, until, type, device, sessions, limit, csv, utc }, write, new Date(), station.config.station.timezone);
       return EXIT.OK;
     } catch (err) {
       process.stderr.write(`station-gateway log: ${(err as Error).message}\n`);
@@ -116,14 +122,6 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'validate') {
     const { config } = station;
-    if (config.access) {
-      try {
-        await loadTrustedKeys(config.access.trustedKeys);
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        return reportConfigError(err);
-      }
-    }
     process.stdout.write(`${station.file}: ok (station ${config.station.id}, ${config.devices.length} devices)\n`);
     return EXIT.OK;
   }

@@ -4,6 +4,7 @@ import { lockDoors } from '../../config/lock-doors.js';
 import type { DeviceConfig } from '../../config/station-schema.js';
 import type { DeviceDriver } from '../../device-drivers/device.js';
 import { createDoorLockDriver } from '../../device-drivers/door-lock/door-lock-driver.js';
+import type { LineLink } from '../../device-drivers/line/line-link.js';
 import { GpioDriver } from '../../device-drivers/gpio/gpio-driver.js';
 import { JohnnyFiveBoard, createFirmataIo } from '../../device-drivers/gpio/johnny-five-board.js';
 import { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
@@ -59,10 +60,15 @@ export class DeviceFactory {
     const t = device.transport;
     switch (t.type) {
       case 'serial':
+      case 'serial-tcp': {
+        // A device server's port is the same line as a local one, reached over raw TCP.
+        const link: LineLink = t.type === 'serial' ? { serial: t } : { tcp: { host: t.host, port: t.port } };
         if (device.kind === 'door-lock') {
-          return createDoorLockDriver({ serial: t, doors: lockDoors(this.station.config, device), timeoutMs: device.timeoutMs, log });
+          return createDoorLockDriver({ ...link, doors: lockDoors(this.station.config, device), timeoutMs: device.timeoutMs, log });
         }
-        return createQrScannerDriver({ serial: t, log });
+        if (device.kind === 'qr-scanner') return createQrScannerDriver({ ...link, log });
+        throw new UnsupportedDeviceError(`${device.id}: a ${device.kind} does not speak the line protocol; the device is left out`);
+      }
       case 'modbus-tcp':
       case 'modbus-rtu':
       case 'modbus-rtu-over-tcp': {

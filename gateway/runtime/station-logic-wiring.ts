@@ -12,6 +12,7 @@ import { BatterySwap } from '../station/battery-swap.js';
 import { CabinetSafety } from '../station/cabinet-safety.js';
 import { DailyWindow } from '../station/daily-window.js';
 import type { EventRecorder } from '../station/event-recorder.js';
+import { FirstReadings } from '../station/first-readings.js';
 import { OccupancyWatch } from '../station/occupancy-watch.js';
 import type { StationAlarms } from '../station/station-alarms.js';
 import type { DeviceCommander } from '../station/station-ports.js';
@@ -99,15 +100,19 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   }
 
   const openHours = new DailyWindow(config.station.openHours, config.station.timezone);
-  const doorDevices = new Set(Object.values(config.resources).filter((r) => r.door !== undefined && !r.outOfService).map((r) => r.device));
+  const entrances = Object.values(config.resources).filter((r) => r.door !== undefined);
+  const doorDevices = new Set(entrances.filter((r) => !r.outOfService).map((r) => r.device));
   const doorMonitors = monitors.filter((m) => doorDevices.has(m.id));
+  // Availability speaks once every device it reads has been heard from (read, or declared offline).
+  const firstReadings = new FirstReadings(monitors.filter((m) => doorDevices.has(m.id) || feeds.some((f) => f.monitor === m)));
   const availability = new StationAvailability({
     publish: options.publishAvailability,
     cabinets: [...cabinets.values()].map((c) => c.safety),
     water: [...waters.values()],
     occupancy,
     open: () => openHours.contains(new Date()),
-    doorsUsable: () => doorMonitors.some((m) => m.state().online),
+    ...(entrances.length > 0 ? { doors: () => ({ inService: doorMonitors.length, online: doorMonitors.some((m) => m.state().online) }) } : {}),
+    settled: () => firstReadings.settled(),
   });
 
   const cabinetFor = (resource: ResourceRef): { safety: CabinetSafety; swap: BatterySwap } => {
@@ -147,6 +152,9 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
         monitor.on('state', update);
         listeners.push(() => monitor.off('state', update));
       }
+      // After the feeds: by the time the last device is heard from, its part has read it.
+      firstReadings.start(() => availability.refresh());
+      listeners.push(() => firstReadings.stop());
       // Doors count as usable only while their lock answers.
       for (const m of doorMonitors) {
         const refresh = (): void => availability.refresh();

@@ -9,6 +9,7 @@ import { EventRecorder } from '../station/event-recorder.js';
 import { StationAlarms } from '../station/station-alarms.js';
 import { StoreUpkeep } from '../station/store-upkeep.js';
 import { StationStore } from '../store/station-store.js';
+import { GatewayPidFile } from './gateway-pid-file.js';
 import { DeviceFactory } from './device-factory.js';
 import { wireAccess, type AccessWiring } from './access-wiring.js';
 import { wireStationLogic, type StationLogicWiring } from './station-logic-wiring.js';
@@ -39,6 +40,7 @@ export class StationRuntime {
   private ops: StationOps | undefined;
   private access: AccessWiring | undefined;
   private logic: StationLogicWiring | undefined;
+  private pidFile: GatewayPidFile | undefined;
 
   constructor(private readonly options: StationRuntimeOptions) {}
 
@@ -50,6 +52,9 @@ export class StationRuntime {
     const store = new StationStore(config.storage.path, storeLog);
     store.start();
     this.store = store;
+    // Next to the database, once its directory exists: doctor reads it to leave a running gateway alone.
+    this.pidFile = new GatewayPidFile(config.storage.path, this.bootId, storeLog);
+    this.pidFile.start();
     const outbox = store.outbox;
     const alarms = new StationAlarms(store.alarms, outbox, log.child({ part: 'alarms' }));
     const recorder = new EventRecorder(outbox, storeLog, (full) =>
@@ -148,6 +153,7 @@ export class StationRuntime {
     this.recorder?.stop();
     await this.bridge?.stop();
     this.store?.stop();
+    this.pidFile?.stop();
     log.info('station stopped');
   }
 }

@@ -1,4 +1,5 @@
 import type { Availability } from '../../cloud-bridge/contract-schemas.js';
+import { stationAvailability, type AvailabilityInputs } from './availability-rule.js';
 import { systemClock, type Clock } from './station-ports.js';
 
 /** Says when what it reports changed; structural, so an emitter with more events fits too. */
@@ -10,6 +11,8 @@ export interface ChangeSource {
 /** What availability reads from a cabinet (CabinetSafety). */
 export interface CabinetSource extends ChangeSource {
   readyBatteries(): Record<string, number>;
+  /** Smoke as battery safety latched it (raised at once, cleared after a quiet spell). */
+  smokeActive(): boolean;
 }
 
 /** What availability reads from a dispenser (WaterService). */
@@ -28,10 +31,17 @@ export interface StationAvailabilityOptions {
   cabinets?: readonly CabinetSource[];
   water?: readonly WaterSource[];
   occupancy?: readonly OccupancySource[];
-  /** Whether access is granted at all now (opening hours, clock trust); default always. */
+  /** Whether access is granted at all now (opening hours); default always. */
   open?: () => boolean;
-  /** Whether the entrance doors can be used (lock online, not out of service); default yes. */
-  doorsUsable?: () => boolean;
+  /** The entrance doors: how many are in service, whether any lock answers; absent, no doors service. */
+  doors?: () => NonNullable<AvailabilityInputs['doors']>;
+  /**
+   * Whether every device availability depends on has had its first reading or its offline
+   * verdict; nothing is published before (default: at once). At boot the sources read as
+   * "offline, nothing ready" for the first few hundred milliseconds, and publishing that would
+   * flash `open:false` to every map before the real answer.
+   */
+  settled?: () => boolean;
   /** Opening hours change with time alone, not with any event: recomputed at least this often. */
   refreshMs?: number;
   clock?: Clock;
@@ -39,9 +49,11 @@ export interface StationAvailabilityOptions {
 
 /**
  * The contract's `S/availability`: what a map or an app shows a worker. Recomputed whenever a
- * source says it changed (and every `refreshMs`), handed on only when the value differs.
- * `services`: `doors {usable}`, `batteries {ready: {"48V": n, ...}}` (batteries a swap would
- * offer: locked-out and faulty slots excluded), `water {ok}`, `occupancy {inside}`.
+ * source says it changed (and every `refreshMs`), handed on only when the value differs and only
+ * once the sources have settled. What it says is `stationAvailability` (availability-rule.ts):
+ * `services` `doors {usable, reason?}`, `batteries {ready: {"48V": n, ...}}` (batteries a swap
+ * would offer: locked-out and faulty slots excluded), `water {ok}`, `occupancy {inside}`; `open`
+ * false for smoke, an unusable entrance (the doors' `reason` says which) or outside opening hours.
  */
 export class StationAvailability {
   private readonly clock: Clock;
@@ -66,6 +78,7 @@ export class StationAvailability {
 
   /** Recomputes now (call it when doors or opening state change). */
   refresh(): void {
+    if (this.options.settled && !this.options.settled()) return;
     const next = this.compute();
     const text = JSON.stringify(next);
     if (text === this.last) return;
@@ -74,22 +87,14 @@ export class StationAvailability {
   }
 
   compute(): Availability {
-    const { cabinets = [], water = [], occupancy = [], open, doorsUsable } = this.options;
-    const services: Availability['services'] = {};
-    const usable = doorsUsable?.() ?? true;
-    if (doorsUsable) services['doors'] = { usable };
-    if (cabinets.length > 0) {
-      const ready: Record<string, number> = {};
-      for (const c of cabinets) for (const [pack, n] of Object.entries(c.readyBatteries())) ready[pack] = (ready[pack] ?? 0) + n;
-      services['batteries'] = { ready };
-    }
-    if (water.length > 0) services['water'] = { ok: water.some((w) => w.ok()) };
-    if (occupancy.length > 0) {
-      const counts = occupancy.map((o) => o.inside());
-      // Unknown (a sensor offline) is published as null, never as an empty room.
-      services['occupancy'] = { inside: counts.some((n) => n === undefined) ? null : counts.reduce<number>((a, n) => a + (n ?? 0), 0) };
-    }
-    return { open: (open?.() ?? true) && usable, services };
+    const { cabinets = [], water = [], occupancy = [], open, doors } = this.options;
+    return stationAvailability({
+      withinHours: open?.() ?? true,
+      ...(doors ? { doors: doors() } : {}),
+      cabinets: cabinets.map((c) => ({ smoke: c.smokeActive(), ready: c.readyBatteries() })),
+      water: water.map((w) => w.ok()),
+      occupancy: occupancy.map((o) => o.inside()),
+    });
   }
 
   private sources(): ChangeSource[] {

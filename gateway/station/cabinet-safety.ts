@@ -77,7 +77,7 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
       this.flushCharging();
     }
     this.emit('view', view);
-    const summary = JSON.stringify([view.online, this.readyBatteries(), [...this.disabled], view.slots.map((s) => this.lockedOut(s.index))]);
+    const summary = JSON.stringify([view.online, this.smoke.active, this.readyBatteries(), [...this.disabled], view.slots.map((s) => this.lockedOut(s.index))]);
     if (summary !== this.summary) {
       this.summary = summary;
       this.emit('changed');
@@ -86,6 +86,11 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
 
   get online(): boolean {
     return this.view.online;
+  }
+
+  /** Smoke as latched: raised on the first reading with the bit, cleared once quiet for SMOKE_CLEAR_MS. */
+  smokeActive(): boolean {
+    return this.smoke.active;
   }
 
   /** The cabinet as last read. */

@@ -62,7 +62,7 @@ export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => st
   if (!/^[a-z0-9-]{1,64}$/.test(id)) throw new RangeError(`--id must be [a-z0-9-]{1,64}, not "${id}"`);
   const chosen = (['tcp', 'rtu-tcp', 'serial', 'pty'] as const).filter((k) => args[k] !== undefined);
   if (chosen.length > 1) throw new RangeError(`choose one transport, not --${chosen.join(' and --')}`);
-  if (!what.modbus && (args.tcp !== undefined || args['rtu-tcp'] !== undefined)) throw new RangeError(`a ${sub} is a serial device: use --serial DEV or --pty [PATH]`);
+  if (!what.modbus && args['rtu-tcp'] !== undefined) throw new RangeError(`a ${sub} is a serial device: use --serial DEV, --pty [PATH] or --tcp PORT (a device server)`);
   const baudRate = int(args.baud, 'baud', 50, 4_000_000);
   const host = args.host ?? '127.0.0.1';
   const ptyPath = (): string => (args.pty ? args.pty : join(tempDir(), id));
@@ -71,7 +71,9 @@ export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => st
     const endpoint = { type: 'serial' as const, path: args.serial };
     transport = what.modbus ? { type: 'modbus-rtu', endpoint, ...(baudRate ? { baudRate } : {}) } : { type: 'serial', endpoint, ...(baudRate ? { baudRate } : {}) };
   } else if (args.tcp !== undefined) {
-    transport = { type: 'modbus-tcp', host, port: int(args.tcp, 'tcp', 0, 65535) ?? DEFAULT_TCP_PORT };
+    const port = int(args.tcp, 'tcp', 0, 65535);
+    // A line device on TCP is a serial port behind a device server, not a Modbus TCP server.
+    transport = what.modbus ? { type: 'modbus-tcp', host, port: port ?? DEFAULT_TCP_PORT } : { type: 'serial-tcp', host, port: port ?? 0 };
   } else if (args['rtu-tcp'] !== undefined) {
     transport = { type: 'modbus-rtu-over-tcp', host, port: int(args['rtu-tcp'], 'rtu-tcp', 0, 65535) ?? 0, ...(baudRate ? { baudRate } : {}) };
   } else if (args.pty !== undefined || !what.modbus) {

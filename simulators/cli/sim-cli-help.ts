@@ -13,6 +13,9 @@ const TRANSPORT_MODBUS = `Transport (one of; default --tcp 5020):
 const TRANSPORT_LINE = `Transport (one of; default --pty):
       --serial DEV         a real serial device (e.g. /dev/ttyUSB0)
       --pty [PATH]         a pseudo-terminal; the gateway opens PATH (default: under the temp dir, printed)
+      --tcp PORT           raw TCP on PORT, as a serial device server (ser2net, Moxa NPort) serves
+                           the port: the gateway's transport serial-tcp (0: any free port, printed)
+      --host ADDR          TCP listen address (default 127.0.0.1)
       --baud N             line speed (default 9600)`;
 
 const DEVICE_ONLY = `      --id ID              device id in commands and the control API (default: <kind>-1)

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadStationConfig } from '../../config/load-station-config.js';
 import { startHttpControl } from '../control/http-control.js';
+import { stationCommandHelp, stationDeviceList } from '../control/command-help.js';
 import { startLineControl } from '../control/stdin-control.js';
 import { ScenarioError, loadScenarioFile, type Scenario } from '../scenario/scenario.js';
 import { startSimulators, UnsimulatedDeviceError, type StationSimulator } from '../simulator-set.js';
@@ -163,8 +164,8 @@ async function main(argv: string[]): Promise<number> {
     input: process.stdin,
     output: process.stdout,
     run: (line) => sim.command(line),
-    help: () => commandHelp(sim),
-    list: () => sim.devices.map((d) => `${d.id} ${d.kind} ${d.address}`).join('\n'),
+    help: () => stationCommandHelp(sim),
+    list: () => stationDeviceList(sim),
   });
   const run = scenario
     ? sim.play(scenario, { onStep: (o) => out(`scenario ${(o.atMs / 1000).toFixed(1)}s ${o.command}: ${o.ok ? 'ok' : 'error'}: ${o.result}`) })
@@ -181,12 +182,6 @@ async function main(argv: string[]): Promise<number> {
   await control.stop();
   await stopSim();
   return 0;
-}
-
-function commandHelp(sim: StationSimulator): string {
-  const kinds = new Map(sim.devices.map((d) => [d.kind, d]));
-  const lines = ['Commands: <device-id> <command>   (devices: list)'];
-  return lines.concat([...kinds.values()].map((d) => `  ${d.kind}: "${d.id} help" lists its commands`)).join('\n');
 }
 
 main(process.argv.slice(2)).then(

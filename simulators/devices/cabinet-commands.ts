@@ -3,7 +3,11 @@ import { asCommand, intWord, numberWord, onOffWord } from '../control/command-wo
 import { SimCommandError } from '../control/sim-command-error.js';
 import type { DomainCommands } from './simulated-device.js';
 
-/* Slot numbers are the register map's and the published state's (`slots[3]`): 0-based. */
+/*
+ * `slot <n>` takes the door number, from 1, as printed on the cabinet, in the alarms
+ * (`slot.overheat.<n>`), events, replies and the console (docs/decisions.md, "Slot numbers").
+ * The model is addressed by index (registers, coils, `slots[n - 1]`); the conversion is here only.
+ */
 
 const FLAGS: Record<string, { flag: CabinetFlag; invert: boolean }> = {
   smoke: { flag: 'smoke', invert: false },
@@ -25,7 +29,8 @@ const SLOT_FAULTS: Record<string, SlotFaultName> = {
 export function cabinetCommands(model: BatteryCabinetModel): DomainCommands {
   return {
     help: [
-      'slot <n> temperature <°C>|auto   pin slot n\'s battery temperature (≥ 60 raises over-temperature)',
+      'slot <n> ...                     n is the door number, from 1 (as on the cabinet; slots[n-1] in the state)',
+      'slot <n> temperature <°C>|auto   pin the battery temperature of slot n (≥ 60 raises over-temperature)',
       'slot <n> door open|close|jammed|free',
       'slot <n> insert [soc] [48|60]     a battery is put in',
       'slot <n> remove                   the battery is taken out',
@@ -35,7 +40,7 @@ export function cabinetCommands(model: BatteryCabinetModel): DomainCommands {
     snapshot: () => ({ ...model.snapshot() }),
     run(words) {
       const [verb, a, b, c] = words;
-      if (verb === 'slot') return slotCommand(model, intWord(a, 'slot', 0, model.slotCount - 1), words.slice(2));
+      if (verb === 'slot') return slotCommand(model, intWord(a, 'slot (door number)', 1, model.slotCount), words.slice(2));
       const flag = verb === undefined ? undefined : FLAGS[verb];
       if (flag) {
         const on = onOffWord(a);
@@ -48,25 +53,27 @@ export function cabinetCommands(model: BatteryCabinetModel): DomainCommands {
   };
 }
 
+/** `slot` is the door number; the model takes the index. */
 function slotCommand(model: BatteryCabinetModel, slot: number, words: readonly string[]): string {
+  const index = slot - 1;
   const [what, a, b] = words;
   switch (what) {
     case 'temperature':
     case 'temp': {
       const c = a === 'auto' ? undefined : numberWord(a, 'temperature', -40, 150);
-      asCommand(() => model.setSlotTemperature(slot, c));
+      asCommand(() => model.setSlotTemperature(index, c));
       return c === undefined ? `slot ${slot} temperature follows the battery again` : `slot ${slot} battery at ${c} °C`;
     }
     case 'door':
       switch (a) {
         case 'open':
         case 'close':
-          model.holdDoor(slot, a === 'open');
+          model.holdDoor(index, a === 'open');
           return `slot ${slot} door ${a === 'open' ? 'held open' : 'closed'}`;
         case 'jammed':
         case 'jam':
         case 'free':
-          model.setDoorJammed(slot, a !== 'free');
+          model.setDoorJammed(index, a !== 'free');
           return `slot ${slot} door ${a === 'free' ? 'free' : 'jammed'}`;
         default:
           throw new SimCommandError('slot <n> door open|close|jammed|free');
@@ -75,17 +82,17 @@ function slotCommand(model: BatteryCabinetModel, slot: number, words: readonly s
       const soc = a === undefined ? undefined : intWord(a, 'soc', 0, 100);
       const pack = b === undefined ? undefined : intWord(b, 'pack type', 48, 60);
       if (pack !== undefined && pack !== 48 && pack !== 60) throw new SimCommandError('pack type must be 48 or 60');
-      asCommand(() => model.insertBattery(slot, { ...(soc !== undefined ? { soc } : {}), ...(pack !== undefined ? { packType: pack } : {}) }));
+      asCommand(() => model.insertBattery(index, { ...(soc !== undefined ? { soc } : {}), ...(pack !== undefined ? { packType: pack } : {}) }));
       return `slot ${slot} battery inserted`;
     }
     case 'remove':
-      asCommand(() => model.removeBattery(slot));
+      asCommand(() => model.removeBattery(index));
       return `slot ${slot} battery removed`;
     case 'fault': {
       const fault = a === undefined ? undefined : SLOT_FAULTS[a.toLowerCase()];
       if (!fault) throw new SimCommandError(`slot <n> fault ${Object.keys(SLOT_FAULTS).join('|')} on|off`);
       const on = onOffWord(b);
-      model.setSlotFault(slot, fault, on);
+      model.setSlotFault(index, fault, on);
       return `slot ${slot} ${fault} ${on ? 'on' : 'off'}`;
     }
     default:

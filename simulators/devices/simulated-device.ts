@@ -7,7 +7,8 @@ import { SimCommandError } from '../control/sim-command-error.js';
 export type SimEndpointInfo =
   | { transport: 'modbus-tcp' | 'modbus-rtu-over-tcp'; host: string; port: number; unitId: number }
   | { transport: 'modbus-rtu'; path: string; unitId: number }
-  | { transport: 'serial'; path: string };
+  | { transport: 'serial'; path: string }
+  | { transport: 'serial-tcp'; host: string; port: number };
 
 /** A running simulated device: what it is, where it is, what it shows, and its control language. */
 export interface SimulatedDevice {
@@ -126,5 +127,7 @@ export function describeEndpoint(endpoint: SimEndpointInfo): string {
       return `modbus-rtu ${endpoint.path} unit ${endpoint.unitId}`;
     case 'serial':
       return `serial ${endpoint.path}`;
+    case 'serial-tcp':
+      return `serial-tcp ${endpoint.host}:${endpoint.port}`;
   }
 }

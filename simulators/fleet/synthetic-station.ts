@@ -1,5 +1,6 @@
 import type { Availability } from '../../cloud-bridge/contract-schemas.js';
 import type { DeviceState, Points } from '../../device-drivers/device.js';
+import { stationAvailability } from '../../gateway/station/availability-rule.js';
 import type { AlarmRaise } from '../../gateway/station/station-alarms.js';
 import type { NewEvent } from '../../gateway/store/event-outbox.js';
 import type { Random } from '../modbus/seeded-random.js';
@@ -78,7 +79,8 @@ export class SyntheticStation {
         const into = this.slots[empty] as Slot;
         Object.assign(into, { state: 'charging', soc: 10 + Math.round(r() * 20), batteryId: 100_000 + Math.floor(r() * 900_000), packType: out.packType });
         Object.assign(out, { state: 'empty', soc: 0 });
-        events.push({ type: 'swap.completed', device: 'cabinet-1', data: { from: empty, to: ready, packType: out.packType } });
+        // Door numbers, from 1, as the gateway's swap.completed names them.
+        events.push({ type: 'swap.completed', device: 'cabinet-1', data: { returnedSlot: empty + 1, takenSlot: ready + 1, packType: out.packType } });
       }
     }
     if (r() < 0.1 * (seconds / 10)) {
@@ -148,13 +150,19 @@ export class SyntheticStation {
     ];
   }
 
+  /** What the gateway would publish: its own rule (availability-rule.ts) on this station's devices. */
   availability(): Availability {
+    const smoke = this.fault === 'critical';
     const ready: Record<string, number> = { '48V': 0, '60V': 0 };
-    for (const s of this.slots) if (s.state === 'ready') ready[`${s.packType}V`] = (ready[`${s.packType}V`] ?? 0) + 1;
-    return {
-      open: this.fault !== 'critical',
-      services: { doors: { usable: true }, batteries: { ready }, water: { ok: this.tankLevel > 10 }, occupancy: { inside: this.people } },
-    };
+    // Battery safety locks every slot out while there is smoke, so none is offered.
+    if (!smoke) for (const s of this.slots) if (s.state === 'ready') ready[`${s.packType}V`] = (ready[`${s.packType}V`] ?? 0) + 1;
+    return stationAvailability({
+      withinHours: true,
+      doors: { inService: 1, online: true },
+      cabinets: [{ smoke, ready }],
+      water: [this.tankLevel > 10],
+      occupancy: [this.people],
+    });
   }
 }
 

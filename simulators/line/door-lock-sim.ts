@@ -8,19 +8,20 @@ import { BusScheduler } from '../bus/bus-scheduler.js';
 import type { LineTiming } from '../bus/line-timing.js';
 import { NO_FAULTS, type TransportFaults } from '../faults/transport-faults.js';
 import { mulberry32 } from '../modbus/seeded-random.js';
-import { openSimSerialLink, type SerialEndpoint } from '../serial/sim-serial-link.js';
+import { openSimSerialLink, type LineEndpoint } from '../serial/sim-serial-link.js';
 import { damageLine, noiseLine } from './line-damage.js';
 
 /*
- * The reference door lock controller (specs/devices.md §1) on a pty, with the field faults crews
+ * The reference door lock controller (specs/devices.md §1) on a pty, a serial device or a TCP port
+ * (as behind a serial device server), with the field faults crews
  * reproduce on a bench ("Faults"): silence, late replies, bad checksums, jammed bolts, raw garbage.
  */
 
 export interface DoorLockSimOptions {
   /** The path the gateway opens; the simulator takes `<path>.sim`. Ignored when `endpoint` is given. */
   path: string;
-  /** A real serial device instead of a pty pair (or a pty at another path). */
-  endpoint?: SerialEndpoint;
+  /** A real serial device instead of a pty pair (or a pty at another path), or a TCP port served as a device server would. */
+  endpoint?: LineEndpoint;
   baudRate?: number;
   /** Pace replies and events at the line's baud rate (8N1: 10 bits a character). */
   timing?: LineTiming;
@@ -62,6 +63,8 @@ export interface DoorLockSimCounters {
 
 export interface DoorLockSimulator {
   readonly devicePath: string;
+  /** Set when the line is served on TCP, as a serial device server does: where the gateway connects. */
+  readonly tcp: { host: string; port: number } | undefined;
   faults(change: Partial<DoorLockSimFaults>): void;
   /** The wire faults as the shared fault words see them (live: changes apply to the next frame). */
   readonly transportFaults: TransportFaults;
@@ -250,6 +253,7 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
 
   return {
     devicePath: link.devicePath,
+    tcp: link.tcp,
     transportFaults: wire,
     faults(change) {
       if (change.silent !== undefined) wire.silent = change.silent;

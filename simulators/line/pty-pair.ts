@@ -28,6 +28,18 @@ export interface PtyPairOptions {
 
 const STDERR_KEPT = 4096;
 
+/**
+ * socat is not installed (or not on PATH). Only the pty path needs it: the tests and benches that
+ * want a real tty; the demo serves its line devices on TCP instead.
+ */
+export class SocatMissingError extends Error {
+  override readonly name = 'SocatMissingError';
+  readonly code = 'SIM_SOCAT_MISSING';
+  constructor(command: string, options?: ErrorOptions) {
+    super(`${command} not found: apt-get install socat (simulated serial devices on ptys need it)`, options);
+  }
+}
+
 export async function createPtyPair(options: PtyPairOptions): Promise<PtyPair> {
   const devicePath = path.resolve(options.devicePath);
   const simPath = path.resolve(options.simPath ?? `${options.devicePath}.sim`);
@@ -49,9 +61,13 @@ export async function createPtyPair(options: PtyPairOptions): Promise<PtyPair> {
   child.stderr.on('data', (text: string) => {
     stderr = (stderr + text).slice(-STDERR_KEPT);
   });
+  let spawnError: NodeJS.ErrnoException | undefined;
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => resolve(code));
-    child.once('error', () => resolve(null));
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve(null);
+    });
   });
   let hasExited = false;
   void exited.then(() => {
@@ -62,7 +78,8 @@ export async function createPtyPair(options: PtyPairOptions): Promise<PtyPair> {
     const deadline = Date.now() + readyTimeoutMs;
     // The links appear before socat enters its transfer loop; data written earlier would be lost.
     while (!(fs.existsSync(devicePath) && fs.existsSync(simPath) && stderr.includes('starting data transfer loop'))) {
-      if (hasExited) throw new Error(`socat exited before the pty pair was ready: ${stderr.trim()}`);
+      if (spawnError?.code === 'ENOENT') throw new SocatMissingError(options.socat ?? 'socat', { cause: spawnError });
+      if (hasExited) throw new Error(`socat exited before the pty pair was ready: ${stderr.trim() || (spawnError?.message ?? 'no message')}`);
       if (Date.now() > deadline) throw new Error(`socat did not create ${devicePath} and ${simPath} within ${readyTimeoutMs} ms: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -2,7 +2,7 @@ import { BusScheduler } from '../bus/bus-scheduler.js';
 import type { LineTiming } from '../bus/line-timing.js';
 import { NO_FAULTS, type TransportFaults } from '../faults/transport-faults.js';
 import { mulberry32 } from '../modbus/seeded-random.js';
-import { openSimSerialLink, type SerialEndpoint } from '../serial/sim-serial-link.js';
+import { openSimSerialLink, type LineEndpoint } from '../serial/sim-serial-link.js';
 import { noiseLine } from './line-damage.js';
 
 /*
@@ -15,7 +15,7 @@ import { noiseLine } from './line-damage.js';
 export interface QrScannerSimOptions {
   /** The path the gateway opens; the simulator takes `<path>.sim`. Ignored when `endpoint` is given. */
   path: string;
-  endpoint?: SerialEndpoint;
+  endpoint?: LineEndpoint;
   baudRate?: number;
   /** What ends a scan; scanners are configurable, and the gateway must take all three. */
   terminator?: '\r' | '\n' | '\r\n';
@@ -26,6 +26,8 @@ export interface QrScannerSimOptions {
 
 export interface QrScannerSimulator {
   readonly devicePath: string;
+  /** Set when the line is served on TCP, as a serial device server does: where the gateway connects. */
+  readonly tcp: { host: string; port: number } | undefined;
   readonly transportFaults: TransportFaults;
   /** Sends `text` and the terminator, as a scanner does after decoding a code. */
   scan(text: string): Promise<void>;
@@ -50,6 +52,7 @@ export async function startQrScannerSimulator(options: QrScannerSimOptions): Pro
 
   return {
     devicePath: link.devicePath,
+    tcp: link.tcp,
     transportFaults: wire,
     scan(text) {
       scans++;

@@ -8,6 +8,7 @@ import type { RegisterBank } from './register-bank.js';
 import { RtuSlaveSession, type RtuSlaveCounters } from './rtu-slave-session.js';
 import { mulberry32, type Random } from './seeded-random.js';
 import { answerRequest, damageFrame } from './unit-response.js';
+import { listen } from '../../cloud-bridge/listen.js';
 
 /**
  * 'mbap': Modbus TCP. 'rtu': raw RTU frames over TCP, what an RS-485-to-Ethernet converter passes
@@ -98,16 +99,6 @@ export async function startModbusTcpServer(options: ModbusTcpServerOptions): Pro
       await closeAll();
     },
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 /** Modbus Messaging on TCP/IP v1.0b: requests are answered with the request's MBAP header. */

@@ -1,5 +1,6 @@
 import { SerialPort } from 'serialport';
 import { createPtyPair, type PtyPair } from '../line/pty-pair.js';
+import { openSimTcpLink, type SimTcpEndpoint } from './sim-tcp-link.js';
 
 /**
  * Where a serial simulator lives: a pty pair made by socat (the gateway opens `path`, a link to
@@ -7,10 +8,15 @@ import { createPtyPair, type PtyPair } from '../line/pty-pair.js';
  */
 export type SerialEndpoint = { type: 'pty'; path: string } | { type: 'serial'; path: string };
 
+/** Where a line-protocol simulator lives: a serial endpoint, or a TCP port as a serial device server serves one. */
+export type LineEndpoint = SerialEndpoint | SimTcpEndpoint;
+
 /** The simulator's end of a serial wire. */
 export interface SimSerialLink {
   /** What the gateway opens: the pty link, or the real device's far end (printed for the crew). */
   readonly devicePath: string;
+  /** Where the gateway connects when the line is served on TCP (`devicePath` is then `host:port`). */
+  readonly tcp?: { host: string; port: number };
   readonly baudRate: number;
   /** Bytes written while the link is down are lost, as on an unplugged cable. */
   write(bytes: Buffer | string): Promise<void>;
@@ -25,7 +31,8 @@ export interface SimSerialLink {
   close(): Promise<void>;
 }
 
-export async function openSimSerialLink(endpoint: SerialEndpoint, options: { baudRate?: number } = {}): Promise<SimSerialLink> {
+export async function openSimSerialLink(endpoint: LineEndpoint, options: { baudRate?: number } = {}): Promise<SimSerialLink> {
+  if (endpoint.type === 'tcp') return openSimTcpLink(endpoint, options);
   const baudRate = options.baudRate ?? 9600;
   const listeners = new Set<(chunk: Buffer) => void>();
   let pty: PtyPair | undefined;

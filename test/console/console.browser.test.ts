@@ -103,6 +103,25 @@ describe('operator console in a browser', () => {
     await page.locator('#station .device[data-device="cabinet-1"][data-status="online"]').waitFor({ timeout: 15_000 });
   });
 
+  it('numbers slots by door: `slot 5` typed into the simulator lights tile 5 with slot.overheat.5', async () => {
+    await page.goto(consoleUrl(site.url, broker.wsUrl ?? '', 'stations', STATION));
+    const tiles = page.locator('#station .device[data-device="cabinet-1"] .slot');
+    await tiles.first().waitFor({ timeout: 20_000 });
+    const cabinet = (await (await fetch(`${control}/devices/cabinet-1`)).json()) as { slots: Array<{ state: string }> };
+    if (cabinet.slots[4]?.state === 'empty') await command('cabinet-1 slot 5 insert 50 48');
+    await command('cabinet-1 slot 5 temperature 62');
+    await page.locator('#station-alarms li[data-alarm="slot.overheat.5"]').waitFor({ timeout: 20_000 });
+    const lit = page.locator('#station .device[data-device="cabinet-1"] .slot.alarm');
+    await lit.first().waitFor({ timeout: 5_000 });
+    expect(await lit.count()).toBe(1);
+    expect(await lit.getAttribute('data-slot')).toBe('5');
+    expect(await lit.locator('b').textContent()).toBe('5');
+    // Tiles run from door 1, and the lit one is the fifth: slots[4].
+    expect(await tiles.first().locator('b').textContent()).toBe('1');
+    expect(await tiles.nth(4).getAttribute('data-slot')).toBe('5');
+    await screenshot(page, 'console-slot-alarm');
+  });
+
   it('shows a station whose gateway died as offline (its Last Will)', async () => {
     gateway.child.kill('SIGKILL');
     await gateway.exited;

@@ -59,6 +59,11 @@ describe('the project stands alone: a clone with nothing beside it', () => {
     expect(broken).toEqual([]);
   });
 
+  it('the README quick start names what a fresh machine needs to build the native modules', () => {
+    const quickStart = read('README.md').split('## Quick start')[1]?.split('\n## ')[0] ?? '';
+    for (const tool of ['python3', 'make', 'g++']) expect(quickStart, tool).toContain(`\`${tool}\``);
+  });
+
   it('every dependency with an install script is reviewed in package.json allowScripts (npm 11 warns, npm 12 blocks)', () => {
     const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { hasInstallScript?: boolean }> };
     const pkg = JSON.parse(read('package.json')) as { allowScripts?: Record<string, boolean> };

@@ -24,7 +24,8 @@ export type WorkloadAction = 'cloud-unlock' | 'scan-unlock' | 'swap' | 'water' |
 export const WORKLOAD_ACTIONS: readonly WorkloadAction[] = ['cloud-unlock', 'scan-unlock', 'swap', 'water', 'occupancy'];
 
 interface SlotState {
-  index: number;
+  /** The door number, from 1: what the simulator's `slot <n>` commands take. */
+  slot: number;
   door: string;
   state: string;
   soc: number;
@@ -127,19 +128,19 @@ export class StationWorkload {
   private async swap(): Promise<void> {
     const wait = this.options.doorWaitMs ?? 5000;
     await this.restock();
-    const before = new Set(this.slots().filter((s) => s.door === 'open').map((s) => s.index));
+    const before = new Set(this.slots().filter((s) => s.door === 'open').map((s) => s.slot));
     this.command('swap', await this.token({ res: 'cabinet-1', act: 'swap' }));
     const opened = (empty: boolean): SlotState | undefined =>
-      this.slots().find((s) => s.door === 'open' && !before.has(s.index) && (s.state === 'empty') === empty);
+      this.slots().find((s) => s.door === 'open' && !before.has(s.slot) && (s.state === 'empty') === empty);
     const empty = await this.until(() => opened(true), wait);
     if (!empty) return;
-    await this.sim(`cabinet-1 slot ${empty.index} insert 20 48`);
-    await this.sim(`cabinet-1 slot ${empty.index} door close`);
-    before.add(empty.index);
+    await this.sim(`cabinet-1 slot ${empty.slot} insert 20 48`);
+    await this.sim(`cabinet-1 slot ${empty.slot} door close`);
+    before.add(empty.slot);
     const full = await this.until(() => opened(false), wait);
     if (!full) return;
-    await this.sim(`cabinet-1 slot ${full.index} remove`);
-    await this.sim(`cabinet-1 slot ${full.index} door close`);
+    await this.sim(`cabinet-1 slot ${full.slot} remove`);
+    await this.sim(`cabinet-1 slot ${full.slot} door close`);
   }
 
   /**
@@ -150,11 +151,11 @@ export class StationWorkload {
     const closed = this.slots().filter((s) => s.door === 'closed');
     if (!closed.some((s) => s.state === 'ready' && s.packType === 48)) {
       const empty = closed.find((s) => s.state === 'empty');
-      if (empty) await this.sim(`cabinet-1 slot ${empty.index} insert 100 48`);
+      if (empty) await this.sim(`cabinet-1 slot ${empty.slot} insert 100 48`);
     }
     if (!closed.some((s) => s.state === 'empty')) {
       const flattest = closed.filter((s) => s.state === 'charging').sort((a, b) => a.soc - b.soc)[0];
-      if (flattest) await this.sim(`cabinet-1 slot ${flattest.index} remove`);
+      if (flattest) await this.sim(`cabinet-1 slot ${flattest.slot} remove`);
     }
   }
 

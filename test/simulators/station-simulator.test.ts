@@ -63,7 +63,7 @@ describe('startStationSimulator', () => {
     const run = sim.play(
       parseScenario(`
 - at: 0s
-  do: cabinet-1 slot 3 temperature 62
+  do: cabinet-1 slot 4 temperature 62
 - at: 300ms
   do: [water-1 leak on, occupancy-1 people 1, occupancy-1 person still]
 - at: 400ms
@@ -74,7 +74,8 @@ describe('startStationSimulator', () => {
     const outcomes = await run.done;
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(steps).toHaveLength(5);
-    expect((sim.device('cabinet-1').state()['slots'] as Array<{ faults: string[] }>)[3]?.faults).toContain('overTemperature');
+    // `slot 4` is the door number: slots[3].
+    expect((sim.device('cabinet-1').state()['slots'] as Array<{ slot: number; faults: string[] }>)[3]).toMatchObject({ slot: 4, faults: expect.arrayContaining(['overTemperature']) });
     expect(sim.device('water-1').state()).toMatchObject({ leak: true });
     expect(sim.device('occupancy-1').state()).toMatchObject({ people: 1, still: true });
     expect(sim.device('lock-1').state()).toMatchObject({ doors: [expect.objectContaining({ number: 1, door: 'open' }), expect.anything()] });

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { StationConfig } from '../../../config/station-schema.js';
@@ -50,17 +50,25 @@ function connect(url: string, options: IClientOptions): Promise<MqttClient> {
 }
 
 /**
- * Connects as the station does (same URL, TLS files and credentials), then asks for what the
- * station needs: a subscription to its commands and a publish into its subtree. The session is
- * clean and has no Last Will, so nothing the cloud sees changes; but the broker forces the client
- * id to the station id, so a running gateway would be disconnected: run doctor with it stopped.
+ * Doctor's own client id: a broker drops the older of two connections with one client id, and
+ * dropping the gateway's would make it publish the gateway's Last Will. A broker that forces the
+ * client id to the certificate's CN (the fleet Mosquitto) replaces it; doctor then never
+ * connects while a gateway runs (run-doctor.ts checks that first).
+ */
+export const doctorClientId = (stationId: string): string => `${stationId}-doctor-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Connects with the station's URL, TLS files and credentials (so the ACL is the station's, keyed
+ * on its user name or CN), then asks for what the station needs: a subscription to its commands
+ * and a publish into its subtree. Its own client id, a clean session and no Last Will: nothing
+ * the cloud sees changes, and the station's persistent session is not touched.
  */
 export async function checkBroker(config: StationConfig): Promise<CheckResult[]> {
   const rows = checkClientCertificate(config);
   const url = config.cloud.url;
   const base = mqttClientOptions(config, 'doctor', 0);
   const { will: _will, ...rest } = base;
-  const options: IClientOptions = { ...rest, clean: true, reconnectPeriod: 0, connectTimeout: CONNECT_TIMEOUT_MS };
+  const options: IClientOptions = { ...rest, clientId: doctorClientId(config.station.id), clean: true, reconnectPeriod: 0, connectTimeout: CONNECT_TIMEOUT_MS };
   if (config.cloud.protocolVersion === 5) options.properties = { sessionExpiryInterval: 0 };
   let client: MqttClient;
   try {

@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { createConnection } from 'node:net';
 import type { LoadedStation } from '../../../config/load-station-config.js';
 import type { DeviceConfig } from '../../../config/station-schema.js';
 import { toDeviceError } from '../../../device-drivers/device-error.js';
@@ -13,6 +14,35 @@ const MAX_BACKOFF_WAIT_MS = 2000;
 
 /** The serial device a transport names, if it has one. */
 const serialPath = (d: DeviceConfig): string | undefined => ('path' in d.transport ? d.transport.path : undefined);
+
+/** The serial device server a `serial-tcp` transport names, as `host:port`. */
+const serverAddress = (d: DeviceConfig): string | undefined => (d.transport.type === 'serial-tcp' ? `${d.transport.host}:${d.transport.port}` : undefined);
+
+const CONNECT_TIMEOUT_MS = 3000;
+
+/**
+ * Does the serial device server accept a connection on the port? Checked before the driver tries:
+ * "refused" (server up, port not set to TCP server mode or taken) and "no answer" (wrong address,
+ * firewall, server off) send a crew to different places.
+ */
+export function checkTcpEndpoint(host: string, port: number, timeoutMs = CONNECT_TIMEOUT_MS): Promise<CheckResult> {
+  const name = `server ${host}:${port}`;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (row: CheckResult): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(row);
+    };
+    const timer = setTimeout(() => done(fail(name, `no answer within ${timeoutMs} ms: wrong address, a firewall, or the device server is off`)), timeoutMs);
+    socket.once('connect', () => done(pass(name, `accepts connections (${(performance.now() - started).toFixed(1)} ms)`)));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') done(fail(name, 'connection refused: the server is up but nothing listens on that port (is the port in TCP server / raw mode?)'));
+      else done(fail(name, `cannot connect (${err.code ?? err.message})`));
+    });
+  });
+}
 
 /** Can this user open the port at all? Checked before the driver tries, for a clearer answer. */
 export function checkSerialPort(path: string): CheckResult {
@@ -66,14 +96,23 @@ export async function checkDevices(station: LoadedStation): Promise<CheckResult[
   const ports = [...new Set(station.config.devices.map(serialPath).filter((p): p is string => p !== undefined))];
   const portOk = new Map(ports.map((p) => [p, checkSerialPort(p)]));
   rows.push(...portOk.values());
+  const servers = [...new Set(station.config.devices.map(serverAddress).filter((a): a is string => a !== undefined))];
+  const serverOk = new Map<string, CheckResult>();
+  for (const address of servers) {
+    const colon = address.lastIndexOf(':');
+    serverOk.set(address, await checkTcpEndpoint(address.slice(0, colon), Number(address.slice(colon + 1))));
+  }
+  rows.push(...serverOk.values());
   const factory = new DeviceFactory(station, silentLogger());
   try {
     const monitors = factory.buildMonitors();
     for (const config of station.config.devices) {
       const monitor = monitors.find((m) => m.id === config.id);
       const path = serialPath(config);
+      const server = serverAddress(config);
       if (!monitor) rows.push(fail(`device ${config.id}`, 'this gateway cannot drive it (see the log of `run`)'));
       else if (path && portOk.get(path)?.status === 'fail') rows.push(fail(`device ${config.id}`, `not tried: port ${path} cannot be opened`));
+      else if (server && serverOk.get(server)?.status === 'fail') rows.push(fail(`device ${config.id}`, `not tried: server ${server} cannot be reached`));
       else rows.push(await probe(monitor, config));
     }
   } finally {

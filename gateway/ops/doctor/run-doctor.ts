@@ -1,6 +1,7 @@
 import type { LoadedStation } from '../../../config/load-station-config.js';
 import { checkBroker } from './broker-checks.js';
-import { checkDevices } from './device-checks.js';
+import { checkDevices, checkSerialPort } from './device-checks.js';
+import { runningGateway, runningGatewayChecks, runningGatewayRow } from './gateway-checks.js';
 import { pass, renderTable, type CheckResult } from './doctor-result.js';
 import { checkClock, checkDisk, inspectDatabase, readNtpSynchronized } from './host-checks.js';
 
@@ -13,13 +14,24 @@ export interface DoctorOptions {
 /**
  * Everything a crew checks after an install, in the order they would fix it: the file, the
  * wires, the uplink, the clock, the disk. Every check runs even when an earlier one failed, so
- * one visit finds every fault.
+ * one visit finds every fault. Beside a running gateway it never opens the devices or connects
+ * to the broker (either would disturb the station); it says so and checks the rest.
  */
 export async function runDoctor(station: LoadedStation, options: DoctorOptions = {}): Promise<{ rows: CheckResult[]; ok: boolean; text: string }> {
   const { config } = station;
   const rows: CheckResult[] = [pass('config', `${station.file}: station ${config.station.id}, ${config.devices.length} devices`)];
-  rows.push(...(await checkDevices(station)));
-  rows.push(...(await checkBroker(config)));
+  const running = runningGateway(config);
+  if (running) {
+    rows.push(runningGatewayRow(running));
+    // Checking access to a port (access(2)) does not open it; a serial device server often takes one
+    // connection only, so it is not connected to.
+    const ports = new Set(config.devices.flatMap((d) => ('path' in d.transport ? [d.transport.path] : [])));
+    rows.push(...[...ports].map(checkSerialPort));
+    rows.push(...(await runningGatewayChecks(config)));
+  } else {
+    rows.push(...(await checkDevices(station)));
+    rows.push(...(await checkBroker(config)));
+  }
   const database = inspectDatabase(config.storage.path);
   const ntp = await (options.ntpSynchronized ?? readNtpSynchronized)();
   rows.push(...checkClock({ ntpSynchronized: ntp, floor: database.floor, now: (options.now ?? (() => new Date()))() }));

@@ -1,3 +1,4 @@
+import { withDoorNumbers } from '../../../cloud-bridge/payloads.js';
 import type { PointValue } from '../../../device-drivers/device.js';
 import type { ActiveAlarm } from '../../store/alarm-table.js';
 import type { StationEvent } from '../../store/event-outbox.js';
@@ -54,7 +55,8 @@ export function statusSnapshot(view: StationView, health: LivenessResult, events
       lastSeen: s.health.lastSeen,
       latencyMs: s.health.latencyMs,
       errors: Object.values(s.health.errors).reduce((a, b) => a + b, 0),
-      points: s.points,
+      // The page labels slots as the cloud does: by the `slot` (door number) each one carries.
+      points: d.kind === 'battery-cabinet' ? withDoorNumbers(s.points) : s.points,
     };
   });
   return {

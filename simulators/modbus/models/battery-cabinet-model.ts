@@ -9,6 +9,10 @@ import { mulberry32, type Random } from '../seeded-random.js';
  * then a taper, so current falls as SOC rises; a slot turns ready at 100 %. The pack's BMS flags
  * over-temperature at 60 °C and clears it below 45 °C (the spec's alarm and release points); the
  * cabinet cuts that slot's charger itself while the flag is up, as real cabinets do.
+ *
+ * The model's methods take the slot's index (0-based: register block and coil order, the
+ * position in `slots[]`); what it says to people (errors, snapshot `slot`) is the door number,
+ * from 1, printed on the cabinet: slot = index + 1 (docs/decisions.md, "Slot numbers").
  */
 
 const GROUP = 'slots';
@@ -54,7 +58,10 @@ interface Slot {
 }
 
 export interface SlotSnapshot {
-  index: number;
+  /** The door number, from 1, as printed on the cabinet and typed in commands. */
+  slot: number;
+  /** The position in the register map and in `slots[]`, from 0 (slot - 1). */
+  slotIndex: number;
   state: keyof typeof SlotState;
   door: 'open' | 'closed';
   doorJammed: boolean;
@@ -108,10 +115,15 @@ export class BatteryCabinetModel implements DeviceModel {
     this.publish();
   }
 
-  /** Pins slot `index`'s battery temperature sensor at `celsius`; undefined lets physics take over again. */
+  /**
+   * Pins slot `index`'s battery temperature sensor at `celsius`; undefined lets physics take over
+   * again. The sensor is the pack's (its BMS reports it), so an empty slot has nothing to pin:
+   * refused, rather than answering as if a battery were hot and changing nothing.
+   */
   setSlotTemperature(index: number, celsius: number | undefined): void {
     const slot = this.slot(index);
     if (celsius !== undefined && !(celsius >= -40 && celsius <= 150)) throw new RangeError(`temperature ${celsius} °C is not -40..150`);
+    if (celsius !== undefined && !slot.battery) throw new Error(`slot ${index + 1} has no battery (insert one first: slot ${index + 1} insert)`);
     slot.tempPinned = celsius;
     if (celsius !== undefined && slot.battery) slot.battery.temp = celsius;
     this.updateOverTemp(slot);
@@ -140,7 +152,7 @@ export class BatteryCabinetModel implements DeviceModel {
 
   insertBattery(index: number, battery: { soc?: number; packType?: 48 | 60; id?: number } = {}): void {
     const slot = this.slot(index);
-    if (slot.battery) throw new Error(`slot ${index} already holds battery ${slot.battery.id}`);
+    if (slot.battery) throw new Error(`slot ${index + 1} already holds battery ${slot.battery.id}`);
     const soc = battery.soc ?? 10 + Math.floor(this.random() * 30);
     if (!(soc >= 0 && soc <= 100)) throw new RangeError(`soc ${soc} is not 0..100`);
     slot.battery = {
@@ -154,7 +166,7 @@ export class BatteryCabinetModel implements DeviceModel {
 
   removeBattery(index: number): void {
     const slot = this.slot(index);
-    if (!slot.battery) throw new Error(`slot ${index} is empty`);
+    if (!slot.battery) throw new Error(`slot ${index + 1} is empty`);
     delete slot.battery;
     slot.overTemp = false;
     this.publish();
@@ -165,7 +177,8 @@ export class BatteryCabinetModel implements DeviceModel {
       flags: { ...this.flags },
       cabinetTemp: round(this.cabinetTemp, 1),
       slots: this.slots.map((slot, index) => ({
-        index,
+        slot: index + 1,
+        slotIndex: index,
         state: stateName(this.slotState(index)),
         door: this.doorOpen(slot) ? 'open' : 'closed',
         doorJammed: slot.doorJammed,
@@ -182,7 +195,7 @@ export class BatteryCabinetModel implements DeviceModel {
 
   private slot(index: number): Slot {
     const slot = Number.isInteger(index) ? this.slots[index] : undefined;
-    if (!slot) throw new RangeError(`the cabinet has slots 0..${this.slotCount - 1}, not ${index}`);
+    if (!slot) throw new RangeError(`the cabinet has slots 1..${this.slotCount}, not ${index + 1}`);
     return slot;
   }
 

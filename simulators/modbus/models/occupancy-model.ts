@@ -6,7 +6,8 @@ import { mulberry32, type Random } from '../seeded-random.js';
 /*
  * mmWave occupancy sensor (devices.md §5). People arrive and leave as Poisson events at rates
  * of minutes, so presence changes slowly; someone present moves every few seconds, which resets
- * stillSeconds. The counter keeps running in an empty room, saturating at 65535 as specified.
+ * stillSeconds. The counter runs only while someone is inside (saturating at 65535): an empty
+ * room reads 0, as docs/device-protocols.md says, so nobody is ever "still" in it.
  * A person who stops moving (`occupancy-1 person still`) neither moves nor leaves until told
  * (`person move`, `person leave`): that is the worker who collapsed, the case the sensor is for.
  */
@@ -40,7 +41,9 @@ export class OccupancyModel implements DeviceModel {
     this.view = new ProfileView(this.bank, options.profile);
     this.random = mulberry32(options.seed ?? 3);
     this.people = this.random() < 0.3 ? 1 : 0;
-    this.stillSeconds = this.people > 0 ? 0 : Math.floor(600 * this.random());
+    // An empty room once drew a start value here; the draw stays so a seed's future is unchanged.
+    if (this.people === 0) this.random();
+    this.stillSeconds = 0;
     this.view.mapAddresses();
     this.publish();
   }
@@ -105,7 +108,7 @@ export class OccupancyModel implements DeviceModel {
       if (this.people > 0 && leaves) this.people--;
     }
     const moved = this.people > 0 && !this.still && moves;
-    this.stillSeconds = moved ? 0 : Math.min(STILL_SATURATES_AT, this.stillSeconds + seconds);
+    this.stillSeconds = this.people === 0 || moved ? 0 : Math.min(STILL_SATURATES_AT, this.stillSeconds + seconds);
   }
 
   /** Whether an event of `ratePerS` occurs within `seconds`. */

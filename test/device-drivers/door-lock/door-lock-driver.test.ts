@@ -60,7 +60,7 @@ describe('DoorLockDriver against the simulator over a pty', () => {
   it('reads the status of every door and learns the model from PONG', async () => {
     sim = await startDoorLockSimulator({ path: devicePath, doors: 2 });
     const d = makeDriver();
-    expect(d.model).toBe('lock-ref');
+    expect(d.model).toBe('lk-ref');
     await d.open();
     expect(await d.read()).toEqual({
       doors: { '1': { bolt: 'locked', door: 'closed' }, '2': { bolt: 'locked', door: 'closed' } },

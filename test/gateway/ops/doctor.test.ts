@@ -1,15 +1,20 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import BetterSqlite3 from 'better-sqlite3';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../cloud-bridge/embedded-broker.js';
 import { loadStationConfig } from '../../../config/load-station-config.js';
+import { doctorClientId } from '../../../gateway/ops/doctor/broker-checks.js';
 import type { CheckResult } from '../../../gateway/ops/doctor/doctor-result.js';
 import { checkClock, checkDisk } from '../../../gateway/ops/doctor/host-checks.js';
 import { runDoctor } from '../../../gateway/ops/doctor/run-doctor.js';
+import { pidFilePath } from '../../../gateway/runtime/gateway-pid-file.js';
 import { openDatabase } from '../../../gateway/store/open-database.js';
 import { TimeFloor } from '../../../gateway/store/time-floor.js';
 import { startStationSimulator, type StationSimulator } from '../../../simulators/station-simulator.js';
@@ -166,6 +171,77 @@ describe('station-gateway doctor', () => {
     const { rows } = await runDoctor(loadStationConfig(file), { ntpSynchronized: synced });
     expect(failed(rows)).toEqual(['database']);
     expect(readFileSync(dbPath).equals(bytes)).toBe(true);
+  });
+
+  it('connects with its own client id: a client connected as the station stays connected', async () => {
+    // Stands in for a gateway doctor cannot see (another box, no pid file): aedes drops the older
+    // of two connections with one client id.
+    const station = await mqtt.connectAsync(broker.url, { clientId: 'doc-st-0001', protocolVersion: 4, reconnectPeriod: 0 });
+    let dropped = false;
+    station.on('close', () => (dropped = true));
+    try {
+      const file = stationFile(stationYaml({ db: join(dir.path, 'own-id', 'gateway.db') }));
+      const { rows } = await runDoctor(loadStationConfig(file), { ntpSynchronized: synced });
+      expect(row(rows, 'ACL subscribe')?.status).toBe('pass');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(dropped).toBe(false);
+      expect(station.connected).toBe(true);
+    } finally {
+      await station.endAsync();
+    }
+    expect(doctorClientId('doc-st-0001')).toMatch(/^doc-st-0001-doctor-[0-9a-f]{8}$/);
+  });
+
+  it('leaves devices and broker alone while a gateway runs on the database, and is not fooled by a stale or reused pid', async () => {
+    const dbPath = join(dir.path, 'running', 'gateway.db');
+    mkdirSync(join(dir.path, 'running'));
+    const file = stationFile(stationYaml({ db: dbPath }));
+    // A process whose command line is that of `station-gateway run` (the real one is in doctor-beside-gateway.e2e).
+    const fake = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', '/opt/station-gateway/dist/gateway/cli/station-gateway.js', 'run'], { stdio: 'ignore' });
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const pidFile = (pid: number): void => writeFileSync(pidFilePath(dbPath), JSON.stringify({ pid, bootId: '01TESTBOOT', startedAt: '2026-12-01T10:00:00.000Z' }));
+      pidFile(fake.pid as number);
+      const { rows, ok } = await runDoctor(loadStationConfig(file), { ntpSynchronized: synced });
+      expect(row(rows, 'gateway running')).toMatchObject({ status: 'warn', detail: expect.stringMatching(new RegExp(`^pid ${fake.pid}, boot 01TESTBOOT, since 2026-12-01T10:00:00.000Z: devices and broker not probed`)) as unknown });
+      expect(row(rows, 'broker (gateway)')?.detail).toMatch(/^not checked while the gateway runs/);
+      expect(rows.filter((r) => r.check.startsWith('device ') || r.check.startsWith('broker ') || r.check.startsWith('ACL'))).toEqual([row(rows, 'broker (gateway)')]);
+      expect(row(rows, `port ${join(dir.path, 'tty/lock-1')}`)?.status).toBe('pass');
+      expect(ok).toBe(true);
+
+      // A pid reused by another program after a reboot, and a pid that is gone: a full check.
+      for (const pid of [other.pid as number, 999_999_999]) {
+        pidFile(pid);
+        const again = await runDoctor(loadStationConfig(file), { ntpSynchronized: synced });
+        expect(row(again.rows, 'gateway running')).toBeUndefined();
+        expect(row(again.rows, 'broker reachable')?.status).toBe('pass');
+      }
+    } finally {
+      fake.kill('SIGKILL');
+      other.kill('SIGKILL');
+    }
+  });
+
+  it('beside a running gateway, reads its broker link from its /metrics', async () => {
+    const dbPath = join(dir.path, 'metrics', 'gateway.db');
+    mkdirSync(join(dir.path, 'metrics'));
+    let connected = 0;
+    const metrics = createHttpServer((_req, res) => res.end(`# HELP station_mqtt_connected x\nstation_mqtt_connected ${connected}\n`));
+    const port = await new Promise<number>((resolve) => metrics.listen(0, '127.0.0.1', () => resolve((metrics.address() as { port: number }).port)));
+    const fake = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', 'station-gateway.js', 'run'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(pidFilePath(dbPath), JSON.stringify({ pid: fake.pid, bootId: '01TESTBOOT', startedAt: '' }));
+      const file = stationFile(`${stationYaml({ db: dbPath })}metrics: { listen: "127.0.0.1:${port}" }\n`);
+      const down = await runDoctor(loadStationConfig(file), { ntpSynchronized: synced });
+      expect(row(down.rows, 'broker (gateway)')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/reports its connection to mqtt:\/\/127\.0\.0\.1:\d+ down/) as unknown });
+      connected = 1;
+      const up = await runDoctor(loadStationConfig(file), { ntpSynchronized: synced });
+      expect(row(up.rows, 'broker (gateway)')?.status).toBe('pass');
+    } finally {
+      fake.kill('SIGKILL');
+      await new Promise((r) => metrics.close(r));
+    }
   });
 
   it('judges the clock and the disk by their numbers', () => {

@@ -34,11 +34,11 @@ async function cabinetStation(p: StationParts, limits = {}) {
   cabinet.monitor.on('state', (s) => safety.update(s));
   const slots = (): SlotSnapshot[] => station.simState<{ slots: SlotSnapshot[] }>('cabinet-1').slots;
   const cmd = (line: string): Promise<string> => station.sim.command(`cabinet-1 ${line}`);
-  // A known cabinet: index 1 ready 48 V, 2 ready 60 V, 3 charging 48 V at 60 %; 0, 4 and 5 empty.
-  for (const s of slots()) if (s.state !== 'empty') await cmd(`slot ${s.index} remove`);
-  await cmd('slot 1 insert 100 48');
-  await cmd('slot 2 insert 100 60');
-  await cmd('slot 3 insert 60 48');
+  // A known cabinet, by door number: 2 ready 48 V, 3 ready 60 V, 4 charging 48 V at 60 %; 1, 5 and 6 empty.
+  for (const s of slots()) if (s.state !== 'empty') await cmd(`slot ${s.slot} remove`);
+  await cmd('slot 2 insert 100 48');
+  await cmd('slot 3 insert 100 60');
+  await cmd('slot 4 insert 60 48');
   await station.startPolling();
   await waitFor(() => JSON.stringify(safety.readyBatteries()) === JSON.stringify({ '48V': 1, '60V': 1 }), 10_000, 'the cabinet read as set up');
   return { station, safety, swap, slots, cmd, cabinet };
@@ -52,12 +52,12 @@ describe('station logic against the simulators', () => {
 
     await expect(swap.begin({ swapId: 'sw-1', sub: 'rider-1' })).resolves.toEqual({ swapId: 'sw-1', slot: 1 });
     await waitFor(() => slots()[0]?.door === 'open', 5000, 'the empty slot door to open');
-    await cmd('slot 0 insert 15 48');
-    await cmd('slot 0 door close');
+    await cmd('slot 1 insert 15 48');
+    await cmd('slot 1 door close');
     await waitFor(() => slots()[1]?.door === 'open', 5000, 'the charged 48 V slot door to open');
     expect(slots()[2]?.door).toBe('closed');
-    await cmd('slot 1 remove');
-    await cmd('slot 1 door close');
+    await cmd('slot 2 remove');
+    await cmd('slot 2 door close');
     const completed = await p.nextEvent('swap.completed');
     const returned = slots()[0] as SlotSnapshot;
     expect(completed).toMatchObject({
@@ -70,7 +70,7 @@ describe('station logic against the simulators', () => {
   it('an aborted swap: the empty slot door is jammed', async () => {
     const p = parts.open();
     const { swap, cmd } = await cabinetStation(p, { doorOpenMs: 1500 });
-    await cmd('slot 0 door jammed');
+    await cmd('slot 1 door jammed');
     await expect(swap.begin({ swapId: 'sw-2', sub: 'rider-2' })).resolves.toMatchObject({ slot: 1 });
     const aborted = await p.nextEvent('swap.aborted', 10_000);
     expect(aborted.data).toMatchObject({ swapId: 'sw-2', reason: 'door-jammed', jammedSlot: 1 });
@@ -80,11 +80,11 @@ describe('station logic against the simulators', () => {
   it('an aborted swap: no ready battery of the rider\'s pack type, so their own is handed back', async () => {
     const p = parts.open();
     const { swap, slots, cmd } = await cabinetStation(p);
-    await cmd('slot 2 remove');
+    await cmd('slot 3 remove');
     await swap.begin({ swapId: 'sw-3' });
     await waitFor(() => slots()[0]?.door === 'open', 5000, 'the empty slot door to open');
-    await cmd('slot 0 insert 20 60');
-    await cmd('slot 0 door close');
+    await cmd('slot 1 insert 20 60');
+    await cmd('slot 1 door close');
     const aborted = await p.nextEvent('swap.aborted');
     expect(aborted.data).toMatchObject({ reason: 'no-battery', returnedSlot: 1, handedBack: true });
     // The rider's own battery is released again, and no other door opened.
@@ -92,24 +92,45 @@ describe('station logic against the simulators', () => {
     expect(slots()[1]?.door).toBe('closed');
   });
 
-  it('a thermal event while charging: critical alarm, the charging coil really cut, restored once cooled', async () => {
+  it('a thermal event while charging: the door number typed is the alarm\'s, and the cut is on that slot\'s coil', async () => {
     const p = parts.open();
     const { cabinet, cmd, safety } = await cabinetStation(p);
-    expect(await cabinet.readCoil(100 + 3)).toBe(true);
-    await cmd('slot 3 temperature 62');
-    await waitFor(() => p.alarms.active().find((a) => a.alarm === 'slot.overheat.4'), 5000, 'slot.overheat.4');
-    expect(p.alarms.active()).toMatchObject([{ alarm: 'slot.overheat.4', severity: 'critical', device: 'cabinet-1', detail: { slot: 4 } }]);
-    await waitFor(async () => !(await cabinet.readCoil(100 + 3)), 5000, 'charging coil of slot 3 cut');
-    expect(safety.lockedOut(3)).toBe(true);
+    // Door 5 is slots[4], its charging coil 100 + 4 (cabinet-ref).
+    await cmd('slot 5 insert 50 48');
+    expect(await cabinet.readCoil(100 + 4)).toBe(true);
+    await cmd('slot 5 temperature 62');
+    await waitFor(() => p.alarms.active().find((a) => a.alarm === 'slot.overheat.5'), 5000, 'slot.overheat.5');
+    expect(p.alarms.active()).toMatchObject([{ alarm: 'slot.overheat.5', severity: 'critical', device: 'cabinet-1', detail: { slot: 5 } }]);
+    await waitFor(async () => !(await cabinet.readCoil(100 + 4)), 5000, 'charging coil of slots[4] cut');
+    expect(safety.lockedOut(4)).toBe(true);
     // Neighbours keep charging.
-    expect(await cabinet.readCoil(100 + 1)).toBe(true);
+    expect(await cabinet.readCoil(100 + 3)).toBe(true);
+    expect(await cabinet.readCoil(100 + 5)).toBe(true);
 
-    await cmd('slot 3 temperature 50');
+    await cmd('slot 5 temperature 50');
     await new Promise((r) => setTimeout(r, 500));
-    expect(safety.lockedOut(3)).toBe(true);
-    await cmd('slot 3 temperature 40');
+    expect(safety.lockedOut(4)).toBe(true);
+    await cmd('slot 5 temperature 40');
     await waitFor(() => p.alarms.active().length === 0, 5000, 'the alarm to clear');
-    await waitFor(async () => cabinet.readCoil(100 + 3), 5000, 'charging coil of slot 3 restored');
+    await waitFor(async () => cabinet.readCoil(100 + 4), 5000, 'charging coil of slots[4] restored');
+  });
+
+  it('a swap\'s reply and events name the door whose coil was pulsed', async () => {
+    const p = parts.open();
+    const { swap, slots, cmd, safety } = await cabinetStation(p);
+    // Doors 1 and 5 taken: the first empty door is 6, slots[5].
+    await cmd('slot 1 insert 30 48');
+    await cmd('slot 5 insert 30 48');
+    await waitFor(() => safety.current().slots.filter((s) => !s.hasBattery).length === 1, 5000, 'the gateway to read doors 1 and 5 full');
+    try {
+      const reply = await swap.begin({ swapId: 'sw-9' });
+      await waitFor(() => slots().some((s) => s.door === 'open'), 5000, 'a door to open');
+      expect(slots().filter((s) => s.door === 'open').map((s) => [s.slot, s.slotIndex])).toEqual([[6, 5]]);
+      expect(reply).toEqual({ swapId: 'sw-9', slot: 6 });
+      expect((await p.nextEvent('swap.started')).data).toMatchObject({ emptySlot: 6 });
+    } finally {
+      swap.stop();
+    }
   });
 
   it('a leak during a water session: valve closed, critical alarm, the draw logged', async () => {

@@ -68,7 +68,8 @@ describe('station-sim --help', () => {
   it('refuses an unknown device or option with exit code 2', async () => {
     expect((await run(process.execPath, [ENTRY, 'toaster'])).code).toBe(2);
     expect((await run(process.execPath, [ENTRY, 'cabinet', '--slots', '99'])).code).toBe(2);
-    expect((await run(process.execPath, [ENTRY, 'lock', '--tcp', '5020'])).code).toBe(2);
+    // A lock on --tcp is a device server's port (serial-tcp); RTU frames over TCP are Modbus only.
+    expect((await run(process.execPath, [ENTRY, 'lock', '--rtu-tcp', '5020'])).code).toBe(2);
   });
 });
 
@@ -85,7 +86,7 @@ describe('station-sim single devices', () => {
     await sim.waitFor('ok: smoke on');
     // With a single device its id may be left out.
     sim.type('slot 9 remove');
-    await sim.waitFor(/error: slot must be an integer 0\.\.3/);
+    await sim.waitFor(/error: slot \(door number\) must be an integer 1\.\.4/);
     const status = await run(MBPOLL, ['-m', 'tcp', '-p', String(port), '-a', '4', '-0', '-1', '-r', '0', '-t', '4', '127.0.0.1']);
     expect(status.stdout).toMatch(/^\[0\]:\s+5$/m);
   });
@@ -135,14 +136,14 @@ devices:
       join(dir.path, 'night.yaml'),
       `
 - at: 0s
-  do: cabinet-1 slot 3 temperature 62
+  do: cabinet-1 slot 4 temperature 62
 - at: 500ms
   do: [water-1 leak on, cabinet-1 fault silent on]
 `,
     );
     const sim = startSim(['station', '--config', join(dir.path, 'station.yaml'), '--scenario', join(dir.path, 'night.yaml'), '--baud-timing']);
     await sim.waitFor('scenario done');
-    expect(sim.output()).toMatch(/scenario 0\.0s cabinet-1 slot 3 temperature 62: ok: slot 3 battery at 62 °C/);
+    expect(sim.output()).toMatch(/scenario 0\.0s cabinet-1 slot 4 temperature 62: ok: slot 4 battery at 62 °C/);
     expect(sim.output()).toMatch(/scenario 0\.5s water-1 leak on: ok/);
     const url = /control: (http:\/\/127\.0\.0\.1:\d+)/.exec(sim.output())?.[1];
     const devices = (await (await fetch(`${url ?? ''}/devices`)).json()) as Array<Record<string, unknown>>;

@@ -46,7 +46,8 @@ describe('HTTP control API', () => {
     expect(await post(`${url}/devices/cabinet-1/commands`, { command: 'slot 3 temperature 62' })).toEqual({ status: 200, json: { ok: true, result: 'slot 3 battery at 62 °C' } });
     expect(await post(`${url}/devices/cabinet-1/commands`, { command: 'cabinet-1 fault delay 300' })).toMatchObject({ status: 200 });
     const state = (await (await fetch(`${url}/devices/cabinet-1`)).json()) as Record<string, unknown>;
-    expect((state['slots'] as Array<{ batteryTemp: number; faults: string[] }>)[3]).toMatchObject({ batteryTemp: 62 });
+    // `slot 3` is the door number: slots[2].
+    expect((state['slots'] as Array<{ batteryTemp: number; faults: string[] }>)[2]).toMatchObject({ slot: 3, batteryTemp: 62 });
     expect(state['faults']).toEqual(['delay 300ms']);
     expect(await post(`${url}/commands`, { command: 'water-1 leak on' })).toEqual({ status: 200, json: { ok: true, result: 'leak on' } });
   });

@@ -68,6 +68,7 @@ describe('station-sim fleet on a broker', () => {
     for (const id of byFault('critical')) {
       const alarms = last(`stations/${id}/alarms`)?.['alarms'] as Array<{ alarm: string; severity: string }>;
       expect(alarms).toContainEqual(expect.objectContaining({ alarm: 'cabinet.smoke', severity: 'critical' }));
+      expect(last(`stations/${id}/availability`)).toMatchObject({ open: false, services: { doors: { usable: false, reason: 'smoke' } } });
     }
     for (const id of byFault('hot')) {
       const alarms = last(`stations/${id}/alarms`)?.["alarms"] as Array<{ alarm: string; severity: string }>;

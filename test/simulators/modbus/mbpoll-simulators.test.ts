@@ -50,16 +50,16 @@ describe.each(['tcp', 'pty'] as const)('mbpoll over %s', (transport) => {
     const cabinet = mbpollValues(block.stdout);
     expect(cabinet.get(2)).toBe(8);
     expect(cabinet.get(0)).toBe(1);
-    const slots = device.state()['slots'] as Array<{ index: number; state: string; soc: number }>;
+    const slots = device.state()['slots'] as Array<{ slotIndex: number; state: string; soc: number }>;
     const charging = slots.find((s) => s.state === 'charging');
     if (!charging) throw new Error('no charging slot');
-    const slot = await holding(device, 100 + 10 * charging.index, 10);
+    const slot = await holding(device, 100 + 10 * charging.slotIndex, 10);
     expect(slot.code, slot.stderr).toBe(0);
-    expect(mbpollValues(slot.stdout).get(100 + 10 * charging.index)).toBe(1);
-    expect(mbpollValues(slot.stdout).get(102 + 10 * charging.index)).toBe(charging.soc);
-    const cut = await mbpoll(master(device, ['-r', String(100 + charging.index), '-t', '0'], ['0']));
+    expect(mbpollValues(slot.stdout).get(100 + 10 * charging.slotIndex)).toBe(1);
+    expect(mbpollValues(slot.stdout).get(102 + 10 * charging.slotIndex)).toBe(charging.soc);
+    const cut = await mbpoll(master(device, ['-r', String(100 + charging.slotIndex), '-t', '0'], ['0']));
     expect(cut.code, cut.stderr).toBe(0);
-    expect((device.state()['slots'] as Array<{ state: string }>)[charging.index]?.state).toBe('disabled');
+    expect((device.state()['slots'] as Array<{ state: string }>)[charging.slotIndex]?.state).toBe('disabled');
   });
 
   it('dispenser: reads the status block, writes maxSessionVolume and turns dispensing off', async () => {

@@ -37,7 +37,20 @@ function renderDevices(devices) {
   );
 }
 
-function renderCabinets(devices) {
+// Slots are labelled and matched to their alarms by door number (`slot`, from 1), the number on
+// the cabinet and in `slot.overheat.<n>`; `slots[i]` is door i + 1 when a state lacks it.
+const doorNumber = (s, i) => (Number.isInteger(s.slot) ? s.slot : i + 1);
+
+function alarmedDoors(alarms, device) {
+  const doors = new Set();
+  for (const a of alarms) {
+    const m = /^slot\.[a-z-]+\.(\d+)$/.exec(a.alarm);
+    if (m && a.device === device) doors.add(Number(m[1]));
+  }
+  return doors;
+}
+
+function renderCabinets(devices, alarms) {
   const section = $('cabinets');
   const cabinets = devices.filter((d) => d.kind === 'battery-cabinet' && Array.isArray(d.points.slots));
   section.replaceChildren(
@@ -45,10 +58,12 @@ function renderCabinets(devices) {
       const temp = typeof d.points.cabinetTemp === 'number' ? `, cabinet ${d.points.cabinetTemp} °C` : '';
       const grid = el('div', undefined, 'slots');
       grid.dataset.cabinet = d.id;
+      const alarmed = alarmedDoors(alarms, d.id);
       d.points.slots.forEach((s, i) => {
-        const card = el('div', undefined, `slot ${s.state === 'fault' ? 'bad' : ''}`);
-        card.dataset.slot = String(i);
-        card.append(el('b', `slot ${i}`), el('span', s.state));
+        const door = doorNumber(s, i);
+        const card = el('div', undefined, `slot${s.state === 'fault' ? ' bad' : ''}${alarmed.has(door) ? ' alarm' : ''}`);
+        card.dataset.slot = String(door);
+        card.append(el('b', `slot ${door}`), el('span', s.state));
         const bar = el('div', undefined, 'bar');
         const fill = el('span');
         fill.style.width = `${Math.max(0, Math.min(100, Number(s.soc) || 0))}%`;
@@ -84,7 +99,7 @@ function render(s) {
   $('updated').textContent = time(s.ts);
   $('updated').dateTime = s.ts;
   renderDevices(s.devices);
-  renderCabinets(s.devices);
+  renderCabinets(s.devices, s.alarms);
   renderAlarms(s.alarms);
   renderEvents(s.events);
 }
