@@ -208,7 +208,7 @@ const stationShape = z
           .default('floor')
           .describe('while the clock is not trusted: floor = accept only tokens issued after the newest trusted time seen (docs/access.md); refuse = refuse every token with CLOCK_UNTRUSTED'),
         maxPeopleInside: z.number().int().min(1).optional().describe('door unlocks are refused with FULL while the occupancy sensor counts this many people inside'),
-        scansPerMinute: z.number().int().min(1).max(600).default(20).describe('per source (each scanner; the cloud): attempts beyond this are refused with BUSY, against scan flooding'),
+        scansPerMinute: z.number().int().min(1).max(600).default(20).describe('verified attempts a minute, per source (each scanner; the cloud) and per worker; beyond it BUSY. Junk (no valid signature) never spends it: it is counted and dropped'),
       })
       .optional()
       .describe('offline verification of access tokens'),

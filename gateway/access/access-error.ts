@@ -11,3 +11,15 @@ export class AccessDenied extends CommandError {
     this.name = 'AccessDenied';
   }
 }
+
+/**
+ * A refusal decided before any signature verified (not a token, another algorithm, an unknown
+ * key, a signature that does not verify): anyone can make these for free, so they are counted
+ * and dropped apart from the budgets of verified attempts, and never logged one by one.
+ */
+export class UnverifiedToken extends AccessDenied {
+  constructor(code: 'BAD_TOKEN' | 'UNKNOWN_KEY', message: string) {
+    super(code, message);
+    this.name = 'UnverifiedToken';
+  }
+}

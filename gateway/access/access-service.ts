@@ -1,14 +1,15 @@
 import type { Logger } from 'pino';
 import type { StationConfig } from '../../config/station-schema.js';
 import type { DeviceKind } from '../../device-drivers/device.js';
-import { TokenBucket } from '../../cloud-bridge/token-bucket.js';
 import type { EventOutbox } from '../store/event-outbox.js';
 import type { ReplayCache } from '../store/replay-cache.js';
 import { StoreFullError } from '../store/store-errors.js';
-import { AccessDenied } from './access-error.js';
+import { AccessDenied, UnverifiedToken } from './access-error.js';
+import { AttemptBudgets, FloodCounter } from './attempt-budgets.js';
 import type { ClockTrust } from './clock-trust.js';
 import { DailyWindow } from '../station/daily-window.js';
-import type { AccessClaims, Action, TokenVerifier } from './token-verifier.js';
+import type { AccessClaims, Action, SignedClaims, TokenVerifier } from './token-verifier.js';
+import { looksLikeToken, tokenText } from './token-text.js';
 
 /** Where a token came from: a cloud command, or a scanner of this station (uplink not needed). */
 export type AccessSource = { kind: 'cloud'; command: Action } | { kind: 'scanner'; device: string };
@@ -41,6 +42,11 @@ export interface AccessServiceOptions {
   deviceOnline: (device: string) => boolean;
   /** People inside now, from the occupancy sensor; undefined when unknown. */
   peopleInside: () => number | undefined;
+  /**
+   * Why the station is closed to workers for their safety right now (`smoke`), from the same
+   * station logic that publishes it in `S/availability`; undefined while it is safe.
+   */
+  closedForSafety?: () => string | undefined;
   log: Logger;
   monotonic?: () => number;
 }
@@ -52,67 +58,131 @@ const ACTIONS_BY_KIND: Partial<Record<DeviceKind, readonly Action[]>> = {
   'water-dispenser': ['dispense'],
 };
 
+/** What the access logic refused in bulk since start, for metrics. */
+export interface AccessCounts {
+  /** Attempts that failed the cheap checks (shape, algorithm, key, signature), by source and code. */
+  junk: ReadonlyArray<{ via: string; code: string; count: number }>;
+  /** Verified attempts refused with BUSY, by source and by which budget was spent. */
+  limited: ReadonlyArray<{ via: string; scope: 'worker' | 'source'; count: number }>;
+}
+
 /** A stored first outcome: the result, or the refusal it ended in. */
 type Outcome = { result: Record<string, unknown> } | { error: { code: string; message: string } };
 
 /**
- * One decision for both paths (a cloud command, a scan at the station): rate limit, token,
- * resource and role, replay, policy; then `access.granted` on disk before the effect, or
+ * One decision for both paths (a cloud command, a scan at the station): the cheap checks (junk is
+ * counted and dropped), the worker's budget, the token, replay, the source's budget, resource and
+ * role, policy; then `access.granted` on disk before the effect, or
  * `access.denied` with the code. A token is spent only when granted: a refusal by policy (closed,
  * full) leaves it usable when the station opens. A repeat of a spent token returns its first
  * outcome and does nothing again.
  */
 export class AccessService {
-  private readonly buckets = new Map<string, TokenBucket>();
-  private readonly floods = new Map<string, { count: number; loggedAt: number }>();
   private readonly monotonic: () => number;
   private readonly openHours: DailyWindow;
+  private readonly sources: AttemptBudgets;
+  private readonly workers: AttemptBudgets;
+  private readonly floods: FloodCounter;
+  private readonly junkCounts = new Map<string, number>();
+  private readonly limitedCounts = new Map<string, number>();
 
   constructor(private readonly options: AccessServiceOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.openHours = new DailyWindow(options.config.station.openHours, options.config.station.timezone);
+    const perSource = options.config.access?.scansPerMinute ?? 20;
+    this.sources = new AttemptBudgets(perSource, this.monotonic);
+    this.workers = new AttemptBudgets(perSource, this.monotonic);
+    this.floods = new FloodCounter(this.monotonic);
   }
 
-  /** Decides on `token` and carries it out; throws AccessDenied (a CommandError) on refusal. */
+  /**
+   * Decides on `token` and carries it out; throws AccessDenied (a CommandError) on refusal.
+   * Whitespace around the token is not part of it (a scanner's line end, a pasted newline) and
+   * is dropped on both paths. What fails the cheap checks is counted and dropped; only a
+   * verified signature spends a budget. Every verified attempt spends its worker's; only a fresh
+   * one (in time, never seen) also spends its source's, so one captured token replayed at any
+   * rate costs its own worker a minute and nobody else anything.
+   */
   async handle(source: AccessSource, token: string, request: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const via = source.kind === 'cloud' ? 'cloud' : source.device;
-    this.rateLimit(via);
+    const text = tokenText(token);
+    let signed: SignedClaims;
+    try {
+      if (!looksLikeToken(text)) throw new UnverifiedToken('BAD_TOKEN', 'not a JWS in compact form');
+      signed = await this.options.verifier.authenticate(text);
+    } catch (err) {
+      if (err instanceof UnverifiedToken) this.junk(via, err);
+      else if (err instanceof AccessDenied) this.denied(err, via, undefined);
+      throw err;
+    }
     let claims: AccessClaims | undefined;
     try {
+      this.spend(this.workers, via, signed.claims.sub);
       const clock = this.options.clock.read();
-      claims = await this.options.verifier.verify(token, clock);
+      claims = this.options.verifier.check(signed, clock);
       // A verified signature proves the cloud's clock had reached iat: a trusted lower bound.
       this.options.clock.observed(claims.iat, 'token');
       const first = this.firstOutcome(claims.jti);
-      if (first) return first;
+      if (first) {
+        // A repeat does nothing and returns the first result (the contract), and is on record.
+        this.denied(new AccessDenied('REPLAYED', 'a repeat of a token already carried out; the first result was returned'), via, claims);
+        return first;
+      }
+      this.spend(this.sources, via, undefined);
       const resource = this.authorise(claims, source);
       this.checkPolicy(claims, resource, clock.now);
       return await this.grant(claims, resource, source, via, clock.reason, request);
     } catch (err) {
-      if (err instanceof AccessDenied) this.denied(err, via, claims);
+      if (err instanceof AccessDenied) this.denied(err, via, claims ?? partialClaims(signed));
       throw err;
     }
   }
 
-  private rateLimit(via: string): void {
-    const { scansPerMinute } = this.options.config.access ?? { scansPerMinute: 20 };
-    let bucket = this.buckets.get(via);
-    if (!bucket) {
-      bucket = new TokenBucket(scansPerMinute / 60, scansPerMinute, this.monotonic);
-      this.buckets.set(via, bucket);
+  /** What was refused in bulk since start (junk, rate limits), for metrics. */
+  counts(): AccessCounts {
+    const split = (k: string): [string, string] => {
+      const at = k.lastIndexOf(' ');
+      return [k.slice(0, at), k.slice(at + 1)];
+    };
+    return {
+      junk: [...this.junkCounts].map(([k, count]) => {
+        const [via, code] = split(k);
+        return { via, code, count };
+      }),
+      limited: [...this.limitedCounts].map(([k, count]) => {
+        const [via, scope] = split(k);
+        return { via, scope: scope as 'worker' | 'source', count };
+      }),
+    };
+  }
+
+  /**
+   * Junk costs a regex, a header decode or one signature check, and nothing else: no budget, no
+   * event per attempt. The first of a source is written down, then at most one a minute with the
+   * count since (a flood must not fill the disk either).
+   */
+  private junk(via: string, err: UnverifiedToken): void {
+    const key = `${via} ${err.code}`;
+    this.junkCounts.set(key, (this.junkCounts.get(key) ?? 0) + 1);
+    const attempts = this.floods.note(`junk ${via}`);
+    if (attempts === undefined) return;
+    this.record({ type: 'access.denied', data: { code: err.code, reason: err.message, via, attempts } });
+    this.options.log.info({ code: err.code, via, attempts }, attempts === 1 ? 'access denied: not a valid token' : 'access denied: invalid tokens (counted, not logged one by one)');
+  }
+
+  /** Takes one attempt from a worker's budget (`sub`) or from the source's; BUSY when spent. */
+  private spend(budgets: AttemptBudgets, via: string, sub: string | undefined): void {
+    if (budgets.take(sub === undefined ? via : `${via}\n${sub}`)) return;
+    const scope = sub === undefined ? 'source' : 'worker';
+    const key = `${via} ${scope}`;
+    this.limitedCounts.set(key, (this.limitedCounts.get(key) ?? 0) + 1);
+    const attempts = this.floods.note(scope === 'worker' ? `busy ${via}\n${sub}` : `busy ${via}`);
+    if (attempts !== undefined) {
+      // A flood is logged once a minute with its count, never once per attempt: it must not fill the disk.
+      this.record({ type: 'access.denied', data: { code: 'BUSY', via, reason: 'rate limited', scope, attempts, ...(scope === 'worker' ? { sub } : {}) } });
+      this.options.log.warn({ via, scope, attempts }, 'access attempts rate limited');
     }
-    if (bucket.take(1) === 1) return;
-    // A flood is logged once a minute with its count, never once per attempt: it must not fill the disk.
-    const flood = this.floods.get(via) ?? { count: 0, loggedAt: -Infinity };
-    flood.count++;
-    this.floods.set(via, flood);
-    if (this.monotonic() - flood.loggedAt >= 60_000) {
-      this.options.outbox.append({ type: 'access.denied', data: { code: 'BUSY', via, reason: 'rate limited', attempts: flood.count } });
-      this.options.log.warn({ via, attempts: flood.count }, 'access attempts rate limited');
-      flood.loggedAt = this.monotonic();
-      flood.count = 0;
-    }
-    throw new AccessDenied('BUSY', 'too many attempts; wait a minute');
+    throw new BusyDenied(scope === 'worker' ? 'too many attempts by this worker; wait a minute' : 'too many attempts; wait a minute');
   }
 
   /** The first outcome of a jti already seen, or undefined for a new one. */
@@ -149,6 +219,10 @@ export class AccessService {
     if (res?.outOfService) throw new AccessDenied('FORBIDDEN', `${resource.name} is out of service`);
     // Operators come to fix things, at any hour and whoever is inside.
     if (claims.role === 'operator') return this.checkDevice(resource);
+    // What availability tells a map, the door does too: nobody is let in, or handed a battery or
+    // water, in a station with smoke in it. Egress never passes here (the exit button is the lock's).
+    const hazard = this.options.closedForSafety?.();
+    if (hazard) throw new AccessDenied('CLOSED', `the station is closed for safety (${hazard}) until it clears`);
     if (!this.openHours.contains(now)) {
       throw new AccessDenied('CLOSED', `the station is open ${config.station.openHours} (${config.station.timezone})`);
     }
@@ -207,18 +281,37 @@ export class AccessService {
     return outcome.result;
   }
 
-  private denied(err: AccessDenied, via: string, claims: AccessClaims | undefined): void {
-    if (err.code === 'BUSY' && !claims) return; // rate limiting logs its own, once a minute
+  private denied(err: AccessDenied, via: string, claims: Pick<AccessClaims, 'res' | 'act' | 'sub' | 'jti'> | undefined): void {
+    if (err instanceof BusyDenied) return; // rate limiting logs its own, once a minute
     const data: Record<string, unknown> = { code: err.code, reason: err.message, via };
     if (claims) Object.assign(data, { res: claims.res, act: claims.act, sub: claims.sub, jti: claims.jti });
     const device = claims ? this.options.config.resources[claims.res]?.device : undefined;
+    this.record({ type: 'access.denied', ...(device ? { device } : {}), data });
+    this.options.log.info({ code: err.code, via, res: claims?.res }, 'access denied');
+  }
+
+  /** A refusal's record; a full disk does not turn the refusal into another error. */
+  private record(event: { type: string; device?: string; data: Record<string, unknown> }): void {
     try {
-      this.options.outbox.append({ type: 'access.denied', ...(device ? { device } : {}), data });
+      this.options.outbox.append(event);
     } catch (e) {
       if (!(e instanceof StoreFullError)) throw e;
     }
-    this.options.log.info({ code: err.code, via, res: claims?.res }, 'access denied');
   }
+}
+
+/** BUSY from a spent budget: written down by the budget once a minute, not per attempt. */
+class BusyDenied extends AccessDenied {
+  constructor(message: string) {
+    super('BUSY', message);
+    this.name = 'BusyDenied';
+  }
+}
+
+/** The claims a refusal may name once the signature verified, before the station's own checks. */
+function partialClaims(signed: SignedClaims): Pick<AccessClaims, 'res' | 'act' | 'sub' | 'jti'> {
+  const { res, act, sub, jti } = signed.claims;
+  return { res, act, sub, jti };
 }
 
 /** A device failure while carrying out a grant, as the contract's DEVICE_ERROR (or its own code). */

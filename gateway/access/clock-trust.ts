@@ -39,6 +39,7 @@ export class ClockTrust {
   private readonly clock: () => Date;
   private readonly synchronised: () => boolean;
   private lastReason: ClockReading['reason'] | undefined;
+  private floorUnsaved = false;
 
   constructor(private readonly options: ClockTrustOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -67,10 +68,23 @@ export class ClockTrust {
   tick(): void {
     const r = this.read();
     if (r.trusted) this.options.floor.raise(r.now, r.reason === 'system' ? 'clock' : 'ntp');
+    else this.options.floor.persist();
+    this.noteUnsaved();
   }
 
   /** A time known to have passed, e.g. the `iat` of a token whose signature verified. */
   observed(at: Date, source: string): void {
     this.options.floor.raise(at, source);
+    this.noteUnsaved();
+  }
+
+  /** A floor the disk could not take is used from memory; logged when that starts and ends. */
+  private noteUnsaved(): void {
+    const unsaved = this.options.floor.unsaved;
+    if (unsaved === this.floorUnsaved) return;
+    this.floorUnsaved = unsaved;
+    const at = this.options.floor.get()?.at.toISOString();
+    if (unsaved) this.options.log.error({ floor: at, code: 'STORE_FULL' }, 'disk full: the time floor moves in memory and is written when there is room');
+    else this.options.log.info({ floor: at }, 'time floor written again');
   }
 }

@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import type { AccessService } from './access-service.js';
+import { looksLikeToken, tokenText } from './token-text.js';
 
 /** A phone held to the scanner is read several times a second; the same text within this time is one scan. */
 export const REPEAT_WINDOW_MS = 5000;
-/** Compact JWS: three base64url parts. Anything else is a code that is not ours (a poster, a bottle). */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * Turns what a station's QR scanner reads into access attempts. This path needs no uplink: the
- * token is verified on the box. Codes that are not tokens are counted and dropped; repeats of the
- * same screen within a few seconds are one attempt.
+ * token is verified on the box. Repeats of the same screen within a few seconds are one attempt.
+ * Codes that are not tokens (a poster, a bottle) go to the access service all the same, which
+ * counts and drops them with the other junk, apart from what verified tokens may spend.
  */
 export class ScanIntake {
   private readonly recent = new Map<string, number>();
@@ -23,17 +23,16 @@ export class ScanIntake {
 
   /** Handles one scan; resolves when the attempt is decided (never rejects). */
   async scanned(scanner: string, text: string): Promise<void> {
-    const trimmed = text.trim();
-    if (!COMPACT_JWS.test(trimmed)) {
+    const trimmed = tokenText(text);
+    if (looksLikeToken(trimmed)) {
+      const t = this.now();
+      for (const [k, at] of this.recent) if (t - at > REPEAT_WINDOW_MS) this.recent.delete(k);
+      const key = `${scanner}\n${trimmed}`;
+      if (this.recent.has(key)) return;
+      this.recent.set(key, t);
+    } else {
       this.notTokens++;
-      this.log.debug({ scanner, length: trimmed.length, notTokens: this.notTokens }, 'scan is not an access token; dropped');
-      return;
     }
-    const t = this.now();
-    for (const [k, at] of this.recent) if (t - at > REPEAT_WINDOW_MS) this.recent.delete(k);
-    const key = `${scanner}\n${trimmed}`;
-    if (this.recent.has(key)) return;
-    this.recent.set(key, t);
     try {
       const result = await this.access.handle({ kind: 'scanner', device: scanner }, trimmed);
       this.log.info({ scanner, result }, 'scan granted');
@@ -44,7 +43,7 @@ export class ScanIntake {
     }
   }
 
-  /** Scans dropped because they were not access tokens. */
+  /** Scans that were not access tokens at all. */
   get dropped(): number {
     return this.notTokens;
   }

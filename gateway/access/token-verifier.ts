@@ -1,7 +1,8 @@
+import { KeyObject } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 import type { ClockReading } from './clock-trust.js';
-import { AccessDenied } from './access-error.js';
+import { AccessDenied, UnverifiedToken } from './access-error.js';
 import type { TrustedKeys } from './trusted-keys.js';
 
 export const ACTIONS = ['unlock', 'swap', 'dispense', 'operate'] as const;
@@ -38,6 +39,14 @@ export interface TokenVerifierOptions {
   skewSeconds: number;
   /** What to do while the clock is not trusted (docs/access.md). */
   untrustedClock: 'floor' | 'refuse';
+  /** No token issued at or before this may be used: the store was reset, and its replay cache with it. */
+  issuedAfter?: () => Date | undefined;
+}
+
+/** What a verified signature vouches for, before the station's own checks (audience, lifetime, time). */
+export interface SignedClaims {
+  claims: z.infer<typeof claimsSchema>;
+  kid: string;
 }
 
 /** Ed25519 under its JOSE names: `EdDSA` (RFC 8037, the contract's) and `Ed25519` (RFC 9864). */
@@ -50,27 +59,54 @@ const ALGORITHMS = new Set(['EdDSA', 'Ed25519']);
  * refusal is an AccessDenied with the contract's code; nothing about the token is logged here.
  */
 export class TokenVerifier {
-  constructor(private readonly options: TokenVerifierOptions) {}
+  private keys: TrustedKeys;
+
+  constructor(private readonly options: TokenVerifierOptions) {
+    this.keys = options.keys;
+  }
+
+  /**
+   * Trusts exactly `keys` from now on (a key rotation, on reload): one assignment, so a token is
+   * checked against the old set or the new one, never a mix. Returns the kids that changed.
+   */
+  /** What trusting `keys` instead of the current set would change. */
+  compareKeys(keys: TrustedKeys): KeyChanges {
+    return keyChanges(this.keys, keys);
+  }
+
+  replaceKeys(keys: TrustedKeys): KeyChanges {
+    const changes = keyChanges(this.keys, keys);
+    this.keys = keys;
+    return changes;
+  }
 
   async verify(token: string, clock: ClockReading): Promise<AccessClaims> {
+    return this.check(await this.authenticate(token), clock);
+  }
+
+  /**
+   * The signature and the claims' shape: what proves the cloud issued this. Everything refused
+   * before the signature verifies is an UnverifiedToken (anyone can send it, for free).
+   */
+  async authenticate(token: string): Promise<SignedClaims> {
     let kid: unknown;
     let alg: unknown;
     try {
       ({ kid, alg } = decodeProtectedHeader(token));
     } catch {
-      throw new AccessDenied('BAD_TOKEN', 'not a JWS in compact form');
+      throw new UnverifiedToken('BAD_TOKEN', 'not a JWS in compact form');
     }
-    if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) throw new AccessDenied('BAD_TOKEN', `algorithm ${String(alg)} is not accepted (EdDSA only)`);
-    if (typeof kid !== 'string') throw new AccessDenied('UNKNOWN_KEY', 'the token names no key (kid)');
-    const key = this.options.keys.get(kid);
-    if (!key) throw new AccessDenied('UNKNOWN_KEY', `key "${kid}" is not trusted by this station`);
+    if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) throw new UnverifiedToken('BAD_TOKEN', `algorithm ${String(alg)} is not accepted (EdDSA only)`);
+    if (typeof kid !== 'string') throw new UnverifiedToken('UNKNOWN_KEY', 'the token names no key (kid)');
+    const key = this.keys.get(kid);
+    if (!key) throw new UnverifiedToken('UNKNOWN_KEY', `key "${kid}" is not trusted by this station`);
 
     let payload: Uint8Array;
     try {
       ({ payload } = await compactVerify(token, key, { algorithms: [...ALGORITHMS] }));
     } catch (err) {
-      if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new AccessDenied('BAD_TOKEN', 'the signature does not verify');
-      throw new AccessDenied('BAD_TOKEN', 'the token is malformed');
+      if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new UnverifiedToken('BAD_TOKEN', 'the signature does not verify');
+      throw new UnverifiedToken('BAD_TOKEN', 'the token is malformed');
     }
     let raw: unknown;
     try {
@@ -83,12 +119,21 @@ export class TokenVerifier {
       const issue = parsed.error.issues[0];
       throw new AccessDenied('BAD_TOKEN', `claim ${issue?.path.join('.') || '?'}: ${issue?.message ?? 'invalid'}`);
     }
-    const c = parsed.data;
+    return { claims: parsed.data, kid };
+  }
+
+  /** The station's checks of signed claims: audience, lifetime, and the time window against `clock`. */
+  check(signed: SignedClaims, clock: ClockReading): AccessClaims {
+    const { claims: c, kid } = signed;
     const audiences = Array.isArray(c.aud) ? c.aud : [c.aud];
     if (!audiences.includes(this.options.stationId)) throw new AccessDenied('WRONG_STATION', 'the token is for another station');
     if (c.exp <= c.iat) throw new AccessDenied('BAD_TOKEN', 'exp is not after iat');
     if (c.exp - c.iat > this.options.maxTokenSeconds) {
       throw new AccessDenied('BAD_TOKEN', `lifetime ${c.exp - c.iat} s exceeds the ${this.options.maxTokenSeconds} s this station accepts`);
+    }
+    const reset = this.options.issuedAfter?.();
+    if (reset && c.iat * 1000 <= reset.getTime()) {
+      throw new AccessDenied('EXPIRED', 'the token was issued before this station lost its records; ask for a new one');
     }
     this.checkTime(c.iat * 1000, c.exp * 1000, clock);
     return {
@@ -119,4 +164,21 @@ export class TokenVerifier {
     if (iatMs > now + skew) throw new AccessDenied('NOT_YET_VALID', 'the token was issued in the future (check the clocks)');
     if (expMs < now - skew) throw new AccessDenied('EXPIRED', 'the token has expired');
   }
+}
+
+/** How one set of trusted keys differs from another, by kid. */
+export interface KeyChanges {
+  added: string[];
+  removed: string[];
+  /** The same kid with other key material. */
+  replaced: string[];
+}
+
+export function keyChanges(before: TrustedKeys, after: TrustedKeys): KeyChanges {
+  const material = (key: Parameters<typeof KeyObject.from>[0]): string => String(KeyObject.from(key).export({ format: 'jwk' }).x);
+  return {
+    added: [...after.keys()].filter((k) => !before.has(k)),
+    removed: [...before.keys()].filter((k) => !after.has(k)),
+    replaced: [...after].filter(([k, key]) => before.has(k) && material(before.get(k)!) !== material(key)).map(([k]) => k),
+  };
 }

@@ -17,6 +17,7 @@ Commands:
   validate --config FILE                check FILE and the profiles it names, then exit
   log --config FILE [filters] [--csv]   print the usage log from the station's database
   doctor --config FILE                  check devices, broker, clock, disk and database; exit 1 on a failure
+                                        (beside a running gateway: says so and leaves its ports and broker alone)
 
 Options:
   -c, --config FILE    station configuration (YAML)

@@ -13,6 +13,8 @@ export interface ReloadPlan {
 }
 
 const LIVE_SECTIONS = new Set(['log', 'metrics', 'statusPage']);
+/** Keys of other sections that apply live: the trusted keys file is read again on every reload anyway. */
+const LIVE_KEYS = new Set(['access.trustedKeys']);
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Sub-keys of a section that differ, named as a crew would write them (`cloud.url`). */
@@ -25,7 +27,7 @@ function changedKeys(section: string, a: unknown, b: unknown): string[] {
 
 /**
  * Splits a reload into what is safe while running (the log level, a device's poll period, where
- * metrics and the status page listen) and what is not (anything that opens a port to a device,
+ * metrics and the status page listen, which file holds the trusted keys) and what is not (anything that opens a port to a device,
  * the broker, the database, or changes what the station is). The running station is always one
  * file or the other, never a mix: one key that needs a restart refuses the whole reload.
  */
@@ -35,8 +37,7 @@ export function planReload(current: StationConfig, next: StationConfig): ReloadP
   const sections = new Set([...Object.keys(current), ...Object.keys(next)]) as Set<keyof StationConfig>;
   for (const section of sections) {
     if (section === 'devices') continue;
-    const keys = changedKeys(section, current[section], next[section]);
-    (LIVE_SECTIONS.has(section) ? liveKeys : restartKeys).push(...keys);
+    for (const key of changedKeys(section, current[section], next[section])) (LIVE_SECTIONS.has(section) || LIVE_KEYS.has(key) ? liveKeys : restartKeys).push(key);
   }
   const pollMs: ReloadPlan['pollMs'] = [];
   const ids = (c: StationConfig): string => c.devices.map((d) => d.id).join(',');

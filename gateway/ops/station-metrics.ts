@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AccessCounts } from '../access/access-service.js';
 import type { AlarmSeverity } from '../store/alarm-table.js';
 import type { HealthMonitor } from './health-monitor.js';
 import type { Liveness } from './liveness.js';
@@ -17,7 +18,8 @@ export class StationMetrics {
   /** Counters from the monitors are totals; Prometheus counters only go up by increments. */
   private readonly seen = new Map<string, number>();
 
-  constructor(view: StationView, health: HealthMonitor, liveness: Liveness) {
+  /** `access`: what the access logic refused in bulk (junk, rate limits), read at scrape time. */
+  constructor(view: StationView, health: HealthMonitor, liveness: Liveness, access?: () => AccessCounts) {
     const r = this.registry;
     r.setDefaultLabels({ station: view.stationId });
     // Process memory, CPU, heap and the event-loop delay percentiles (perf_hooks monitorEventLoopDelay).
@@ -135,6 +137,26 @@ export class StationMetrics {
         this.set(health.current().ok ? 1 : 0);
       },
     });
+    if (access) {
+      new Counter({
+        name: 'station_access_junk_total',
+        help: 'Access attempts dropped by the cheap checks (not a token, another algorithm, unknown key, bad signature), by source and code',
+        labelNames: ['via', 'code'],
+        registers: [r],
+        collect() {
+          for (const { via, code, count } of access().junk) addTotal(`junk ${via} ${code}`, count, (n) => this.inc({ via, code }, n));
+        },
+      });
+      new Counter({
+        name: 'station_access_rate_limited_total',
+        help: 'Verified access attempts refused with BUSY, by source and the budget spent (worker or source)',
+        labelNames: ['via', 'scope'],
+        registers: [r],
+        collect() {
+          for (const { via, scope, count } of access().limited) addTotal(`limited ${via} ${scope}`, count, (n) => this.inc({ via, scope }, n));
+        },
+      });
+    }
     const events = new Counter({ name: 'station_events_total', help: 'Events stored since start, by type', labelNames: ['type'], registers: [r] });
     this.unsubscribe = view.onEvent((e) => events.inc({ type: e.type }));
   }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AccessCounts } from '../access/access-service.js';
 import type { StationConfig } from '../../config/station-schema.js';
 import { EventLoopLag } from './event-loop-lag.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -12,6 +13,13 @@ import type { StationView } from './station-view.js';
 import { startStatusPage } from './status-page/status-page-server.js';
 import { SystemdWatchdog, notifyEnvironment, pingEveryMs, type NotifyEnvironment } from './systemd-watchdog.js';
 
+/** A part of a reload prepared outside ops (the trusted keys): applied with the rest or not at all. */
+export interface PreparedReload {
+  /** Keys to report as changed (`access.trustedKeys` when the keys differ). */
+  changed: string[];
+  apply(): void;
+}
+
 export interface StationOpsOptions {
   config: StationConfig;
   view: StationView;
@@ -20,6 +28,8 @@ export interface StationOpsOptions {
   env?: NodeJS.ProcessEnv;
   /** Replaces the socat sender (tests). */
   notifySender?: NotifySender;
+  /** The access logic's refusal counts, for metrics (absent without an access section). */
+  accessCounts?: () => AccessCounts;
 }
 
 /**
@@ -55,7 +65,7 @@ export class StationOps {
     this.liveness = new Liveness({ devices: view.devices, timeoutMs: (id) => view.timeoutMs(id), loopLagMs: () => this.lag.takeMaxMs() });
     this.health = new HealthMonitor(this.liveness, pingEveryMs(this.notify?.watchdogUsec));
     this.health.start();
-    this.metrics = new StationMetrics(view, this.health, this.liveness);
+    this.metrics = new StationMetrics(view, this.health, this.liveness, this.options.accessCounts);
     await this.startServers(this.config);
   }
 
@@ -74,12 +84,17 @@ export class StationOps {
    * Applies a reloaded station file if every change is safe while running, or refuses it whole
    * and names the keys that need a restart. `rootLog` is the logger every part's logger derives from.
    */
-  async reload(next: StationConfig, rootLog: Logger): Promise<ReloadPlan> {
+  async reload(next: StationConfig, rootLog: Logger, keys?: PreparedReload): Promise<ReloadPlan> {
     const { log, view } = this.options;
     const plan = planReload(this.config, next);
     if (plan.restartKeys.length > 0) {
       log.warn({ restartKeys: plan.restartKeys, code: 'RELOAD_REFUSED' }, `reload refused: ${plan.restartKeys.join(', ')} ${plan.restartKeys.length === 1 ? 'needs' : 'need'} a restart (systemctl restart station-gateway); nothing was changed`);
       return plan;
+    }
+    // Prepared (read and checked) by the caller; applied here, only once the whole reload is accepted.
+    if (keys) {
+      keys.apply();
+      for (const k of keys.changed) if (!plan.liveKeys.includes(k)) plan.liveKeys.push(k);
     }
     // Children that never set a level of their own read it from the root.
     if (plan.logLevel) rootLog.level = plan.logLevel;

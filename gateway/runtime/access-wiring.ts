@@ -3,7 +3,7 @@ import type { LoadedStation } from '../../config/load-station-config.js';
 import type { CommandHandler } from '../../cloud-bridge/command-handler.js';
 import type { DeviceEvent } from '../../device-drivers/device.js';
 import type { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
-import { AccessService, type AccessEffects } from '../access/access-service.js';
+import { AccessService, type AccessCounts, type AccessEffects } from '../access/access-service.js';
 import { ClockTrust } from '../access/clock-trust.js';
 import { DoorControl } from '../access/door-control.js';
 import { DoorSupervisor } from '../access/door-supervisor.js';
@@ -13,6 +13,7 @@ import { loadTrustedKeys } from '../access/trusted-keys.js';
 import type { EventRecorder } from '../station/event-recorder.js';
 import type { StationAlarms } from '../station/station-alarms.js';
 import type { StationStore } from '../store/station-store.js';
+import type { PreparedReload } from '../ops/station-ops.js';
 
 export interface AccessWiringOptions {
   station: LoadedStation;
@@ -24,7 +25,11 @@ export interface AccessWiringOptions {
   effects: Omit<AccessEffects, 'unlock'>;
   /** People inside now, from the occupancy logic; undefined when unknown. */
   peopleInside: () => number | undefined;
+  /** Why the station is closed to workers for safety now (smoke), from the station logic. */
+  closedForSafety?: () => string | undefined;
   log: Logger;
+  /** How often the time floor follows a trusted clock (default a minute; internal-periods.ts). */
+  clockTickMs?: number;
 }
 
 /** The access side of a station, assembled: what the runtime hands the bridge and the devices. */
@@ -33,6 +38,14 @@ export interface AccessWiring {
   commands: CommandHandler | undefined;
   /** Every device event goes here (door contacts, exit buttons, scans). */
   deviceEvent(device: string, event: DeviceEvent): void;
+  /** Junk and rate-limit counts, for metrics; absent when the station has no `access` section. */
+  counts: (() => AccessCounts) | undefined;
+  /**
+   * On reload: reads the trusted keys file again (its content, whether or not its path changed)
+   * and returns the swap to apply with the rest of the reload. Throws ConfigError for a file
+   * that no longer validates; the keys in use stay.
+   */
+  prepareKeys(file: string | undefined): Promise<PreparedReload | undefined>;
   start(): void;
   stop(): void;
 }
@@ -59,6 +72,8 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     log.warn('no access section: token commands are refused and scans ignored');
     return {
       commands: undefined,
+      counts: undefined,
+      prepareKeys: async () => undefined,
       deviceEvent: (device, e) => supervisor.deviceEvent(device, e.type, e.data),
       start: () => undefined,
       stop: () => supervisor.stop(),
@@ -66,10 +81,19 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
   }
 
   const keys = await loadTrustedKeys(access.trustedKeys);
+  const keysLog = log.child({ part: 'access' });
   const clock = new ClockTrust({ mode: access.clockTrust, floor: store.timeFloor, skewMs: access.clockSkewSeconds * 1000, log: log.child({ part: 'clock' }) });
+  const verifier = new TokenVerifier({
+    stationId: config.station.id,
+    keys,
+    maxTokenSeconds: access.maxTokenSeconds,
+    skewSeconds: access.clockSkewSeconds,
+    untrustedClock: access.untrustedClock,
+    issuedAfter: () => store.resetAt,
+  });
   const service = new AccessService({
     config,
-    verifier: new TokenVerifier({ stationId: config.station.id, keys, maxTokenSeconds: access.maxTokenSeconds, skewSeconds: access.clockSkewSeconds, untrustedClock: access.untrustedClock }),
+    verifier,
     clock,
     replay: store.replayCache,
     outbox: store.outbox,
@@ -77,23 +101,47 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     deviceKind: (id) => kinds.get(id),
     deviceOnline: (id) => byId.get(id)?.state().online ?? false,
     peopleInside: options.peopleInside,
+    ...(options.closedForSafety ? { closedForSafety: options.closedForSafety } : {}),
     log: log.child({ part: 'access' }),
   });
   const scans = new ScanIntake(service, log.child({ part: 'scanner' }));
   let tick: NodeJS.Timeout | undefined;
+  const clockLog = log.child({ part: 'clock' });
+  // From a timer nothing may escape: the floor holds a full disk itself, anything else is logged.
+  const tickSafely = (): void => {
+    try {
+      clock.tick();
+    } catch (err) {
+      clockLog.error({ err, code: (err as { code?: unknown }).code }, 'time floor tick failed; tried again next tick');
+    }
+  };
 
   return {
     commands: {
       handle: (name, request, _context) => service.handle({ kind: 'cloud', command: COMMAND_ACTION[name] ?? 'unlock' }, request.token, request as Record<string, unknown>),
+    },
+    counts: () => service.counts(),
+    async prepareKeys(file) {
+      if (file === undefined) return undefined;
+      const next = await loadTrustedKeys(file);
+      const { added, removed, replaced } = verifier.compareKeys(next);
+      const changed = added.length + removed.length + replaced.length > 0;
+      return {
+        changed: changed ? ['access.trustedKeys'] : [],
+        apply() {
+          const done = verifier.replaceKeys(next);
+          keysLog.info({ file, ...done, kids: [...next.keys()] }, changed ? 'trusted keys reloaded' : 'trusted keys read again: unchanged');
+        },
+      };
     },
     deviceEvent(device, e) {
       if (e.type === 'scan' && typeof e.data['text'] === 'string') void scans.scanned(device, e.data['text']);
       else supervisor.deviceEvent(device, e.type, e.data);
     },
     start() {
-      clock.tick();
+      tickSafely();
       // The floor follows a trusted clock once a minute: enough to bound a power cut, light on the SD card.
-      tick = setInterval(() => clock.tick(), 60_000);
+      tick = setInterval(tickSafely, options.clockTickMs ?? 60_000);
       tick.unref();
     },
     stop() {

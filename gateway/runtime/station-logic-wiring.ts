@@ -33,6 +33,8 @@ export interface StationLogicWiringOptions {
 export interface StationLogicWiring {
   effects: Omit<AccessEffects, 'unlock'>;
   peopleInside(): number | undefined;
+  /** `smoke` while any cabinet's smoke latch holds (the rule availability publishes), else undefined. */
+  closedForSafety(): string | undefined;
   start(): void;
   stop(): void;
 }
@@ -138,6 +140,9 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   const listeners: Array<() => void> = [];
   return {
     effects,
+    closedForSafety() {
+      return [...cabinets.values()].some((c) => c.safety.smokeActive()) ? 'smoke' : undefined;
+    },
     peopleInside() {
       const counts = occupancy.map((o) => o.inside());
       if (counts.length === 0 || counts.some((c) => c === undefined)) return undefined;

@@ -12,10 +12,13 @@ import { StationStore } from '../store/station-store.js';
 import { GatewayPidFile } from './gateway-pid-file.js';
 import { DeviceFactory } from './device-factory.js';
 import { wireAccess, type AccessWiring } from './access-wiring.js';
+import { internalPeriods } from './internal-periods.js';
 import { wireStationLogic, type StationLogicWiring } from './station-logic-wiring.js';
 import { buildStationView } from '../ops/build-station-view.js';
 import { StationOps } from '../ops/station-ops.js';
 import type { ReloadPlan } from '../ops/config-reload.js';
+import type { PreparedReload } from '../ops/station-ops.js';
+import { ConfigError, formatProblem } from '../../config/config-error.js';
 
 export interface StationRuntimeOptions {
   station: LoadedStation;
@@ -49,6 +52,8 @@ export class StationRuntime {
     const { config } = station;
 
     const storeLog = log.child({ part: 'store' });
+    const { periods, ignored } = internalPeriods(process.env);
+    if (ignored.length > 0) log.warn({ ignored }, 'internal period settings ignored (whole milliseconds, at least 100)');
     const store = new StationStore(config.storage.path, storeLog);
     store.start();
     this.store = store;
@@ -57,12 +62,22 @@ export class StationRuntime {
     this.pidFile.start();
     const outbox = store.outbox;
     const alarms = new StationAlarms(store.alarms, outbox, log.child({ part: 'alarms' }));
-    const recorder = new EventRecorder(outbox, storeLog, (full) =>
-      full ? alarms.raiseVolatile({ alarm: 'store.disk-full', severity: 'critical' }) : alarms.clearVolatile('store.disk-full'),
-    );
+    const recorder = new EventRecorder(outbox, storeLog, (full) => {
+      if (full) return alarms.raiseVolatile({ alarm: 'store.disk-full', severity: 'critical' });
+      alarms.clearVolatile('store.disk-full');
+      // Room again: the boot counter and time floor held meanwhile go to disk now, not at the next upkeep.
+      try {
+        store.flushHeld();
+      } catch (err) {
+        storeLog.error({ err }, 'held values could not be written');
+      }
+    });
     this.recorder = recorder;
     const moved = store.movedAside;
     if (moved) alarms.raise({ alarm: 'store.corrupt', severity: 'major', detail: { movedTo: moved.movedTo, reason: moved.reason } });
+    // A database gone, emptied or replaced where the anchor remembers an earlier one: as serious as a damaged one.
+    const lost = store.lost;
+    if (lost) alarms.raise({ alarm: 'store.lost', severity: 'major', detail: { reason: lost.reason, life: lost.life, resetAt: store.resetAt?.toISOString() ?? null } });
 
     const factory = new DeviceFactory(station, log.child({ part: 'devices' }));
     this.factory = factory;
@@ -80,7 +95,9 @@ export class StationRuntime {
       alarms,
       effects: logic.effects,
       peopleInside: () => logic.peopleInside(),
+      closedForSafety: () => logic.closedForSafety(),
       log,
+      clockTickMs: periods.clockTickMs,
     });
     this.access = access;
 
@@ -98,7 +115,12 @@ export class StationRuntime {
     alarms.on('changed', (list) => bridge.setAlarms(list));
     bridge.setAlarms(alarms.active());
     // Before the first event, so the metrics count every event of this boot.
-    this.ops = new StationOps({ config, log: log.child({ part: 'ops' }), view: buildStationView({ config, monitors: this.monitors, outbox, alarms, bridge }) });
+    this.ops = new StationOps({
+      config,
+      log: log.child({ part: 'ops' }),
+      view: buildStationView({ config, monitors: this.monitors, outbox, alarms, bridge }),
+      ...(access.counts ? { accessCounts: access.counts } : {}),
+    });
     await this.ops.start();
 
     for (const m of this.monitors) {
@@ -121,7 +143,7 @@ export class StationRuntime {
     logic.start();
 
     recorder.record({ type: 'gateway.started', data: { version, bootId: this.bootId, bootCount: store.nextBootCount() } });
-    this.upkeep = new StoreUpkeep(store, alarms, { retainDays: config.storage.retainDays, maxBytes: config.storage.maxMegabytes * 1024 * 1024 }, storeLog);
+    this.upkeep = new StoreUpkeep(store, alarms, { retainDays: config.storage.retainDays, maxBytes: config.storage.maxMegabytes * 1024 * 1024 }, storeLog, periods.upkeepMs);
     this.upkeep.start();
     bridge.start();
     await Promise.all(this.monitors.map((m) => m.start()));
@@ -132,7 +154,17 @@ export class StationRuntime {
 
   /** SIGHUP: applies a reloaded station file where that is safe while running (gateway/ops/config-reload.ts). */
   async reload(next: LoadedStation): Promise<ReloadPlan | undefined> {
-    return this.ops?.reload(next.config, this.options.log);
+    const { log } = this.options;
+    let keys: PreparedReload | undefined;
+    try {
+      // Read and checked before anything is applied: a reload is all or nothing.
+      keys = await this.access?.prepareKeys(next.config.access?.trustedKeys);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      log.error({ code: 'RELOAD_REFUSED', problems: err.problems.map(formatProblem) }, 'reload refused: the trusted keys file does not validate; nothing was changed, the keys in use stay');
+      return undefined;
+    }
+    return this.ops?.reload(next.config, log, keys);
   }
 
   /** Stops in reverse order; safe to call twice (a second signal waits for the first stop). */

@@ -44,9 +44,17 @@ export class EventRecorder {
     return { held: this.held.length, dropped: this.dropped };
   }
 
+  /** A last try for what is held; what a still-full disk cannot take is lost with the process, and said so. */
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.held.length === 0) return;
+    try {
+      this.outbox.appendMany(this.held);
+      this.held.length = 0;
+    } catch (err) {
+      this.log.error({ code: (err as { code?: unknown }).code, lost: this.held.length, dropped: this.dropped }, 'stopping with events the disk could not take: they are lost');
+    }
   }
 
   private hold(event: NewEvent): void {
@@ -64,7 +72,9 @@ export class EventRecorder {
     try {
       this.outbox.appendMany(this.held);
     } catch (err) {
-      if (!(err instanceof StoreFullError)) throw err;
+      // From a timer nothing may escape, and the held events must not be lost to an error other
+      // than a full disk either (a failing card): logged, and tried again.
+      if (!(err instanceof StoreFullError)) this.log.error({ err, code: (err as { code?: unknown }).code, held: this.held.length }, 'held events could not be written; trying again');
       this.timer = setTimeout(() => this.retry(), RETRY_MS);
       this.timer.unref();
       return;

@@ -16,6 +16,7 @@ export const CLEAR_BELOW = 0.5;
  */
 export class StoreUpkeep {
   private timer: NodeJS.Timeout | undefined;
+  private failing: string | undefined;
 
   constructor(
     private readonly store: StationStore,
@@ -42,9 +43,14 @@ export class StoreUpkeep {
       report = this.store.housekeep(this.limits);
     } catch (err) {
       // A failed round (disk full mid-delete) is retried next round; the store stays usable.
-      this.log.error({ err, code: (err as { code?: string }).code }, 'housekeeping failed');
+      // Logged when the failure starts or changes, not every round of a full disk.
+      const code = (err as { code?: string }).code;
+      if (code !== this.failing) this.log.error({ err, code }, 'housekeeping failed; tried again every round');
+      this.failing = code ?? 'unknown';
       return undefined;
     }
+    if (this.failing !== undefined) this.log.info('housekeeping runs again');
+    this.failing = undefined;
     const detail = { usedBytes: report.usedBytes, maxBytes: report.maxBytes, prunedEvents: report.prunedEvents };
     if (report.level === 'over') this.alarms.raise({ alarm: STORE_BUDGET_ALARM, severity: 'critical', detail });
     else if (report.level === 'pruned') this.alarms.raise({ alarm: STORE_BUDGET_ALARM, severity: 'major', detail });

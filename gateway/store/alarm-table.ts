@@ -27,12 +27,17 @@ const SEVERITY_ORDER: Readonly<Record<AlarmSeverity, number>> = { critical: 0, m
  * raises it again as new. One row per alarm and device.
  */
 export class AlarmTable {
-  private readonly upsert: Statement;
-  private readonly remove: Statement;
-  private readonly selectOne: Statement;
-  private readonly selectAll: Statement;
+  private upsert!: Statement;
+  private remove!: Statement;
+  private selectOne!: Statement;
+  private selectAll!: Statement;
 
   constructor(db: Database) {
+    this.rebind(db);
+  }
+
+  /** Queries `db` from now on (see EventOutbox.rebind). */
+  rebind(db: Database): void {
     this.upsert = db.prepare(
       'INSERT INTO alarms (alarm, device, severity, detail, since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (alarm, device) DO UPDATE SET severity = excluded.severity, detail = excluded.detail',
     );

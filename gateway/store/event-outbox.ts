@@ -56,27 +56,34 @@ export interface EventOutboxOptions {
  * pending until the broker acknowledged it. Delivered events remain as the usage log.
  */
 export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> {
-  private readonly insert: Statement;
-  private readonly selectPending: Statement;
-  private readonly markOne: Statement;
-  private readonly countPending: Statement;
+  private db!: Database;
+  private insert!: Statement;
+  private selectPending!: Statement;
+  private markOne!: Statement;
+  private countPending!: Statement;
   private readonly ulid = monotonicFactory();
 
-  private readonly writeOne: (stored: StationEvent) => void;
-  private readonly writeMany: (stored: readonly StationEvent[]) => void;
+  private writeOne!: (stored: StationEvent) => void;
+  private writeMany!: (stored: readonly StationEvent[]) => void;
 
   constructor(
-    private readonly db: Database,
-    options: EventOutboxOptions = {},
+    db: Database,
+    private readonly options: EventOutboxOptions = {},
   ) {
     super();
+    this.rebind(db);
+  }
+
+  /** Writes to `db` from now on: the store's file once it can be opened, after a stand-in (StationStore). */
+  rebind(db: Database): void {
+    this.db = db;
     this.insert = db.prepare('INSERT INTO events (id, ts, type, device, data) VALUES (?, ?, ?, ?, ?)');
     this.selectPending = db.prepare(
       'SELECT seq, id, ts, type, device, data FROM events WHERE delivered_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
     );
     this.markOne = db.prepare('UPDATE events SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL');
     this.countPending = db.prepare('SELECT count(*) AS n FROM events WHERE delivered_at IS NULL');
-    const derive = options.derive;
+    const derive = this.options.derive;
     const write = (e: StationEvent): void => {
       this.insert.run(e.id, e.ts, e.type, e.device ?? null, JSON.stringify(e.data));
       derive?.(e);

@@ -2,9 +2,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { migrate, MIGRATIONS, type Migration } from './migrations.js';
+import { isDiskFull } from './store-errors.js';
 
 export interface OpenDatabaseOptions {
   migrations?: readonly Migration[];
+}
+
+export interface OpenedDatabase {
+  db: Database;
+  migratedFrom: number;
+  version: number;
+  /**
+   * Opened on a full disk without a shared-memory WAL index (`locking_mode=EXCLUSIVE`): the file
+   * reads as usual, but no other process can read it until `shareDatabase` succeeds.
+   */
+  exclusive: boolean;
 }
 
 /**
@@ -13,11 +25,28 @@ export interface OpenDatabaseOptions {
  * syncs the WAL on every commit: an access or usage event reported as written survives a power
  * cut (NORMAL may lose the last commits, PITFALLS). The cost is one fsync per transaction, which
  * is why writers batch where they can.
+ *
+ * A WAL database needs its `-shm` index, and making one writes to the disk: after a clean stop
+ * (which removes it) a full disk refuses the open itself (SQLITE_IOERR_SHMSIZE), and every restart
+ * would die at once. Then the file is opened again in exclusive locking mode, where SQLite keeps
+ * the index in heap memory: the station reads its log, replay cache and floor and runs, holding
+ * what it cannot write.
  */
-export function openDatabase(path: string, options: OpenDatabaseOptions = {}): { db: Database; migratedFrom: number; version: number } {
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): OpenedDatabase {
   mkdirSync(dirname(path), { recursive: true });
+  try {
+    return openWith(path, options, false);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    return openWith(path, options, true);
+  }
+}
+
+function openWith(path: string, options: OpenDatabaseOptions, exclusive: boolean): OpenedDatabase {
   const db = new BetterSqlite3(path);
   try {
+    // Before the first access of a WAL file, or SQLite maps the -shm file anyway.
+    if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
     // Incremental auto-vacuum lets retention give pages back to the SD card without a full
     // VACUUM (which needs twice the space and locks the file). It only takes effect on a new file.
     if ((db.pragma('user_version', { simple: true }) as number) === 0) db.pragma('auto_vacuum = INCREMENTAL');
@@ -26,9 +55,21 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const { from, to } = migrate(db, options.migrations ?? MIGRATIONS);
-    return { db, migratedFrom: from, version: to };
+    return { db, migratedFrom: from, version: to, exclusive };
   } catch (err) {
     db.close();
     throw err;
   }
+}
+
+/**
+ * Leaves the exclusive mode of a database opened on a full disk, once there is room: other
+ * readers (`station-gateway log`, doctor) can open it again. SQLite only leaves exclusive locking
+ * through a journal mode without WAL, so the WAL is checkpointed into the file on the way.
+ * Throws (SQLITE_FULL) while there is still no room; the database stays as it was.
+ */
+export function shareDatabase(db: Database): void {
+  db.pragma('journal_mode = DELETE');
+  db.pragma('locking_mode = NORMAL');
+  db.pragma('journal_mode = WAL');
 }

@@ -15,12 +15,17 @@ export type ClaimOutcome =
  * the token could no longer verify anyway.
  */
 export class ReplayCache {
-  private readonly insert: Statement;
-  private readonly select: Statement;
-  private readonly update: Statement;
-  private readonly purge: Statement;
+  private insert!: Statement;
+  private select!: Statement;
+  private update!: Statement;
+  private purge!: Statement;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
+    this.rebind(db);
+  }
+
+  /** Queries `db` from now on (see EventOutbox.rebind). */
+  rebind(db: Database): void {
     this.insert = db.prepare('INSERT INTO replay_cache (jti, forget_after, seen_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO NOTHING');
     this.select = db.prepare('SELECT seen_at, result FROM replay_cache WHERE jti = ?');
     this.update = db.prepare('UPDATE replay_cache SET result = ? WHERE jti = ? AND result IS NULL');

@@ -1,13 +1,15 @@
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, statSync } from 'node:fs';
+import { ulid } from 'ulid';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { AlarmTable } from './alarm-table.js';
 import { EventOutbox } from './event-outbox.js';
-import { openDatabase } from './open-database.js';
+import { openDatabase, shareDatabase } from './open-database.js';
 import { ReplayCache } from './replay-cache.js';
+import { StoreAnchor, anchorPath, type AnchorRecord } from './store-anchor.js';
 import { MetaTable } from './meta-table.js';
 import { StoreHousekeeping, type HousekeepingLimits, type HousekeepingReport } from './store-housekeeping.js';
-import { StoreClosedError, StoreCorruptError, isCorruption } from './store-errors.js';
+import { StoreClosedError, StoreCorruptError, isCorruption, isDiskFull } from './store-errors.js';
 import { TimeFloor } from './time-floor.js';
 import { UsageSessions } from './usage-sessions.js';
 
@@ -16,6 +18,16 @@ export interface MovedAside {
   movedTo: string;
   reason: string;
 }
+
+/** A fresh database where the anchor remembers an earlier one: the store was lost, not new. */
+export interface LostStore {
+  /** What the file was at start: gone, 0 bytes, or a database of another life (a fresh or restored file). */
+  reason: 'missing' | 'empty' | 'replaced';
+  /** The life the anchor remembers. */
+  life: string;
+}
+
+type FileState = 'missing' | 'empty' | 'present';
 
 interface Parts {
   db: Database;
@@ -37,23 +49,40 @@ interface Parts {
 export class StationStore {
   private parts: Parts | undefined;
   private moved: MovedAside | undefined;
+  /** Opened on a full disk without the shared WAL index; shared again once there is room. */
+  private exclusive = false;
+  /**
+   * The file could not be opened or brought up to date (a full disk at a first start, a
+   * migration, a fresh file after a damaged one): the parts run on an empty read-only database in
+   * memory, every write refused as STORE_FULL, until `flushHeld` can open the file.
+   */
+  private standIn = false;
+  /** None for an in-memory database (tests): nothing outlives it, and nothing is written beside it. */
+  private readonly anchor: StoreAnchor | undefined;
+  private fileAtStart: FileState = 'present';
+  private lostStore: LostStore | undefined;
+  private reset: Date | undefined;
+  private anchorFailing = false;
 
   constructor(
     private readonly path: string,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.anchor = path === ':memory:' || path === '' ? undefined : new StoreAnchor(anchorPath(path));
+  }
 
   start(): void {
+    this.fileAtStart = !existsSync(this.path) ? 'missing' : statSync(this.path).size === 0 ? 'empty' : 'present';
     let db: Database;
     try {
-      db = this.openChecked();
+      db = this.openOrStandIn();
     } catch (err) {
       if (!isCorruption(err) && !(err instanceof StoreCorruptError)) throw err;
       this.moved = this.moveAside((err as Error).message);
       // Logged here, once; the runtime turns it into an alarm the cloud sees.
       this.log.error({ path: this.path, movedTo: this.moved.movedTo, reason: this.moved.reason, code: 'STORE_CORRUPT' }, 'database damaged; moved aside, starting with a fresh one');
-      db = this.openChecked();
+      db = this.openOrStandIn();
     }
     const sessions = new UsageSessions(db);
     const replay = new ReplayCache(db);
@@ -69,6 +98,47 @@ export class StationStore {
       housekeeping: new StoreHousekeeping(db, replay),
     };
     this.log.info({ path: this.path, pending: this.parts.outbox.pendingCount() }, 'store open');
+    if (!this.standIn) this.checkLife();
+    if (this.exclusive) {
+      this.log.error(
+        { path: this.path, code: 'STORE_FULL' },
+        'disk full at start: database opened in exclusive mode (other readers wait until there is room); what cannot be written is held in memory',
+      );
+    }
+  }
+
+  /**
+   * Writes what was held in memory while the disk was full (the boot counter, the time floor)
+   * and gives up exclusive mode once it can. Safe to call at any time; returns whether anything
+   * is still waiting for room.
+   */
+  flushHeld(): boolean {
+    if (this.standIn && !this.reopen()) return true;
+    const { db, meta, timeFloor } = this.get();
+    if (this.exclusive) {
+      try {
+        shareDatabase(db);
+        this.exclusive = false;
+        this.log.info({ path: this.path }, 'disk has room again: database shared with other readers');
+      } catch (err) {
+        if (!isDiskFull(err)) throw err;
+      }
+    }
+    const waiting = meta.flushHeld() > 0 || !timeFloor.persist();
+    return waiting || this.exclusive;
+  }
+
+  /** A lost database found at this start (a fresh file where the anchor remembers another), if any. */
+  get lost(): LostStore | undefined {
+    return this.lostStore;
+  }
+
+  /**
+   * When the store was last reset (lost or damaged, replaced by a fresh file): no token issued
+   * before it may be used, since the replay cache that knew them is gone.
+   */
+  get resetAt(): Date | undefined {
+    return this.reset;
   }
 
   /** The damaged file this start moved aside, if any. */
@@ -98,32 +168,144 @@ export class StationStore {
 
   /** Retention and the disk budget; the caller raises or clears the alarms the report calls for. */
   housekeep(limits: HousekeepingLimits): HousekeepingReport {
+    // Every round is also a chance to write what a full disk held back.
+    this.flushHeld();
+    this.writeAnchor();
     const report = this.get().housekeeping.run(limits, this.now());
     const { expiredEvents, expiredSessions, prunedEvents, forgottenTokens } = report;
     if (expiredEvents + expiredSessions + prunedEvents + forgottenTokens > 0) this.log.info(report, 'housekeeping');
     return report;
   }
 
-  /** Increments and returns the boot counter (part of the bootId the cloud sees). */
+  /**
+   * Increments and returns the boot counter (part of the bootId the cloud sees). On a full disk
+   * the new count is held in memory and written by `flushHeld`: a station must boot whatever the
+   * disk says (two boots in a row on a full disk may then report the same count).
+   */
   nextBootCount(): number {
-    const { db, meta } = this.get();
-    return db.transaction(() => {
-      const n = (meta.get<number>('bootCount') ?? 0) + 1;
-      meta.set('bootCount', n);
-      return n;
-    })();
+    const { meta } = this.get();
+    const n = (meta.get<number>('bootCount') ?? 0) + 1;
+    if (!meta.setOrHold('bootCount', n)) this.log.error({ bootCount: n, code: 'STORE_FULL' }, 'disk full: boot counter held in memory until there is room');
+    return n;
   }
 
   /** Checkpoints the WAL into the main file and closes; afterwards the file stands alone. */
   stop(): void {
     if (!this.parts) return;
+    this.flushHeldQuietly();
     const { db } = this.parts;
     this.parts = undefined;
     try {
-      db.pragma('wal_checkpoint(TRUNCATE)');
+      if (!this.standIn) db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      // A full disk cannot take the checkpoint; the WAL keeps the commits and the next open replays it.
+      if (!isDiskFull(err)) throw err;
+      this.log.warn({ path: this.path, code: 'STORE_FULL' }, 'disk full: the WAL could not be checkpointed at stop; it is replayed at the next start');
     } finally {
       db.close();
       this.log.info({ path: this.path }, 'store closed');
+    }
+  }
+
+  private openOrStandIn(): Database {
+    try {
+      return this.openChecked();
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      this.standIn = true;
+      this.log.error(
+        { path: this.path, code: 'STORE_FULL', reason: (err as Error).message },
+        'disk full at start: the database cannot be opened or brought up to date; running on an empty stand-in in memory, every write held or refused, the file tried again every upkeep round',
+      );
+      const { db } = openDatabase(':memory:');
+      db.pragma('query_only = 1');
+      return db;
+    }
+  }
+
+  /** Moves every part from the stand-in to the file once it opens; returns whether it did. */
+  private reopen(): boolean {
+    let db: Database;
+    try {
+      db = this.openChecked();
+    } catch (err) {
+      if (isDiskFull(err)) return false;
+      throw err;
+    }
+    const parts = this.get();
+    const bootHeld = parts.meta.heldKeys.includes('bootCount');
+    for (const part of [parts.outbox, parts.sessions, parts.replay, parts.timeFloor, parts.alarms, parts.meta, parts.settings, parts.housekeeping]) part.rebind(db);
+    if (bootHeld) {
+      // The stand-in counted from nothing; the file knows the boots before this one.
+      parts.meta.discardHeld('bootCount');
+      parts.meta.setOrHold('bootCount', (parts.meta.get<number>('bootCount') ?? 0) + 1);
+    }
+    parts.db.close();
+    parts.db = db;
+    this.standIn = false;
+    this.log.info({ path: this.path, pending: parts.outbox.pendingCount() }, 'disk has room again: the database file is open, the stand-in is gone');
+    this.checkLife();
+    return true;
+  }
+
+  /**
+   * Compares the database's life with the anchor's. A fresh file where the anchor remembers
+   * another life, or a damaged one moved aside, is a reset: the replay cache is gone, so the
+   * time floor is restored from the anchor and no token issued before now may be used.
+   */
+  private checkLife(): void {
+    const { meta, timeFloor } = this.get();
+    const anchor = this.anchor?.read();
+    const life = meta.get<string>('storeLife');
+    const lost = anchor !== undefined && life !== anchor.life;
+    if (lost) {
+      this.lostStore = { reason: this.fileAtStart === 'present' ? 'replaced' : this.fileAtStart, life: anchor.life };
+      this.log.error(
+        { path: this.path, code: 'STORE_LOST', reason: this.lostStore.reason, life: anchor.life, floor: anchor.floor },
+        'database lost: a fresh file where the anchor remembers an earlier one; tokens issued before now are refused',
+      );
+    }
+    if (lost || this.moved) {
+      const times = [this.now().getTime(), Date.parse(anchor?.floor ?? ''), Date.parse(anchor?.resetAt ?? '')].filter((t) => !Number.isNaN(t));
+      this.reset = new Date(Math.max(...times));
+      meta.setOrHold('storeResetAt', this.reset.toISOString());
+    } else {
+      const stored = [meta.get<string>('storeResetAt'), anchor?.resetAt].map((t) => Date.parse(t ?? '')).filter((t) => !Number.isNaN(t));
+      if (stored.length > 0) this.reset = new Date(Math.max(...stored));
+    }
+    if (anchor?.floor) timeFloor.raise(new Date(anchor.floor), 'anchor');
+    if (lost || this.moved || !life) meta.setOrHold('storeLife', ulid());
+    this.writeAnchor();
+  }
+
+  /** Keeps the anchor up to date (floor, reset, boots); a full disk leaves the last one, logged once. */
+  private writeAnchor(): void {
+    if (this.standIn || !this.parts || !this.anchor) return;
+    const { meta, timeFloor } = this.parts;
+    const life = meta.get<string>('storeLife');
+    // Only a life the database holds too: an anchor ahead of its file would read as a lost store.
+    if (!life || meta.heldKeys.includes('storeLife')) return;
+    const record: AnchorRecord = {
+      life,
+      ...(timeFloor.get() ? { floor: timeFloor.get()!.at.toISOString() } : {}),
+      ...(this.reset ? { resetAt: this.reset.toISOString() } : {}),
+      ...(meta.get<number>('bootCount') !== undefined ? { bootCount: meta.get<number>('bootCount')! } : {}),
+    };
+    try {
+      this.anchor.write(record);
+      this.anchorFailing = false;
+    } catch (err) {
+      if (!this.anchorFailing) this.log.warn({ path: anchorPath(this.path), err: (err as Error).message }, 'cannot write the store anchor; tried again every upkeep round');
+      this.anchorFailing = true;
+    }
+  }
+
+  private flushHeldQuietly(): void {
+    this.writeAnchor();
+    try {
+      if (this.flushHeld()) this.log.warn({ path: this.path, code: 'STORE_FULL' }, 'disk full at stop: values held in memory are lost (boot counter, time floor)');
+    } catch (err) {
+      this.log.error({ err, path: this.path }, 'held values could not be written at stop');
     }
   }
 
@@ -137,7 +319,8 @@ export class StationStore {
    * 100 MB on an SD card): the price of finding damage at start rather than at 2 a.m. mid-unlock.
    */
   private openChecked(): Database {
-    const { db, migratedFrom, version } = openDatabase(this.path);
+    const { db, migratedFrom, version, exclusive } = openDatabase(this.path);
+    this.exclusive = exclusive;
     if (migratedFrom !== version) this.log.info({ path: this.path, from: migratedFrom, to: version }, 'database migrated');
     const check = db.pragma('quick_check', { simple: true }) as string;
     if (check !== 'ok') {

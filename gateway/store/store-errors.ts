@@ -1,4 +1,4 @@
-/** The disk (or the file system under the database) is full: the write did not happen. */
+/** The disk (or the file system under the database) is full, or read-only: the write did not happen. */
 export class StoreFullError extends Error {
   override readonly name = 'StoreFullError';
   readonly code = 'STORE_FULL';
@@ -26,10 +26,18 @@ export function isCorruption(err: unknown): boolean {
   return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT_VTAB' || code === 'SQLITE_CORRUPT_INDEX';
 }
 
-/** SQLITE_FULL: no room left on the device (or the page limit was hit). */
+/**
+ * SQLITE_FULL: no room left on the device (or the page limit was hit). SQLITE_IOERR_SHMSIZE too:
+ * SQLite grows the WAL index (`-shm`) by writing to it, and on a full file system that write is
+ * what fails first when the WAL gets long, or when the file is opened with no `-shm` yet.
+ */
 export function isDiskFull(err: unknown): boolean {
   const code = (err as SqliteLike | null)?.code;
-  return code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR') && /ENOSPC|no space/i.test(String((err as Error).message)));
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_SHMSIZE') return true;
+  // A file system remounted read-only (an SD card after errors), or the store's stand-in while
+  // the file cannot be opened: the write did not happen for want of a writable disk, the same case.
+  if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) return true;
+  return typeof code === 'string' && code.startsWith('SQLITE_IOERR') && /ENOSPC|no space/i.test(String((err as Error).message));
 }
 
 /** Rethrows SQLite's disk-full error as the store's own typed error; anything else unchanged. */

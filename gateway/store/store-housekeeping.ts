@@ -36,14 +36,21 @@ const PRUNE_CHUNK = 2000;
  * not acknowledged stays whatever the budget says, and the level `over` makes that loud instead.
  */
 export class StoreHousekeeping {
-  private readonly deleteExpiredEvents: Statement;
-  private readonly deleteExpiredSessions: Statement;
-  private readonly deleteOldestDelivered: Statement;
+  private db!: Database;
+  private deleteExpiredEvents!: Statement;
+  private deleteExpiredSessions!: Statement;
+  private deleteOldestDelivered!: Statement;
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly replay: ReplayCache,
   ) {
+    this.rebind(db);
+  }
+
+  /** Works on `db` from now on (see EventOutbox.rebind). */
+  rebind(db: Database): void {
+    this.db = db;
     this.deleteExpiredEvents = db.prepare('DELETE FROM events WHERE delivered_at IS NOT NULL AND ts < ?');
     this.deleteExpiredSessions = db.prepare('DELETE FROM sessions WHERE coalesce(ended_at, started_at) < ?');
     this.deleteOldestDelivered = db.prepare(

@@ -76,12 +76,19 @@ const isoOr = (v: unknown, fallback: string): string => (typeof v === 'string' &
  * while a door stood open) is closed with outcome `unknown` when the next one on its key starts.
  */
 export class UsageSessions {
-  private readonly insert: Statement;
-  private readonly findOpen: Statement;
-  private readonly close: Statement;
+  private db!: Database;
+  private insert!: Statement;
+  private findOpen!: Statement;
+  private close!: Statement;
   private readonly ulid = monotonicFactory();
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
+    this.rebind(db);
+  }
+
+  /** Queries `db` from now on (see EventOutbox.rebind). */
+  rebind(db: Database): void {
+    this.db = db;
     this.insert = db.prepare(
       'INSERT INTO sessions (id, kind, device, key, started_at, ended_at, outcome, subject, data, start_event, end_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
@@ -15,6 +14,7 @@ import type { RunningProcess } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { integrityCheck, readEvents, startGateway, tail } from './chaos-harness.js';
+import { fill, mountTmpfs, unmount } from './tmpfs.js';
 
 /*
  * The disk fills up under the gateway: its database on a small tmpfs (mounted for the test, so it
@@ -35,38 +35,12 @@ let sim: StationSimulator | undefined;
 let gateway: RunningProcess | undefined;
 let recorder: MqttRecorder | undefined;
 
-/** A tmpfs of `size` at `path`, or why not (not root, no mount permission in this container). */
-function mountTmpfs(path: string, size: string): string | undefined {
-  if (process.getuid?.() !== 0) return 'not running as root: cannot mount a small file system';
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', path], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return `mount -t tmpfs failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
-  }
-}
-
-/** Writes zeros until the file system says ENOSPC; returns the bytes written. */
-function fill(file: string): number {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(16 * 1024);
-  let written = 0;
-  try {
-    for (;;) written += writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return written;
-}
-
 afterAll(async () => {
   await gateway?.kill();
   await recorder?.close();
   await sim?.stop();
   await broker?.close();
-  if (mounted) execFileSync('umount', [mounted], { stdio: 'pipe' });
+  if (mounted) unmount(mounted);
   dir?.remove();
 });
 

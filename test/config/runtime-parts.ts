@@ -34,7 +34,7 @@ export async function buildRuntimeParts(station: LoadedStation): Promise<void> {
     const monitors = factory.buildMonitors();
     const logic = wireStationLogic({ station, monitors, store, recorder, alarms, publishAvailability: () => undefined, log });
     stops.push(() => logic.stop());
-    const access = await wireAccess({ station, monitors, store, recorder, alarms, effects: logic.effects, peopleInside: () => logic.peopleInside(), log });
+    const access = await wireAccess({ station, monitors, store, recorder, alarms, effects: logic.effects, peopleInside: () => logic.peopleInside(), closedForSafety: () => logic.closedForSafety(), log });
     stops.push(() => access.stop());
     const bridge = new CloudBridge({ config, version: 'test', bootId: 'boot', devices: monitors, outbox: store.outbox, ...(access.commands ? { commands: access.commands } : {}), log });
     const client = mqtt.connect(config.cloud.url, { ...mqttClientOptions(config, 'boot', 1000), reconnectPeriod: 0 });

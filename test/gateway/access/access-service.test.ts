@@ -66,6 +66,7 @@ interface Harness {
   online: Set<string>;
   people: { n: number | undefined };
   jam: { door: boolean };
+  hazard: { why: string | undefined };
 }
 
 function harness(options: { cfg?: StationConfig; store?: StationStore; mode?: 'ntp' | 'system' } = {}): Harness {
@@ -76,6 +77,7 @@ function harness(options: { cfg?: StationConfig; store?: StationStore; mode?: 'n
   const online = new Set(['lock-1', 'cabinet-1', 'water-1']);
   const people = { n: 0 as number | undefined };
   const jam = { door: false };
+  const hazard = { why: undefined as string | undefined };
   const effects: AccessEffects = {
     unlock: async (r) => {
       if (jam.door) throw Object.assign(new Error('ERR JAMMED'), { code: 'REFUSED' });
@@ -97,9 +99,10 @@ function harness(options: { cfg?: StationConfig; store?: StationStore; mode?: 'n
     deviceKind: (d) => cfg.devices.find((x) => x.id === d)?.kind,
     deviceOnline: (d) => online.has(d),
     peopleInside: () => people.n,
+    closedForSafety: () => hazard.why,
     log: silentLogger(),
   });
-  return { service, store, done, clock, online, people, jam };
+  return { service, store, done, clock, online, people, jam, hazard };
 }
 
 const scanner: AccessSource = { kind: 'scanner', device: 'scanner-1' };
@@ -127,7 +130,7 @@ describe('token checks: every refusal has its contract code', () => {
     expect(JSON.stringify(granted)).not.toContain(tok);
   });
 
-  it('refuses crafted tokens, each with its code and an access.denied event', async () => {
+  it('refuses crafted tokens, each with its code; verified ones each leave access.denied, junk one a minute per source', async () => {
     const h = harness();
     const forged = await token({}, stranger); // same kid as a trusted key, other private key
     const cases: Array<[string, string | Promise<string>, AccessSource?]> = [
@@ -152,7 +155,21 @@ describe('token checks: every refusal has its contract code', () => {
     expect(codes).toEqual(cases.map(([code]) => code));
     expect(h.done).toEqual([]);
     const denied = h.store.outbox.pending(100).filter((e) => e.type === 'access.denied');
-    expect(denied.map((e) => e.data['code'])).toEqual(cases.map(([code]) => code));
+    // The five that fail before a signature verifies are junk: the first is written, the rest counted.
+    const verified = cases.slice(5).map(([code]) => code);
+    expect(denied.map((e) => e.data['code'])).toEqual(['BAD_TOKEN', ...verified]);
+    expect(denied[0]?.data).toMatchObject({ via: 'scanner-1', attempts: 1 });
+    expect(h.service.counts().junk).toEqual([
+      { via: 'scanner-1', code: 'BAD_TOKEN', count: 4 },
+      { via: 'scanner-1', code: 'UNKNOWN_KEY', count: 1 },
+    ]);
+  });
+
+  it('takes a token with surrounding whitespace the same way on both paths', async () => {
+    const h = harness();
+    expect(await refusal(h, cloud('unlock'), `${await token()}\n`)).toBe('GRANTED');
+    expect(await refusal(h, scanner, ` ${await token()}\r\n`)).toBe('GRANTED');
+    expect(h.done).toEqual(['unlock main-door', 'unlock main-door']);
   });
 
   it('accepts tokens signed by either key during a rotation, and an operator at a resource for operators', async () => {
@@ -211,14 +228,59 @@ describe('policy', () => {
     expect(await refusal(night, scanner, token())).toBe('GRANTED');
   });
 
-  it('rate-limits each source on its own, and logs a flood once, not per attempt', async () => {
+  it('closes to workers while the station logic reports smoke, as availability does; operators still come in', async () => {
+    const h = harness();
+    h.hazard.why = 'smoke';
+    expect(await refusal(h, scanner, token())).toBe('CLOSED');
+    expect(await refusal(h, cloud('swap'), token({ res: 'cabinet-1', act: 'swap' }))).toBe('CLOSED');
+    expect(await refusal(h, cloud('dispense'), token({ res: 'water-1', act: 'dispense' }))).toBe('CLOSED');
+    expect(await refusal(h, scanner, token({ role: 'operator' }))).toBe('GRANTED');
+    const denied = h.store.outbox.pending(20).filter((e) => e.type === 'access.denied');
+    expect(denied.map((e) => e.data['code'])).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
+    h.hazard.why = undefined;
+    expect(await refusal(h, scanner, token())).toBe('GRANTED');
+    expect(h.done).toEqual(['unlock main-door', 'unlock main-door']);
+  });
+
+  it('junk spends no budget: a flood of it leaves every verified attempt its own', async () => {
     const h = harness({ cfg: config({ scansPerMinute: 3 }) });
+    const forged = await token({}, stranger);
     const codes: string[] = [];
-    for (let i = 0; i < 6; i++) codes.push(await refusal(h, scanner, 'garbage scanned from a poster'));
-    expect(codes).toEqual(['BAD_TOKEN', 'BAD_TOKEN', 'BAD_TOKEN', 'BUSY', 'BUSY', 'BUSY']);
-    expect(await refusal(h, cloud('unlock'), token())).toBe('GRANTED'); // another source is not throttled
+    for (let i = 0; i < 50; i++) codes.push(await refusal(h, scanner, i % 2 === 0 ? 'garbage scanned from a poster' : forged));
+    expect(new Set(codes)).toEqual(new Set(['BAD_TOKEN']));
+    expect(await refusal(h, scanner, token())).toBe('GRANTED');
+    for (let i = 0; i < 50; i++) await refusal(h, cloud('unlock'), `${i}.x.y`);
+    expect(await refusal(h, cloud('unlock'), token())).toBe('GRANTED');
+    expect(h.service.counts().limited).toEqual([]);
+    // One event per source for the whole flood, with its count the next minute: never one per attempt.
+    const junk = h.store.outbox.pending(200).filter((e) => e.type === 'access.denied' && e.data['code'] === 'BAD_TOKEN');
+    expect(junk.map((e) => e.data['via'])).toEqual(['scanner-1', 'cloud']);
+  });
+
+  it('rate-limits verified attempts per worker and per source, and logs a flood once, not per attempt', async () => {
+    const h = harness({ cfg: config({ scansPerMinute: 3 }) });
+    // One worker's token replayed (a captured screenshot): it spends that worker's budget only.
+    const captured = await token({ sub: 'w-1' });
+    const codes: string[] = [];
+    for (let i = 0; i < 6; i++) codes.push(await refusal(h, scanner, captured));
+    expect(codes).toEqual(['GRANTED', 'GRANTED', 'GRANTED', 'BUSY', 'BUSY', 'BUSY']); // repeats return the first result
+    expect(await refusal(h, scanner, token({ sub: 'w-1' }))).toBe('BUSY');
+    expect(await refusal(h, scanner, token({ sub: 'w-2' }))).toBe('GRANTED'); // another worker is not throttled
+    expect(await refusal(h, cloud('unlock'), token({ sub: 'w-1' }))).toBe('GRANTED'); // nor the same worker elsewhere
+    // Fresh tokens of many workers spend the source's budget: w-1's grant and w-2's took two of three.
+    expect(await refusal(h, scanner, token({ sub: 'w-3' }))).toBe('GRANTED');
+    expect(await refusal(h, scanner, token({ sub: 'w-4' }))).toBe('BUSY');
+    expect(h.done).toHaveLength(4);
     const busy = h.store.outbox.pending(100).filter((e) => e.data['code'] === 'BUSY');
-    expect(busy).toHaveLength(1);
+    expect(busy.map((e) => e.data['scope'])).toEqual(['worker', 'source']);
+    expect(h.service.counts().limited).toEqual([
+      { via: 'scanner-1', scope: 'worker', count: 4 },
+      { via: 'scanner-1', scope: 'source', count: 1 },
+    ]);
+    // Every repeat of the carried-out token is on record.
+    const replayed = h.store.outbox.pending(100).filter((e) => e.data['code'] === 'REPLAYED');
+    expect(replayed).toHaveLength(2);
+    expect(replayed[0]?.data).toMatchObject({ sub: 'w-1', via: 'scanner-1' });
   });
 });
 

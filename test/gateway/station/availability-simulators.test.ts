@@ -44,7 +44,7 @@ function slowLock(firstAnswerMs: number): DeviceDriver {
   };
 }
 
-async function station(): Promise<{ sim: SimStation; published: Availability[]; start(): Promise<void> }> {
+async function station(): Promise<{ sim: SimStation; published: Availability[]; logic: StationLogicWiring; start(): Promise<void> }> {
   const sim = await startSimStation([
     { id: 'cabinet-1', kind: 'battery-cabinet', slots: 6 },
     { id: 'water-1', kind: 'water-dispenser' },
@@ -100,6 +100,7 @@ devices:
   return {
     sim,
     published,
+    logic,
     start: async () => {
       logic.start();
       await Promise.all([lock.start(), sim.startPolling()]);
@@ -122,11 +123,14 @@ describe('availability on simulated devices', () => {
   });
 
   it('smoke in the cabinet closes the station: open false, doors unusable for entry because of smoke', async () => {
-    const { sim, published, start } = await station();
+    const { sim, published, start, logic } = await station();
     await start();
     await waitFor(() => published.at(-1)?.open === true, 10_000, 'an open station');
+    expect(logic.closedForSafety()).toBeUndefined();
     await sim.sim.command('cabinet-1 smoke on');
     await waitFor(() => published.at(-1)?.open === false, 5000, 'the station closed');
     expect(published.at(-1)).toMatchObject({ open: false, services: { doors: { usable: false, reason: 'smoke' }, batteries: { ready: {} } } });
+    // The access decision asks the same station logic: the door refuses workers while smoke holds.
+    expect(logic.closedForSafety()).toBe('smoke');
   });
 });

@@ -1,0 +1,33 @@
+/**
+ * Periods of the gateway's own timers that a test must be able to sweep in seconds instead of
+ * minutes. Internal, not configuration: a station has no reason to change them, so they are not
+ * in the station file; `STATION_GATEWAY_CLOCK_TICK_MS` and `STATION_GATEWAY_UPKEEP_MS` set them
+ * from the environment (docs/storage.md, "Disk full"). A value that is not a whole number of at
+ * least 100 ms is ignored and the default kept.
+ */
+export interface InternalPeriods {
+  /** How often the time floor follows a trusted clock. */
+  clockTickMs: number;
+  /** How often retention, the disk budget and held writes run. */
+  upkeepMs: number;
+}
+
+export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: 60_000, upkeepMs: 60_000 };
+
+const ENV: Readonly<Record<keyof InternalPeriods, string>> = {
+  clockTickMs: 'STATION_GATEWAY_CLOCK_TICK_MS',
+  upkeepMs: 'STATION_GATEWAY_UPKEEP_MS',
+};
+
+export function internalPeriods(env: NodeJS.ProcessEnv): { periods: InternalPeriods; ignored: string[] } {
+  const periods = { ...DEFAULT_PERIODS };
+  const ignored: string[] = [];
+  for (const key of Object.keys(ENV) as Array<keyof InternalPeriods>) {
+    const raw = env[ENV[key]];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (Number.isInteger(n) && n >= 100) periods[key] = n;
+    else ignored.push(`${ENV[key]}=${raw}`);
+  }
+  return { periods, ignored };
+}

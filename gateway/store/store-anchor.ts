@@ -1,0 +1,53 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+
+/**
+ * What the station knows of its database's life, kept beside it (`<database>.anchor`) rather than
+ * in it: a database that is lost (deleted, truncated to 0 bytes, its WAL gone, replaced, moved
+ * aside as damaged) does not take this with it. It names the database's life (an id written into
+ * that database too), so a fresh file where an earlier life is on record is recognised as a lost
+ * store, not a first boot; and it keeps the time floor and the reset time, which replay
+ * protection must not lose with the replay cache.
+ */
+export interface AnchorRecord {
+  /** The id of the database's life, also in its `meta` as `storeLife`. */
+  life: string;
+  /** The newest time floor written, ISO. */
+  floor?: string;
+  /** When the store was last reset (a lost or damaged file replaced by a fresh one), ISO. */
+  resetAt?: string;
+  bootCount?: number;
+}
+
+export const anchorPath = (databasePath: string): string => `${databasePath}.anchor`;
+
+export class StoreAnchor {
+  constructor(private readonly path: string) {}
+
+  read(): AnchorRecord | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const v = JSON.parse(text) as Partial<AnchorRecord>;
+      return typeof v.life === 'string' ? (v as AnchorRecord) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Written whole or not at all (a temp file, synced, renamed over); throws ENOSPC on a full disk. */
+  write(record: AnchorRecord): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, `${JSON.stringify(record)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+  }
+}
