@@ -1,16 +1,21 @@
+import type { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { StationConfig } from '../config/station-schema.js';
 import type { DeviceState } from '../device-drivers/device.js';
+import { FloodCounter } from '../gateway/limits/flood-counter.js';
 import type { EventOutbox } from '../gateway/store/event-outbox.js';
 import type { CommandHandler } from './command-handler.js';
-import { CommandRouter } from './command-router.js';
+import { CommandRouter, type CommandCounts } from './command-router.js';
 import type { Alarm, Availability, SnapshotResult } from './contract-schemas.js';
+import { InboundPacketGuard } from './inbound-packet-guard.js';
+import { MAX_PACKET_BYTES, type OversizePacket } from './mqtt-frame-scanner.js';
 import { mqttClientOptions } from './mqtt-options.js';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 import { deviceStatePayload, locationField, type BirthPayload, type DeathPayload, type DeviceInfo } from './payloads.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './reconnect-backoff.js';
 import { changedBeyondDeadband } from './state-change.js';
+import { IDENTITY_CONFLICT_ALARM, SESSION_TAKEN_OVER, TakeoverWatch, type TakeoverWatchOptions } from './takeover-watch.js';
 import { stationTopics, type StationTopics } from './topics.js';
 
 /** An alarm as station logic holds it; `detail` must serialise to JSON. */
@@ -30,10 +35,32 @@ export interface CloudBridgeOptions {
   backoff?: BackoffPolicy;
   /** Outbox delivery: window, pacing of a backlog, batching of delivery marks. */
   relay?: Pick<OutboxRelayOptions, 'window' | 'pacing' | 'markBatch' | 'retryDelayMs'>;
+  /** Where the bridge raises its own alarms (`cloud.identity-conflict`); the station's StationAlarms. */
+  alarms?: BridgeAlarms;
+  /** How a taken-over identity is told apart (tests shorten it); defaults in DEFAULT_TAKEOVER. */
+  takeover?: Pick<TakeoverWatchOptions, 'shortLivedMs' | 'threshold' | 'clearAfterMs'>;
   /** The MQTT client factory; tests and the interop suite pass the real one with other options. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
   now?: () => Date;
   random?: () => number;
+}
+
+export interface BridgeAlarms {
+  raise(a: { alarm: string; severity: Alarm['severity']; detail?: Record<string, unknown> }): void;
+  clear(alarm: string): void;
+}
+
+/**
+ * Connections ended within 10 s of CONNACK, 3 in a row, are a taken-over identity; one up for
+ * 5 minutes ends it (longer than the backoff's 60 s ceiling, so two boxes both backing off do not
+ * look stable between their kicks).
+ */
+export const DEFAULT_TAKEOVER = { shortLivedMs: 10_000, threshold: 3, clearAfterMs: 300_000 };
+
+export interface InboundCounts {
+  /** Publishes over MAX_PACKET_BYTES dropped unread on the wire. */
+  oversizePackets: number;
+  commands: CommandCounts;
 }
 
 export interface BridgeDevice extends DeviceInfo {
@@ -55,6 +82,7 @@ export class CloudBridge {
   private readonly topics: StationTopics;
   private readonly relay: OutboxRelay;
   private readonly router: CommandRouter;
+  private readonly takeover: TakeoverWatch;
   private readonly latest = new Map<string, DeviceState>();
   private readonly published = new Map<string, Published>();
   private readonly devices: Map<string, BridgeDevice>;
@@ -71,6 +99,9 @@ export class CloudBridge {
   private attempt = 0;
   /** Errors while the link is down repeat on every retry: say the first, count the rest. */
   private errorsSinceConnect = 0;
+  /** Refused on the way in, since start (metrics). */
+  private readonly counters = { oversize: 0 };
+  private readonly floods = new FloodCounter(() => performance.now());
   private readonly now: () => Date;
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
@@ -83,14 +114,33 @@ export class CloudBridge {
     this.now = options.now ?? (() => new Date());
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.random = options.random ?? Math.random;
+    this.takeover = new TakeoverWatch({
+      ...DEFAULT_TAKEOVER,
+      ...options.takeover,
+      onConflict: (detail) => this.identityConflict(detail),
+      onStable: (was) => {
+        // Only a stable connection starts the backoff over, so two boxes with one identity
+        // back off instead of taking the session from each other several times a second.
+        this.attempt = 0;
+        if (this.client) this.client.options.reconnectPeriod = this.nextDelay();
+        if (was) options.log.info({ alarm: IDENTITY_CONFLICT_ALARM }, 'cloud connection stable again; identity conflict over');
+        options.alarms?.clear(IDENTITY_CONFLICT_ALARM);
+      },
+    });
     this.router = new CommandRouter({
       commandPrefix: this.topics.command(''),
+      stationRoot: this.topics.root,
       protocolVersion: config.cloud.protocolVersion,
       snapshot: () => this.snapshot(),
       handler: options.commands,
       log: options.log,
       now: this.now,
     });
+  }
+
+  /** Inbound traffic refused since start (oversized packets, refused commands), for metrics. */
+  inboundCounts(): InboundCounts {
+    return { oversizePackets: this.counters.oversize, commands: this.router.counts() };
   }
 
   get connected(): boolean {
@@ -100,16 +150,18 @@ export class CloudBridge {
   start(): void {
     const { config, log } = this.options;
     const connect = this.options.connect ?? mqtt.connect;
-    const client = connect(config.cloud.url, mqttClientOptions(config, this.options.bootId, this.nextDelay()));
+    // Connected by hand once every socket it makes is wrapped in the packet-size guard.
+    const client = connect(config.cloud.url, { ...mqttClientOptions(config, this.options.bootId, this.nextDelay()), manualConnect: true });
     this.client = client;
+    guardStreams(client, (packet) => this.skippedOversize(packet));
     client.on('connect', () => {
-      // Commands and PUBACKs are small and latency-bound (a worker waits at the door): no Nagle.
-      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
       log.info({ url: config.cloud.url, reconnect: this.wasConnected, attempts: this.attempt }, 'cloud connected');
       this.wasConnected = true;
       this.errorsSinceConnect = 0;
-      this.attempt = 0;
-      // MQTT.js waits options.reconnectPeriod after a drop; the next drop starts the backoff over.
+      this.takeover.connected();
+      // MQTT.js waits options.reconnectPeriod after a drop; the next drop starts the backoff over,
+      // unless our identity is taken over: then only a stable connection does (onStable).
+      if (!this.takeover.conflict) this.attempt = 0;
       client.options.reconnectPeriod = this.nextDelay();
       client.subscribe(this.topics.commandWildcard, { qos: 1 }, (err) => {
         if (err) log.warn({ err: err.message }, 'command subscription failed');
@@ -128,7 +180,13 @@ export class CloudBridge {
       client.options.reconnectPeriod = this.nextDelay();
     });
     client.on('close', () => {
-      if (this.wasConnected && !this.stopping && this.attempt === 0) log.warn({ url: config.cloud.url }, 'cloud connection lost; reconnecting');
+      if (this.stopping) return;
+      if (this.wasConnected && this.attempt === 0 && !this.takeover.conflict) log.warn({ url: config.cloud.url }, 'cloud connection lost; reconnecting');
+      this.takeover.closed();
+    });
+    client.on('disconnect', (packet) => {
+      if (packet.reasonCode === SESSION_TAKEN_OVER) this.takeover.takenOver();
+      else log.warn({ reasonCode: packet.reasonCode }, 'the broker ended the connection (MQTT 5 DISCONNECT)');
     });
     client.on('error', (err) => {
       this.errorsSinceConnect++;
@@ -143,6 +201,7 @@ export class CloudBridge {
     const beatMs = config.cloud.heartbeatSeconds * 1000;
     this.heartbeat = setInterval(() => this.beat(beatMs), Math.min(beatMs, 5000));
     this.heartbeat.unref();
+    client.connect();
   }
 
   /** The runtime hands every device state here; publishing is decided by deadband and heartbeat. */
@@ -200,6 +259,7 @@ export class CloudBridge {
   async stop(deadlineMs = 3000): Promise<void> {
     const client = this.client;
     this.stopping = true;
+    this.takeover.stop();
     clearInterval(this.heartbeat);
     this.options.outbox.off('appended', this.onAppended);
     if (!client) return;
@@ -246,6 +306,26 @@ export class CloudBridge {
   }
 
   private readonly onAppended = (): void => this.relay.kick();
+
+  private identityConflict(detail: { evidence: string; connections: number }): void {
+    const { config, log, alarms } = this.options;
+    log.error(
+      { alarm: IDENTITY_CONFLICT_ALARM, clientId: config.station.id, ...detail },
+      'another connection uses this station identity (the broker takes the session from one for the other); backing off. Two gateways, or a tool, with this client id?',
+    );
+    alarms?.raise({ alarm: IDENTITY_CONFLICT_ALARM, severity: 'major', detail: { ...detail, clientId: config.station.id } });
+  }
+
+  /** An oversized publish was dropped and acknowledged on the wire; a flood of them is one line a minute. */
+  private skippedOversize(packet: OversizePacket): void {
+    this.counters.oversize++;
+    const attempts = this.floods.note('oversize');
+    if (attempts === undefined) return;
+    this.options.log.warn(
+      { code: 'MQTT_PACKET_TOO_LARGE', topic: packet.topic, bytes: packet.declaredBytes, limit: MAX_PACKET_BYTES, attempts },
+      'oversized MQTT publish dropped unread (acknowledged so the broker does not redeliver it)',
+    );
+  }
 
   private nextDelay(): number {
     return backoffDelay(this.attempt, this.backoff, this.random);
@@ -304,6 +384,23 @@ export class CloudBridge {
       if (err) this.options.log.debug({ topic, err: err.message }, 'retained publish not acknowledged');
     });
   }
+}
+
+/**
+ * Puts the InboundPacketGuard between every socket MQTT.js opens (first connect and each
+ * reconnect) and its parser. MQTT.js offers no bound of its own before the parser has the whole
+ * packet (its MQTT 5 maximumPacketSize check runs after parsing), and mqtt-packet none at all;
+ * `streamBuilder` is the one seam, private in MQTT.js's typings, hence the cast.
+ */
+function guardStreams(client: MqttClient, onSkipped: (packet: OversizePacket) => void): void {
+  const c = client as unknown as { streamBuilder: (client: MqttClient) => Duplex };
+  const build = c.streamBuilder;
+  c.streamBuilder = (mc) => {
+    const socket = build(mc);
+    // Commands and PUBACKs are small and latency-bound (a worker waits at the door): no Nagle.
+    (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    return new InboundPacketGuard(socket, MAX_PACKET_BYTES, onSkipped);
+  };
 }
 
 /** Time for the DISCONNECT to be written even when the stop deadline is spent (loopback: ~1 ms). */

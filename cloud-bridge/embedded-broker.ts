@@ -1,8 +1,10 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { listen } from './listen.js';
+import { MAX_PACKET_BYTES, MqttFrameScanner } from './mqtt-frame-scanner.js';
 
 export interface EmbeddedBroker {
   readonly url: string;
@@ -22,6 +24,11 @@ export interface EmbeddedBrokerOptions {
    * over, as Mosquitto does with its persistence file across a restart (the chaos tests).
    */
   sessionsFrom?: EmbeddedBroker;
+  /**
+   * The largest MQTT packet a client may send (default MAX_PACKET_BYTES); 0 for none, as aedes
+   * alone: a broker that forwards anything, to prove the station's own bound.
+   */
+  maxPacketBytes?: number;
 }
 
 /** Each broker's aedes persistence (in memory), for `sessionsFrom`. */
@@ -33,6 +40,7 @@ const persistences = new WeakMap<EmbeddedBroker, unknown>();
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
   const host = options.host ?? '127.0.0.1';
+  const maxPacketBytes = options.maxPacketBytes ?? MAX_PACKET_BYTES;
   const persistence = options.sessionsFrom ? persistences.get(options.sessionsFrom) : undefined;
   const broker = await Aedes.createBroker(persistence === undefined ? {} : { persistence });
   const sockets = new Set<Socket>();
@@ -43,11 +51,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     broker.handle(socket);
+    limitPacketSize(socket, maxPacketBytes);
   });
   const port = await listen(server, options.port ?? 1883, host);
   let ws: WsListener | undefined;
   try {
-    if (options.wsPort !== undefined) ws = await startWsListener(broker, host, options.wsPort);
+    if (options.wsPort !== undefined) ws = await startWsListener(broker, host, options.wsPort, maxPacketBytes);
   } catch (err) {
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -69,21 +78,37 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   return embedded;
 }
 
+/**
+ * aedes has no maximum packet size, and its parser holds a whole packet before aedes sees it: one
+ * 250 MB publish would fill the broker's heap, then every subscriber's. A client that sends a
+ * packet over the limit is disconnected as soon as its fixed header says so, as Mosquitto does
+ * with `max_packet_size`; the packet is never stored, so nothing is redelivered. Attached after
+ * `broker.handle`: aedes reads with `read()`, which emits each chunk as 'data' before aedes parses
+ * it, and a 'data' listener added once a 'readable' one exists does not switch the stream to
+ * flowing mode.
+ */
+function limitPacketSize(conn: Duplex, maxPacketBytes: number): void {
+  if (maxPacketBytes <= 0) return;
+  const scanner = new MqttFrameScanner(maxPacketBytes, () => undefined, () => conn.destroy());
+  conn.on('data', (chunk: Buffer) => scanner.scan(chunk));
+}
+
 interface WsListener {
   url: string;
   close(): Promise<void>;
 }
 
 /** The set-up aedes' docs give (docs/Examples.md): `ws` on an HTTP server, each socket as a stream. */
-async function startWsListener(broker: Aedes, host: string, port: number): Promise<WsListener> {
+async function startWsListener(broker: Aedes, host: string, port: number, maxPacketBytes: number): Promise<WsListener> {
   const http = createHttpServer();
   // `mqtt` is the subprotocol browsers' MQTT clients ask for; Mosquitto and EMQX answer it too.
-  const wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  const wss = new WebSocketServer({ server: http, ...(maxPacketBytes > 0 ? { maxPayload: maxPacketBytes } : {}), handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
   wss.on('connection', (websocket, req) => {
     const stream = createWebSocketStream(websocket);
     // A browser tab closed mid-write errors the stream; aedes sees the close and sends the will.
     stream.on('error', () => stream.destroy());
     broker.handle(stream, req);
+    limitPacketSize(stream, maxPacketBytes);
   });
   const bound = await listen(http, port, host);
   return {

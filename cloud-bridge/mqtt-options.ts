@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import type { StationConfig } from '../config/station-schema.js';
+import { MAX_PACKET_BYTES } from './mqtt-frame-scanner.js';
 import { locationField, type DeathPayload } from './payloads.js';
 import { stationTopics } from './topics.js';
 
@@ -30,7 +31,9 @@ export function mqttClientOptions(config: StationConfig, bootId: string, firstRe
     queueQoSZero: false,
     will: { topic: stationTopics(c.topicPrefix, config.station.id).status, payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
   };
-  if (c.protocolVersion === 5) options.properties = { sessionExpiryInterval: c.sessionExpirySeconds };
+  // A compliant MQTT 5 broker does not send a packet larger than this (it drops it as delivered);
+  // on 3.1.1 the station's InboundPacketGuard is the only bound.
+  if (c.protocolVersion === 5) options.properties = { sessionExpiryInterval: c.sessionExpirySeconds, maximumPacketSize: MAX_PACKET_BYTES };
   if (c.ca) options.ca = readFileSync(c.ca);
   if (c.cert) options.cert = readFileSync(c.cert);
   if (c.key) options.key = readFileSync(c.key);

@@ -5,7 +5,8 @@ import type { EventOutbox } from '../store/event-outbox.js';
 import type { ReplayCache } from '../store/replay-cache.js';
 import { StoreFullError } from '../store/store-errors.js';
 import { AccessDenied, UnverifiedToken } from './access-error.js';
-import { AttemptBudgets, FloodCounter } from './attempt-budgets.js';
+import { AttemptBudgets } from './attempt-budgets.js';
+import { FloodCounter } from '../limits/flood-counter.js';
 import type { ClockTrust } from './clock-trust.js';
 import { DailyWindow } from '../station/daily-window.js';
 import type { AccessClaims, Action, SignedClaims, TokenVerifier } from './token-verifier.js';
@@ -28,6 +29,11 @@ export interface AccessEffects {
   dispense(resource: ResourceRef, claims: AccessClaims): Promise<Record<string, unknown>>;
   /** `slot` command: an operator takes a cabinet slot out of service or back. */
   operate(resource: ResourceRef, claims: AccessClaims, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * Refuses (throws AccessDenied) a request the effect could never carry out, such as a slot the
+   * cabinet does not have, before the token is spent: a typo must not cost an operator the token.
+   */
+  validate?(resource: ResourceRef, claims: AccessClaims, request: Record<string, unknown>): void;
 }
 
 export interface AccessServiceOptions {
@@ -131,6 +137,7 @@ export class AccessService {
       this.spend(this.sources, via, undefined);
       const resource = this.authorise(claims, source);
       this.checkPolicy(claims, resource, clock.now);
+      this.options.effects.validate?.(resource, claims, request);
       return await this.grant(claims, resource, source, via, clock.reason, request);
     } catch (err) {
       if (err instanceof AccessDenied) this.denied(err, via, claims ?? partialClaims(signed));

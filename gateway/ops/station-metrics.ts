@@ -4,6 +4,18 @@ import type { AlarmSeverity } from '../store/alarm-table.js';
 import type { HealthMonitor } from './health-monitor.js';
 import type { Liveness } from './liveness.js';
 import type { StationView } from './station-view.js';
+import type { LoginCounts } from './status-page/login-throttle.js';
+import type { InboundCounts } from '../../cloud-bridge/cloud-bridge.js';
+
+/** Counts that other parts keep and metrics read at scrape time; each absent when the part is. */
+export interface MetricSources {
+  /** What the access logic refused in bulk (junk, rate limits). */
+  access?: () => AccessCounts;
+  /** The status page's failed and throttled logins. */
+  logins?: () => LoginCounts;
+  /** What the cloud bridge refused of what came in: oversized packets, refused commands. */
+  inbound?: () => InboundCounts;
+}
 
 const SEVERITIES: readonly AlarmSeverity[] = ['critical', 'major', 'minor', 'warning'];
 
@@ -18,8 +30,8 @@ export class StationMetrics {
   /** Counters from the monitors are totals; Prometheus counters only go up by increments. */
   private readonly seen = new Map<string, number>();
 
-  /** `access`: what the access logic refused in bulk (junk, rate limits), read at scrape time. */
-  constructor(view: StationView, health: HealthMonitor, liveness: Liveness, access?: () => AccessCounts) {
+  constructor(view: StationView, health: HealthMonitor, liveness: Liveness, sources: MetricSources = {}) {
+    const { access, logins, inbound } = sources;
     const r = this.registry;
     r.setDefaultLabels({ station: view.stationId });
     // Process memory, CPU, heap and the event-loop delay percentiles (perf_hooks monitorEventLoopDelay).
@@ -154,6 +166,32 @@ export class StationMetrics {
         registers: [r],
         collect() {
           for (const { via, scope, count } of access().limited) addTotal(`limited ${via} ${scope}`, count, (n) => this.inc({ via, scope }, n));
+        },
+      });
+    }
+    if (logins) {
+      new Counter({
+        name: 'station_status_page_logins_refused_total',
+        help: 'Status page requests with wrong credentials (reason="wrong") or refused 429 by the failed-login throttle (reason="throttled")',
+        labelNames: ['reason'],
+        registers: [r],
+        collect() {
+          const c = logins();
+          addTotal('logins wrong', c.failed, (n) => this.inc({ reason: 'wrong' }, n));
+          addTotal('logins throttled', c.refused, (n) => this.inc({ reason: 'throttled' }, n));
+        },
+      });
+    }
+    if (inbound) {
+      new Counter({
+        name: 'station_cloud_inbound_refused_total',
+        help: 'What came in from the broker and was not carried out: oversized packets dropped unread (reason="oversize-packet"), commands refused unexecuted (retained, reply-topic, oversize, snapshot-rate)',
+        labelNames: ['reason'],
+        registers: [r],
+        collect() {
+          const c = inbound();
+          addTotal('inbound oversize-packet', c.oversizePackets, (n) => this.inc({ reason: 'oversize-packet' }, n));
+          for (const [reason, count] of Object.entries(c.commands.refused)) addTotal(`inbound ${reason}`, count, (n) => this.inc({ reason }, n));
         },
       });
     }

@@ -10,8 +10,10 @@ import { SocatNotifySender, type NotifySender } from './notify-socket.js';
 import { StationMetrics } from './station-metrics.js';
 import { planReload, type ReloadPlan } from './config-reload.js';
 import type { StationView } from './station-view.js';
+import { LoginThrottle } from './status-page/login-throttle.js';
 import { startStatusPage } from './status-page/status-page-server.js';
 import { SystemdWatchdog, notifyEnvironment, pingEveryMs, type NotifyEnvironment } from './systemd-watchdog.js';
+import type { InboundCounts } from '../../cloud-bridge/cloud-bridge.js';
 
 /** A part of a reload prepared outside ops (the trusted keys): applied with the rest or not at all. */
 export interface PreparedReload {
@@ -30,6 +32,8 @@ export interface StationOpsOptions {
   notifySender?: NotifySender;
   /** The access logic's refusal counts, for metrics (absent without an access section). */
   accessCounts?: () => AccessCounts;
+  /** What the cloud bridge refused of what came in (oversized packets, refused commands), for metrics. */
+  inboundCounts?: () => InboundCounts;
 }
 
 /**
@@ -39,6 +43,8 @@ export interface StationOpsOptions {
  */
 export class StationOps {
   private readonly lag = new EventLoopLag();
+  /** Outlives the status page server across reloads: a reload must not wipe a guesser's lock-out. */
+  private readonly loginThrottle = new LoginThrottle();
   private liveness: Liveness | undefined;
   private health: HealthMonitor | undefined;
   private metrics: StationMetrics | undefined;
@@ -65,7 +71,12 @@ export class StationOps {
     this.liveness = new Liveness({ devices: view.devices, timeoutMs: (id) => view.timeoutMs(id), loopLagMs: () => this.lag.takeMaxMs() });
     this.health = new HealthMonitor(this.liveness, pingEveryMs(this.notify?.watchdogUsec));
     this.health.start();
-    this.metrics = new StationMetrics(view, this.health, this.liveness, this.options.accessCounts);
+    const { accessCounts: access, inboundCounts: inbound } = this.options;
+    this.metrics = new StationMetrics(view, this.health, this.liveness, {
+      ...(access ? { access } : {}),
+      ...(inbound ? { inbound } : {}),
+      logins: () => this.loginThrottle.counts(),
+    });
     await this.startServers(this.config);
   }
 
@@ -125,7 +136,7 @@ export class StationOps {
       log.info({ url: this.metricsServer.url }, 'metrics and /healthz listening');
     }
     if (config.statusPage) {
-      this.statusPage = await startStatusPage({ ...config.statusPage, view, health, log });
+      this.statusPage = await startStatusPage({ ...config.statusPage, view, health, log, throttle: this.loginThrottle });
       log.info({ url: this.statusPage.url }, 'status page listening');
     }
   }

@@ -46,6 +46,20 @@ function commander(driver: DeviceDriver, device: string): DeviceCommander {
 }
 
 /**
+ * `STATION_GATEWAY_SMOKE_CLEAR_MS`: the smoke hold (60 s) shortened for the tests that restart a
+ * gateway within it; internal like the periods of internal-periods.ts, not station configuration.
+ * A value that is not a whole number of at least 100 ms is ignored with a warning.
+ */
+function smokeHoldFromEnv(env: NodeJS.ProcessEnv, log: Logger): number | undefined {
+  const raw = env['STATION_GATEWAY_SMOKE_CLEAR_MS'];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 100) return n;
+  log.warn({ value: raw }, 'STATION_GATEWAY_SMOKE_CLEAR_MS ignored: not a whole number of at least 100 ms');
+  return undefined;
+}
+
+/**
  * Builds battery safety and swaps per cabinet, a water service per dispenser, an occupancy watch
  * per sensor and the station's availability, and feeds each its device's states. Part of the
  * composition root.
@@ -54,6 +68,9 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   const { station, monitors, store, recorder, alarms, log } = options;
   const { config } = station;
   const limits = (seconds: number): number => seconds * 1000;
+  // The store's record of latched safety (its alarms) is gone with a lost or damaged database.
+  const recordLost = store.lost?.reason ?? (store.movedAside ? 'corrupt' : undefined);
+  const smokeClearMs = smokeHoldFromEnv(process.env, log);
 
   const cabinets = new Map<string, { safety: CabinetSafety; swap: BatterySwap }>();
   const waters = new Map<string, WaterService>();
@@ -64,7 +81,15 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     const plog = log.child({ part: 'station', device: m.id });
     if (m.kind === 'battery-cabinet') {
       const cmd = commander(m.driver, m.id);
-      const safety = new CabinetSafety({ device: m.id, commander: cmd, alarms, settings: store.settings, log: plog });
+      const safety = new CabinetSafety({
+        device: m.id,
+        commander: cmd,
+        alarms,
+        settings: store.settings,
+        log: plog,
+        ...(smokeClearMs !== undefined ? { smokeClearMs } : {}),
+        ...(recordLost !== undefined ? { recordLost } : {}),
+      });
       const swap = new BatterySwap({
         device: m.id,
         commander: cmd,
@@ -129,11 +154,18 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
       if (!water) throw new AccessDenied('DEVICE_ERROR', `${resource.device} is not a water dispenser`);
       return water.dispense({ sub: claims.sub });
     },
-    operate: async (resource, _claims, request) => {
+    operate: async (resource, _claims, request) => cabinetFor(resource).safety.setSlotEnabled(Number(request['slot']), request['enabled'] === true),
+    // Before the token is spent: what setSlotEnabled would refuse must not cost the operator it.
+    validate: (resource, claims, request) => {
+      if (claims.act !== 'operate') return;
       if (request['device'] !== undefined && request['device'] !== resource.device) {
         throw new AccessDenied('FORBIDDEN', `the token is for ${resource.device}, the request names ${String(request['device'])}`);
       }
-      return cabinetFor(resource).safety.setSlotEnabled(Number(request['slot']), request['enabled'] === true);
+      const { safety } = cabinetFor(resource);
+      const slot = Number(request['slot']);
+      const exists = safety.hasSlot(slot);
+      if (exists === undefined) throw new AccessDenied('DEVICE_OFFLINE', `${resource.device} has not been read yet; its slots are not known`);
+      if (!exists) throw new AccessDenied('UNKNOWN_RESOURCE', `${resource.device} has slots 1..${safety.current().slots.length}, not ${slot}`);
     },
   };
 

@@ -108,6 +108,7 @@ export class StationRuntime {
       devices: this.monitors,
       outbox,
       ...(access.commands ? { commands: access.commands } : {}),
+      alarms,
       log: log.child({ part: 'cloud' }),
     });
     this.bridge = bridge;
@@ -120,6 +121,7 @@ export class StationRuntime {
       log: log.child({ part: 'ops' }),
       view: buildStationView({ config, monitors: this.monitors, outbox, alarms, bridge }),
       ...(access.counts ? { accessCounts: access.counts } : {}),
+      inboundCounts: () => bridge.inboundCounts(),
     });
     await this.ops.start();
 

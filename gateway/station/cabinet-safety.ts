@@ -14,6 +14,18 @@ export const SMOKE_CLEAR_MS = 60_000;
 
 export const overheatAlarm = (slot: number): string => `slot.overheat.${slot}`;
 export const SMOKE_ALARM = 'cabinet.smoke';
+/**
+ * The record of the cabinet's latched safety (the alarm table) was lost with the database: every
+ * slot is held as if it had overheated until a reading of it meets the release rule.
+ */
+export const SAFETY_UNPROVEN_ALARM = 'cabinet.safety-unproven';
+
+const OVERHEAT_PREFIX = 'slot.overheat.';
+const overheatSlot = (alarm: string): number | undefined => {
+  if (!alarm.startsWith(OVERHEAT_PREFIX)) return undefined;
+  const slot = Number(alarm.slice(OVERHEAT_PREFIX.length));
+  return Number.isInteger(slot) && slot >= 1 ? slot : undefined;
+};
 
 export interface CabinetSafetyOptions {
   /** The cabinet's device id (alarms and settings are keyed by it). */
@@ -23,6 +35,13 @@ export interface CabinetSafetyOptions {
   settings: SettingsStore;
   log: Logger;
   clock?: Clock;
+  /** How long the smoke bit must stay clear before the alarm clears and charging resumes; SMOKE_CLEAR_MS unless a test sweeps it. */
+  smokeClearMs?: number;
+  /**
+   * Why the store has no record of this cabinet's safety (`missing`, `empty` or `replaced` for a
+   * lost database, `corrupt` for one moved aside), or undefined when the record is intact.
+   */
+  recordLost?: string;
 }
 
 interface SafetyEvents {
@@ -43,7 +62,11 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
   private readonly clock: Clock;
   private view: CabinetView = { online: false, smoke: false, slots: [] };
   private readonly thermal = new Map<number, Latch>();
-  private readonly smoke = new Latch(SMOKE_CLEAR_MS);
+  private readonly smoke: Latch;
+  /** Slots (by index) held only because the record was lost, until a reading proves them safe. */
+  private readonly unproven = new Set<number>();
+  /** The record was lost: every slot first read is held until proven (SAFETY_UNPROVEN_ALARM). */
+  private failSafe = false;
   /** Operator lock-outs, by 1-based slot number. */
   private disabled = new Set<number>();
   /** Charging values still to be written, by slot index; a write in flight is not repeated. */
@@ -55,15 +78,45 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
   constructor(private readonly options: CabinetSafetyOptions) {
     super();
     this.clock = options.clock ?? systemClock;
+    this.smoke = new Latch(options.smokeClearMs ?? SMOKE_CLEAR_MS);
   }
 
   get device(): string {
     return this.options.device;
   }
 
-  /** The operator lock-outs from the store. */
+  /**
+   * The operator lock-outs from the store, and the latched safety from the alarm table: the
+   * stored alarms are the record of it, so a slot cut before a restart stays cut and locked out
+   * until readings release it by the release rule (a restart must not count as a release), and a
+   * smoke hold starts again from the first quiet reading. Without a record (a lost database),
+   * every slot is held until a reading proves it safe.
+   */
   start(): void {
+    const { alarms, device, log, recordLost } = this.options;
     this.disabled = new Set(this.options.settings.get<number[]>(this.settingsKey) ?? []);
+    const held = alarms.active().filter((a) => a.device === device);
+    for (const a of held) {
+      if (a.alarm === SMOKE_ALARM) this.smoke.restore();
+      const slot = overheatSlot(a.alarm);
+      if (slot === undefined) continue;
+      const latch = new Latch();
+      latch.restore();
+      this.thermal.set(slot - 1, latch);
+    }
+    // Still unproven before this restart: the record is as lost as it was.
+    const unprovenBefore = held.some((a) => a.alarm === SAFETY_UNPROVEN_ALARM);
+    if (recordLost === undefined && !unprovenBefore) return;
+    this.failSafe = true;
+    if (!unprovenBefore) {
+      alarms.raise({
+        alarm: SAFETY_UNPROVEN_ALARM,
+        severity: 'major',
+        device,
+        detail: { reason: recordLost, message: 'safety record lost with the database: charging off and no slot offered until each slot reads below 45 °C with no over-temperature bit' },
+      });
+    }
+    log.error({ reason: recordLost ?? 'unproven before the restart' }, 'no record of latched battery safety: every slot held until a reading proves it safe');
   }
 
   /** Feed every state of the cabinet's DeviceMonitor. */
@@ -73,7 +126,11 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
     if (view.online) {
       this.checkSmoke(view);
       for (const slot of view.slots) this.checkSlot(slot);
-      if (!this.reconciled) this.reconcile();
+      // A reading without slots (nothing read yet) proves nothing about them.
+      if (view.slots.length > 0) {
+        if (!this.reconciled) this.reconcile();
+        this.checkProven();
+      }
       this.flushCharging();
     }
     this.emit('view', view);
@@ -122,6 +179,16 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
   }
 
   /**
+   * Whether the cabinet has door `slot` (from 1), as last read; undefined before its first reading.
+   * The access logic asks before it spends an operator's token on a `slot` command.
+   */
+  hasSlot(slot: number): boolean | undefined {
+    const count = this.view.slots.length;
+    if (count === 0) return undefined;
+    return Number.isInteger(slot) && slot >= 1 && slot <= count;
+  }
+
+  /**
    * The contract's `slot` command: takes slot `slot` (from 1) out of service or back. Persisted
    * before it returns. Only the offering changes; charging is the safety logic's alone.
    */
@@ -162,13 +229,21 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
     let latch = this.thermal.get(slot.index);
     if (!latch) {
       latch = new Latch();
+      if (this.failSafe) {
+        latch.restore();
+        this.unproven.add(slot.index);
+        this.pendingCharging.set(slot.index, false);
+      }
       this.thermal.set(slot.index, latch);
     }
     const temp = slot.batteryTemp;
     const hot = slot.overTemperature || (temp !== undefined && temp >= OVERHEAT_C);
-    const cool = !slot.overTemperature && (temp === undefined || temp < RELEASE_BELOW_C);
+    // A battery whose temperature did not come with the reading proves nothing; an empty slot is safe.
+    const cool = !slot.overTemperature && (temp === undefined ? !slot.hasBattery : temp < RELEASE_BELOW_C);
     const change = latch.update(hot, cool, this.clock.now());
-    if (change === 'raised') {
+    // A slot held for want of a record that reads hot is now an overheating slot like any other.
+    const provedHot = hot && this.unproven.delete(slot.index);
+    if (change === 'raised' || provedHot) {
       alarms.raise({
         alarm: overheatAlarm(slot.slot),
         severity: 'critical',
@@ -178,24 +253,38 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
       log.error({ slot: slot.slot, batteryTemp: temp }, 'slot overheating: charging cut, slot locked out');
       this.pendingCharging.set(slot.index, false);
     } else if (change === 'cleared') {
+      this.unproven.delete(slot.index);
       alarms.clear(overheatAlarm(slot.slot), device);
       log.info({ slot: slot.slot, batteryTemp: temp }, 'slot cooled: charging resumes');
       if (!this.lockedOutThermally(slot.index)) this.pendingCharging.set(slot.index, true);
     }
   }
 
-  /** Once, on the first reading: alarms the store kept from before a restart that no longer hold. */
+  /**
+   * Once, on the first reading after start: the latches restored from the alarm table were
+   * released by this reading or not (checkSlot); what stays latched has its cut written again (a
+   * cabinet power-cycled meanwhile may have turned charging back on), and alarms of slots this
+   * cabinet does not have are cleared.
+   */
   private reconcile(): void {
     this.reconciled = true;
     const { alarms, device } = this.options;
+    const present = new Set(this.view.slots.map((s) => s.index));
+    for (const index of [...this.thermal.keys()]) if (!present.has(index)) this.thermal.delete(index);
     const activeNow = new Set<string>();
     if (this.smoke.active) activeNow.add(SMOKE_ALARM);
     for (const [index, latch] of this.thermal) if (latch.active) activeNow.add(overheatAlarm(index + 1));
-    const owns = (a: string): boolean => a === SMOKE_ALARM || a.startsWith('slot.overheat.');
-    const stale = clearStaleAlarms(alarms, device, owns, activeNow);
-    // The gateway cut those slots' charging before it restarted; nothing else will turn it back on.
-    const slots = stale.includes(SMOKE_ALARM) ? this.view.slots.map((s) => s.slot) : stale.map((a) => Number(a.slice('slot.overheat.'.length)));
-    for (const slot of slots) if (!this.lockedOutThermally(slot - 1)) this.pendingCharging.set(slot - 1, true);
+    const owns = (a: string): boolean => a === SMOKE_ALARM || a.startsWith(OVERHEAT_PREFIX);
+    clearStaleAlarms(alarms, device, owns, activeNow);
+    for (const s of this.view.slots) if (this.lockedOutThermally(s.index)) this.pendingCharging.set(s.index, false);
+  }
+
+  /** Once every slot held for want of a record has read safe (or hot), the fail-safe is over. */
+  private checkProven(): void {
+    if (!this.failSafe || this.unproven.size > 0) return;
+    this.failSafe = false;
+    this.options.alarms.clear(SAFETY_UNPROVEN_ALARM, this.options.device);
+    this.options.log.info('every slot has read safe or is latched on its own reading: fail-safe over');
   }
 
   private lockedOutThermally(index: number): boolean {

@@ -14,6 +14,15 @@ export class Latch {
     return this.on;
   }
 
+  /**
+   * Raised without a reading: the condition held before a restart (its alarm is on record), so it
+   * stays raised until readings release it by the same rule, the clear hold counted from now.
+   */
+  restore(): void {
+    this.on = true;
+    this.clearSince = undefined;
+  }
+
   /** Feeds one reading; returns the transition it caused, if any. */
   update(set: boolean, clear: boolean, now: number): 'raised' | 'cleared' | undefined {
     if (!this.on) {

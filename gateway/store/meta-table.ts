@@ -8,14 +8,19 @@ import { StoreFullError, translateWriteError } from './store-errors.js';
  */
 export class MetaTable {
   private select!: Statement;
+  private selectPrefixed!: Statement;
   private upsert!: Statement;
   /** Values `setOrHold` could not write (disk full), newest per key, written by `flushHeld`. */
   private readonly held = new Map<string, unknown>();
 
-  /** `prefix` keeps one user's keys apart from another's (`setting:` for operator settings). */
+  /**
+   * `prefix` keeps one user's keys apart from another's (`setting:` for operator settings);
+   * `written` runs after each durable `set` (the store mirrors operator settings into its anchor).
+   */
   constructor(
     db: Database,
     private readonly prefix = '',
+    private readonly written: () => void = () => undefined,
   ) {
     this.rebind(db);
   }
@@ -23,6 +28,7 @@ export class MetaTable {
   /** Queries `db` from now on (see EventOutbox.rebind); values still held stay held. */
   rebind(db: Database): void {
     this.select = db.prepare('SELECT value FROM meta WHERE key = ?');
+    this.selectPrefixed = db.prepare('SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key');
     this.upsert = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   }
 
@@ -41,6 +47,17 @@ export class MetaTable {
       translateWriteError(err);
     }
     this.held.delete(key);
+    this.written();
+  }
+
+  /** Every value under this table's prefix, keys without it; held values win, as in `get`. */
+  all(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const row of this.selectPrefixed.all(this.prefix.length, this.prefix) as Array<{ key: string; value: string }>) {
+      out[row.key.slice(this.prefix.length)] = JSON.parse(row.value) as unknown;
+    }
+    for (const [key, value] of this.held) out[key] = value;
+    return out;
   }
 
   /**

@@ -94,7 +94,8 @@ export class StationStore {
       timeFloor: new TimeFloor(db),
       alarms: new AlarmTable(db),
       meta: new MetaTable(db),
-      settings: new MetaTable(db, 'setting:'),
+      // Mirrored into the anchor as soon as written: the database may be lost the next moment.
+      settings: new MetaTable(db, 'setting:', () => this.writeAnchor()),
       housekeeping: new StoreHousekeeping(db, replay),
     };
     this.log.info({ path: this.path, pending: this.parts.outbox.pendingCount() }, 'store open');
@@ -275,13 +276,26 @@ export class StationStore {
     }
     if (anchor?.floor) timeFloor.raise(new Date(anchor.floor), 'anchor');
     if (lost || this.moved || !life) meta.setOrHold('storeLife', ulid());
+    if (lost || this.moved) this.restoreSettings(anchor?.settings);
     this.writeAnchor();
+  }
+
+  /**
+   * A reset file starts without the operator settings; the anchor's mirror of them comes back
+   * (a slot an operator took out of service stays out). Settings the fresh file already holds win.
+   */
+  private restoreSettings(mirrored: Record<string, unknown> | undefined): void {
+    if (!mirrored) return;
+    const { settings } = this.get();
+    const keys = Object.keys(mirrored).filter((key) => settings.get(key) === undefined);
+    for (const key of keys) settings.setOrHold(key, mirrored[key]);
+    if (keys.length > 0) this.log.warn({ path: this.path, settings: keys }, 'operator settings restored from the store anchor after a reset');
   }
 
   /** Keeps the anchor up to date (floor, reset, boots); a full disk leaves the last one, logged once. */
   private writeAnchor(): void {
     if (this.standIn || !this.parts || !this.anchor) return;
-    const { meta, timeFloor } = this.parts;
+    const { meta, timeFloor, settings: operatorSettings } = this.parts;
     const life = meta.get<string>('storeLife');
     // Only a life the database holds too: an anchor ahead of its file would read as a lost store.
     if (!life || meta.heldKeys.includes('storeLife')) return;
@@ -291,6 +305,8 @@ export class StationStore {
       ...(this.reset ? { resetAt: this.reset.toISOString() } : {}),
       ...(meta.get<number>('bootCount') !== undefined ? { bootCount: meta.get<number>('bootCount')! } : {}),
     };
+    const settings = operatorSettings.all();
+    if (Object.keys(settings).length > 0) record.settings = settings;
     try {
       this.anchor.write(record);
       this.anchorFailing = false;

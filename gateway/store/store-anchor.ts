@@ -16,6 +16,11 @@ export interface AnchorRecord {
   /** When the store was last reset (a lost or damaged file replaced by a fresh one), ISO. */
   resetAt?: string;
   bootCount?: number;
+  /**
+   * The operator settings (`setting:` keys of `meta`, such as a cabinet's slots out of service),
+   * mirrored so that a lost database does not send a worker to a slot an operator took out.
+   */
+  settings?: Record<string, unknown>;
 }
 
 export const anchorPath = (databasePath: string): string => `${databasePath}.anchor`;

@@ -34,7 +34,8 @@ const SHARED = `      --seed N             random seed (default 1): same seed, s
   -h, --help               this help
 
 Control: type commands on stdin ("help" lists them), or POST {"command": "..."} to
-<control>/devices/<id>/commands. Ctrl-C or SIGTERM stops.`;
+<control>/devices/<id>/commands with Content-Type: application/json (other origins are refused).
+Ctrl-C or SIGTERM stops.`;
 
 const COMMON = `Common options:\n${DEVICE_ONLY}${SHARED}`;
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { StationSimulator } from '../simulator-set.js';
+import { guardRequest, ownHosts } from './request-guard.js';
 import { SimCommandError } from './sim-command-error.js';
 
 /*
@@ -12,6 +13,8 @@ import { SimCommandError } from './sim-command-error.js';
  *   POST /commands                      {"command": "cabinet-1 slot 3 temperature 62"}
  *
  * A command that is wrong answers 400 (404 for an unknown device) with {"ok": false, "error": {"code", "message"}}.
+ * A POST must be `Content-Type: application/json` (415 otherwise), and a request from a web page
+ * (a foreign Origin or Host header) is refused 403: see request-guard.ts.
  */
 
 export interface HttpControl {
@@ -24,8 +27,10 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 export async function startHttpControl(sim: StationSimulator, options: { port?: number; host?: string } = {}): Promise<HttpControl> {
   const host = options.host ?? '127.0.0.1';
+  // Filled in once the port is bound (port 0 picks one); no request arrives before that.
+  let hosts: ReadonlySet<string> = new Set();
   const server = createServer((req, res) => {
-    handle(sim, req, res).catch((err: unknown) => reply(res, 500, { ok: false, error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } }));
+    handle(sim, req, res, hosts).catch((err: unknown) => reply(res, 500, { ok: false, error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -36,6 +41,7 @@ export async function startHttpControl(sim: StationSimulator, options: { port?: 
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  hosts = ownHosts(host, port);
   return {
     port,
     url: `http://${host}:${port}`,
@@ -47,8 +53,9 @@ export async function startHttpControl(sim: StationSimulator, options: { port?: 
   };
 }
 
-async function handle(sim: StationSimulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(sim: StationSimulator, req: IncomingMessage, res: ServerResponse, hosts: ReadonlySet<string>): Promise<void> {
   try {
+    guardRequest(req, hosts);
     const path = pathOf(req.url ?? '/');
     const parts = path.split('/').filter(Boolean).map(decodeSegment);
     if (req.method === 'GET' && parts.length === 1 && parts[0] === 'devices') {

@@ -4,8 +4,11 @@ export class SimCommandError extends Error {
   readonly code = 'SIM_COMMAND';
   constructor(
     message: string,
-    /** 404 for an unknown device, 400 for everything else (the control API's status). */
-    readonly status: 400 | 404 = 400,
+    /**
+     * The control API's status: 404 for an unknown device, 403 for a request from a web page
+     * (foreign Origin or Host), 415 for a POST that is not JSON, 400 for everything else.
+     */
+    readonly status: 400 | 403 | 404 | 415 = 400,
   ) {
     super(message);
   }

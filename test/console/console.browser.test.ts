@@ -66,7 +66,7 @@ describe('operator console in a browser', () => {
 
   const command = async (line: string): Promise<void> => {
     const [device, ...rest] = line.split(' ');
-    const res = await fetch(`${control}/devices/${device}/commands`, { method: 'POST', body: JSON.stringify({ command: rest.join(' ') }) });
+    const res = await fetch(`${control}/devices/${device}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: rest.join(' ') }) });
     expect(res.status).toBe(200);
   };
 

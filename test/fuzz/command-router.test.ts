@@ -39,10 +39,13 @@ interface Case {
   protocolVersion: 4 | 5;
   handler: HandlerMode;
   publishFails: boolean;
+  retained: boolean;
 }
 
 const topicArb = fc.oneof(
   fc.constantFrom('replies/a', 'r', 'a/+/b', '#', 'x\u0000y', '', 'replies/é/😀'),
+  // The station's own tree: only replies/<something> is a place to answer.
+  fc.constantFrom('stations/fz-1/events', 'stations/fz-1/status', 'stations/fz-1', 'stations/fz-1/replies/', 'stations/fz-1/replies/ops-1', 'stations/fz-1/replies/+'),
   fc.string({ maxLength: 20 }),
 );
 
@@ -86,9 +89,15 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   protocolVersion: fc.constantFrom<4 | 5>(4, 5),
   handler: fc.constantFrom<HandlerMode>('absent', 'ok', 'refuse', 'crash', 'throw-string'),
   publishFails: fc.boolean(),
+  retained: fc.boolean(),
 });
 
-const validTopic = (t: unknown): t is string => typeof t === 'string' && t.length > 0 && !/[+#\u0000]/.test(t);
+const ROOT = 'stations/fz-1';
+const validTopic = (t: unknown): t is string =>
+  typeof t === 'string' &&
+  t.length > 0 &&
+  !/[+#\u0000]/.test(t) &&
+  (!(t === ROOT || t.startsWith(`${ROOT}/`)) || (t.startsWith(`${ROOT}/replies/`) && t.length > `${ROOT}/replies/`.length));
 
 function parsedJson(payload: Uint8Array): unknown {
   if (payload.length === 0) return {};
@@ -127,12 +136,12 @@ async function route(c: Case): Promise<{ published: Array<{ topic: string; paylo
   // First call is the arrival, every later one is "now" after the request sat in a queue.
   let calls = 0;
   const now = (): Date => new Date(calls++ === 0 ? RECEIVED : RECEIVED + c.elapsedMs);
-  const router = new CommandRouter({ commandPrefix: PREFIX, protocolVersion: c.protocolVersion, snapshot: () => SNAPSHOT, handler, log, now });
+  const router = new CommandRouter({ commandPrefix: PREFIX, stationRoot: ROOT, protocolVersion: c.protocolVersion, snapshot: () => SNAPSHOT, handler, log, now });
   const packet = {
     cmd: 'publish',
     qos: 1,
     dup: false,
-    retain: false,
+    retain: c.retained,
     topic: PREFIX + c.name,
     payload: Buffer.from(c.payload),
     ...(c.protocolVersion === 5
@@ -161,11 +170,26 @@ describe('CommandRouter under arbitrary requests', () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(caseArb, async (c) => {
-          const { published, warnings } = await route(c);
+          const { published, warnings, handled } = await route(c);
+          if (c.retained) {
+            // A retained command is never carried out, nor answered.
+            expect(published).toEqual([]);
+            expect(handled).toBe(0);
+            expect(warnings.some((w) => /retained/.test(w))).toBe(true);
+            return;
+          }
           const body = parsedJson(c.payload);
           const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
           const responseTopic = c.protocolVersion === 5 ? c.responseTopic : undefined;
-          const replyTo = validTopic(responseTopic) ? responseTopic : validTopic(fields['replyTo']) ? fields['replyTo'] : undefined;
+          const named = responseTopic ?? fields['replyTo'];
+          if (named !== undefined && !validTopic(named)) {
+            // A reply topic that is no place to answer: nothing is done, and that is logged.
+            expect(published).toEqual([]);
+            expect(handled).toBe(0);
+            expect(warnings.some((w) => /reply topic/.test(w))).toBe(true);
+            return;
+          }
+          const replyTo = named;
           if (replyTo === undefined) {
             expect(published).toEqual([]);
             expect(warnings.some((w) => /no reply topic/.test(w))).toBe(true);
@@ -223,6 +247,7 @@ describe('CommandRouter regressions found by the properties', () => {
     protocolVersion: 4,
     handler: 'ok',
     publishFails: false,
+    retained: false,
   };
 
   // Shrunk: {"token":" ","expiresAt":"2026-13-45T99:99:99.999Z"} passed the pattern, became an

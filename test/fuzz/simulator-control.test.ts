@@ -213,7 +213,7 @@ describe('HTTP control API', () => {
 
   function send(method: string, path: string, body: Buffer): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: control.port, method, path, headers: { 'content-length': body.length } }, (res) => {
+      const req = request({ host: '127.0.0.1', port: control.port, method, path, headers: { 'content-length': body.length, 'content-type': 'application/json' } }, (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
