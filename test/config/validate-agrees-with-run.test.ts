@@ -81,8 +81,8 @@ const zone = fc.oneof(
 /** Loopback or invalid only: the ops servers really bind what validate accepts. */
 const listen = (): fc.Arbitrary<string> =>
   fc
-    .tuple(mostly(some('127.0.0.1', 'localhost'), '999.1.1.1', '1.2.3', '0.0.0.0.0'), mostly(some('0', '0', '0', 'shared'), '65536', '99999'))
-    .map(([h, p]) => `${h}:${p === 'shared' ? sharedPort : p}`);
+    .tuple(mostly(some('127.0.0.1', 'localhost'), '999.1.1.1', '1.2.3', '0.0.0.0.0'), mostly(some('0', '0', '0', 'clash'), '65536', '99999'))
+    .map(([h, p]) => `${h}:${p === 'clash' ? sharedPort : p}`);
 
 // Ports a connect attempt is refused on at once; MQTT.js is ended before it could send anything anyway.
 const brokerUrl = (tls: boolean): fc.Arbitrary<string> => fc
