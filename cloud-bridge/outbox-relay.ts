@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventOutbox, PendingEvent } from '../gateway/store/event-outbox.js';
 import { StoreFullError } from '../gateway/store/store-errors.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../gateway/limits/token-bucket.js';
 
 /** The slice of an MQTT client the relay needs; the bridge passes its connected client. */
 export interface QosPublisher {

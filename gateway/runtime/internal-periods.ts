@@ -1,8 +1,10 @@
+import { SMOKE_CLEAR_MS } from '../station/cabinet-safety.js';
+
 /**
  * Periods of the gateway's own timers that a test must be able to sweep in seconds instead of
  * minutes. Internal, not configuration: a station has no reason to change them, so they are not
- * in the station file; `STATION_GATEWAY_CLOCK_TICK_MS` and `STATION_GATEWAY_UPKEEP_MS` set them
- * from the environment (docs/storage.md, "Disk full"). A value that is not a whole number of at
+ * in the station file; `STATION_GATEWAY_CLOCK_TICK_MS`, `STATION_GATEWAY_UPKEEP_MS` and
+ * `STATION_GATEWAY_SMOKE_CLEAR_MS` set them from the environment (docs/storage.md). A value that is not a whole number of at
  * least 100 ms is ignored and the default kept.
  */
 export interface InternalPeriods {
@@ -10,13 +12,16 @@ export interface InternalPeriods {
   clockTickMs: number;
   /** How often retention, the disk budget and held writes run. */
   upkeepMs: number;
+  /** How long the smoke bit must stay clear before the smoke latch releases (tests restart within it). */
+  smokeClearMs: number;
 }
 
-export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: 60_000, upkeepMs: 60_000 };
+export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: 60_000, upkeepMs: 60_000, smokeClearMs: SMOKE_CLEAR_MS };
 
 const ENV: Readonly<Record<keyof InternalPeriods, string>> = {
   clockTickMs: 'STATION_GATEWAY_CLOCK_TICK_MS',
   upkeepMs: 'STATION_GATEWAY_UPKEEP_MS',
+  smokeClearMs: 'STATION_GATEWAY_SMOKE_CLEAR_MS',
 };
 
 export function internalPeriods(env: NodeJS.ProcessEnv): { periods: InternalPeriods; ignored: string[] } {

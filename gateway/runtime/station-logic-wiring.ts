@@ -26,6 +26,8 @@ export interface StationLogicWiringOptions {
   recorder: EventRecorder;
   alarms: StationAlarms;
   publishAvailability: (a: Availability) => void;
+  /** The smoke hold; SMOKE_CLEAR_MS unless a test sweeps it (internal-periods.ts). */
+  smokeClearMs?: number;
   log: Logger;
 }
 
@@ -46,20 +48,6 @@ function commander(driver: DeviceDriver, device: string): DeviceCommander {
 }
 
 /**
- * `STATION_GATEWAY_SMOKE_CLEAR_MS`: the smoke hold (60 s) shortened for the tests that restart a
- * gateway within it; internal like the periods of internal-periods.ts, not station configuration.
- * A value that is not a whole number of at least 100 ms is ignored with a warning.
- */
-function smokeHoldFromEnv(env: NodeJS.ProcessEnv, log: Logger): number | undefined {
-  const raw = env['STATION_GATEWAY_SMOKE_CLEAR_MS'];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= 100) return n;
-  log.warn({ value: raw }, 'STATION_GATEWAY_SMOKE_CLEAR_MS ignored: not a whole number of at least 100 ms');
-  return undefined;
-}
-
-/**
  * Builds battery safety and swaps per cabinet, a water service per dispenser, an occupancy watch
  * per sensor and the station's availability, and feeds each its device's states. Part of the
  * composition root.
@@ -70,7 +58,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   const limits = (seconds: number): number => seconds * 1000;
   // The store's record of latched safety (its alarms) is gone with a lost or damaged database.
   const recordLost = store.lost?.reason ?? (store.movedAside ? 'corrupt' : undefined);
-  const smokeClearMs = smokeHoldFromEnv(process.env, log);
+  const { smokeClearMs } = options;
 
   const cabinets = new Map<string, { safety: CabinetSafety; swap: BatterySwap }>();
   const waters = new Map<string, WaterService>();

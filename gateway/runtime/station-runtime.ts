@@ -85,7 +85,7 @@ export class StationRuntime {
 
     // The bridge is made below; availability reaches it through this late binding.
     let publishAvailability: (a: Availability) => void = () => undefined;
-    const logic = wireStationLogic({ station, monitors: this.monitors, store, recorder, alarms, publishAvailability: (a) => publishAvailability(a), log });
+    const logic = wireStationLogic({ station, monitors: this.monitors, store, recorder, alarms, publishAvailability: (a) => publishAvailability(a), smokeClearMs: periods.smokeClearMs, log });
     this.logic = logic;
     const access = await wireAccess({
       station,

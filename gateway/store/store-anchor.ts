@@ -26,6 +26,9 @@ export interface AnchorRecord {
 export const anchorPath = (databasePath: string): string => `${databasePath}.anchor`;
 
 export class StoreAnchor {
+  /** What this process last wrote; the file is ours alone while the gateway runs. */
+  private written: string | undefined;
+
   constructor(private readonly path: string) {}
 
   read(): AnchorRecord | undefined {
@@ -43,16 +46,22 @@ export class StoreAnchor {
     }
   }
 
-  /** Written whole or not at all (a temp file, synced, renamed over); throws ENOSPC on a full disk. */
+  /**
+   * Written whole or not at all (a temp file, synced, renamed over); throws ENOSPC on a full disk.
+   * A record the same as the last one written is not written again: an SD card pays for each sync.
+   */
   write(record: AnchorRecord): void {
+    const text = `${JSON.stringify(record)}\n`;
+    if (text === this.written) return;
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, `${JSON.stringify(record)}\n`);
+      writeSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, this.path);
+    this.written = text;
   }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { MIN_STATUS_PAGE_PASSWORD } from '../../../config/named-file-checks.js';
 import { packageRoot } from '../../../config/package-root.js';
 import type { HealthMonitor } from '../health-monitor.js';
 import { startHttpServer, type RunningHttpServer } from '../local-http-server.js';
@@ -50,7 +51,7 @@ const RECENT_EVENTS = 20;
  */
 export async function startStatusPage(options: StatusPageOptions): Promise<RunningStatusPage> {
   const password = readFileSync(options.passwordFile, 'utf8').split('\n')[0]?.trim() ?? '';
-  if (password.length < 8) throw new StatusPagePasswordError(`${options.passwordFile}: the status page password must be at least 8 characters`);
+  if (password.length < MIN_STATUS_PAGE_PASSWORD) throw new StatusPagePasswordError(`${options.passwordFile}: the status page password must be at least ${MIN_STATUS_PAGE_PASSWORD} characters`);
   const dir = join(packageRoot(), 'gateway', 'ops', 'status-page', 'assets');
   const assets = new Map(Object.entries(ASSETS).map(([path, file]) => [path, { body: readFileSync(join(dir, file)), type: TYPES[file.split('.').pop() ?? ''] ?? 'text/plain' }]));
   const { view, health, log } = options;
