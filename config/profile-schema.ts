@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../device-drivers/device.js';
+import { DEVICE_PARTS } from '../device-drivers/capabilities/role-catalogue.js';
+import { expressionProblem } from '../device-drivers/modbus/command-expression.js';
 
 /*
  * A Modbus device profile: the register map of one vendor's model, as data. Drivers and
@@ -49,14 +51,78 @@ export const groupSchema = z.strictObject({
   points: z.record(name, pointSchema).describe('addresses are offsets from base + stride × index'),
 });
 
-export const commandSchema = z.strictObject({
-  table: z.enum(['coil', 'holding']).describe('coil (FC5) or holding register (FC6/FC16)'),
-  address: z.number().int().min(0).max(65535).describe('0-based protocol address'),
-  type: z.enum(['bool', 'int16', 'uint16', 'int32', 'uint32', 'float32']).optional().describe('holding commands: how the value encodes'),
-  group: name.optional().describe('the command addresses instance i of this group at address + i'),
-  value: z.union([z.boolean(), z.number()]).optional().describe('a fixed value to write (e.g. a door pulse); otherwise the caller gives it'),
-  description: z.string().optional().describe('notes for people'),
+const commandValue = z.union([z.boolean(), z.number(), z.string().max(200)]);
+
+export const commandSchema = z
+  .strictObject({
+    point: name.optional().describe('write through this declared point (its table, address, type, scale and orders); the point must be writable'),
+    table: z.enum(['coil', 'holding']).optional().describe('coil (FC5) or holding register (FC6; FC16 for 32-bit values); not with point'),
+    address: z.number().int().min(0).max(65535).optional().describe('0-based protocol address (of instance 0 with group); not with point'),
+    type: z.enum(['bool', 'int16', 'uint16', 'int32', 'uint32', 'float32']).optional().describe('holding commands: how the value encodes, through the same codec as reads (default uint16)'),
+    scale: z
+      .number()
+      .refine((v) => v !== 0 && Number.isFinite(v), 'must be a finite number other than 0')
+      .optional()
+      .describe('raw = value / scale, as for points'),
+    byteOrder: order.optional().describe('byte order inside a register; default: the profile'),
+    wordOrder: order.optional().describe('word order of a 32-bit value; default: the profile'),
+    group: name.optional().describe('one target per instance of this group: instance i at address + stride × i'),
+    stride: z.number().int().min(1).max(1000).optional().describe('with group: address step between instances (default: the width of the value)'),
+    value: commandValue
+      .optional()
+      .describe('what is written: a fixed value, or an expression of slot (from 1), index (from 0) and value (the caller\'s, 1 or 0), e.g. "slot" or "index + 0x100"; default: the caller\'s value'),
+    pulseMs: z.number().int().min(1).max(60_000).optional().describe('a pulse: write value, wait this long, then write release'),
+    release: commandValue.optional().describe('with pulseMs: what is written after the pulse (default false / 0)'),
+    description: z.string().optional().describe('notes for people'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.point !== undefined) {
+      for (const key of ['table', 'address', 'type', 'scale', 'byteOrder', 'wordOrder'] as const) {
+        if (c[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} comes from the point; give point or ${key}, not both` });
+      }
+    } else {
+      if (c.table === undefined) ctx.addIssue({ code: 'custom', path: ['table'], message: 'a command needs a table and an address, or a point' });
+      if (c.address === undefined) ctx.addIssue({ code: 'custom', path: ['address'], message: 'a command needs an address (or a point)' });
+      if (c.table === 'coil' && c.type !== undefined && c.type !== 'bool') ctx.addIssue({ code: 'custom', path: ['type'], message: 'a coil is one bit: type must be bool' });
+      if (c.table === 'holding' && c.type === 'bool') ctx.addIssue({ code: 'custom', path: ['type'], message: 'a holding register command takes a number type (uint16 for 0/1)' });
+    }
+    for (const key of ['value', 'release'] as const) {
+      const v = c[key];
+      if (typeof v !== 'string') continue;
+      const problem = expressionProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: `not an expression of slot, index and value: ${problem}` });
+    }
+    if (c.release !== undefined && c.pulseMs === undefined) ctx.addIssue({ code: 'custom', path: ['release'], message: 'release is written after a pulse: give pulseMs too' });
+    if (c.stride !== undefined && c.group === undefined) ctx.addIssue({ code: 'custom', path: ['stride'], message: 'stride steps between instances of a group: give group too' });
+  });
+
+/* Role bindings: which of the vendor's points and commands play the roles of the device kind's
+ * capability contract (device-drivers/capabilities/role-catalogue.ts, docs/device-roles.md). */
+
+const pointRef = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$/, 'a point name, or point.bit for one bit of a bits point');
+const vendorValue = z.union([z.string().min(1), z.number()]);
+
+export const roleBindingObjectSchema = z.strictObject({
+  point: pointRef.optional().describe('the point that plays the role (point.bit for one flag of a bits point)'),
+  points: z.array(pointRef).min(1).max(8).optional().describe('number roles: several sensors, the highest counts (battery temperature)'),
+  bit: name.optional().describe('flag roles on a bits point: the flag'),
+  when: z.array(vendorValue).min(1).optional().describe('flag roles on an enum or number point: the values (labels or raw numbers) that mean yes'),
+  invert: z.boolean().optional().describe('flag roles: the point says the opposite (a "mains fail" bit for mainsOk)'),
+  map: z.record(z.string(), z.array(vendorValue).min(1)).optional().describe('state roles: canonical state → the vendor\'s values (labels or raw numbers) for it'),
+  scale: z.number().refine((v) => v !== 0 && Number.isFinite(v), 'must be a finite number other than 0').optional().describe('number roles: role value = point value × scale + offset (unit conversion)'),
+  offset: z.number().optional().describe('number roles: added after scale (e.g. -273.15 for kelvin)'),
+  command: name.optional().describe('command roles: the profile command that carries it out'),
 });
+
+/** A binding: a point (or point.bit) name, a command name for command roles, or the full form. */
+export const roleBindingSchema = z.union([pointRef, roleBindingObjectSchema]);
+
+export const slotRolesSchema = z
+  .object({ group: name.describe('the profile group that holds the slots') })
+  .catchall(roleBindingSchema)
+  .describe('the per-slot roles, bound to points of the group');
+
+export const rolesSchema = z.record(name, z.union([slotRolesSchema, roleBindingSchema])).describe('role name → binding (docs/device-roles.md lists the roles of each kind)');
 
 export const profileSchema = z
   .strictObject({
@@ -73,6 +139,8 @@ export const profileSchema = z
     points: z.record(name, pointSchema).describe('the device-wide points, by name'),
     groups: z.record(name, groupSchema).default({}).describe('repeated blocks (a cabinet\'s slots), by name'),
     commands: z.record(name, commandSchema).default({}).describe('writes the gateway may make, by name'),
+    lacks: z.array(z.enum(DEVICE_PARTS)).default([]).describe('parts this model does not have (doorSensor, chargingSwitch, valveReadback); the station adapts as docs/device-roles.md says'),
+    roles: rolesSchema.default({}).describe('which points and commands play the roles of the kind\'s capability contract'),
   })
   .superRefine((p, ctx) => {
     for (const [g, group] of Object.entries(p.groups)) {
@@ -84,6 +152,13 @@ export const profileSchema = z
     for (const [c, cmd] of Object.entries(p.commands)) {
       if (cmd.group && !(cmd.group in p.groups)) {
         ctx.addIssue({ code: 'custom', path: ['commands', c, 'group'], message: `no group named "${cmd.group}"` });
+      }
+      if (cmd.point !== undefined) {
+        const target = p.points[cmd.point];
+        if (!target) ctx.addIssue({ code: 'custom', path: ['commands', c, 'point'], message: `no point named "${cmd.point}" (commands write device-wide points)` });
+        else if (target.table !== 'holding' && target.table !== 'coil') ctx.addIssue({ code: 'custom', path: ['commands', c, 'point'], message: `"${cmd.point}" is in the ${target.table} table, which Modbus cannot write` });
+        else if (!target.writable) ctx.addIssue({ code: 'custom', path: ['commands', c, 'point'], message: `point "${cmd.point}" is not writable: mark it writable: true if the device takes writes there` });
+        else if (target.type === 'bits' || target.type === 'enum') ctx.addIssue({ code: 'custom', path: ['commands', c, 'point'], message: `a ${target.type} point cannot be written as a command value` });
       }
     }
     for (const { path, message } of addressRangeIssues(p)) ctx.addIssue({ code: 'custom', path, message });
@@ -100,7 +175,7 @@ const LAST_ADDRESS = 65535;
 function addressRangeIssues(p: {
   points: Record<string, { table: string; type: string; address: number }>;
   groups: Record<string, { count: number | string; maxCount: number; base: number; stride: number; points: Record<string, { table: string; type: string; address: number }> }>;
-  commands: Record<string, { address: number; group?: string | undefined }>;
+  commands: Record<string, { address?: number | undefined; point?: string | undefined; type?: string | undefined; table?: string | undefined; stride?: number | undefined; group?: string | undefined }>;
 }): Array<{ path: Array<string | number>; message: string }> {
   const out: Array<{ path: Array<string | number>; message: string }> = [];
   for (const [name, spec] of Object.entries(p.points)) {
@@ -119,7 +194,11 @@ function addressRangeIssues(p: {
   }
   for (const [name, cmd] of Object.entries(p.commands)) {
     const g = cmd.group ? p.groups[cmd.group] : undefined;
-    const last = cmd.address + (g ? instances(g) - 1 : 0);
+    const target = cmd.point !== undefined ? p.points[cmd.point] : undefined;
+    const address = target?.address ?? cmd.address;
+    if (address === undefined) continue;
+    const w = width(target ?? { table: cmd.table ?? 'holding', type: cmd.type ?? 'uint16' });
+    const last = address + (g ? (instances(g) - 1) * (cmd.stride ?? w) : 0) + w - 1;
     if (last > LAST_ADDRESS) out.push({ path: ['commands', name, 'address'], message: `instance ${g ? instances(g) - 1 : 0} writes ${last}, past the last Modbus address ${LAST_ADDRESS}` });
   }
   return out;
@@ -129,3 +208,6 @@ export type Profile = z.output<typeof profileSchema>;
 export type PointSpec = z.output<typeof pointSchema>;
 export type GroupSpec = z.output<typeof groupSchema>;
 export type CommandSpec = z.output<typeof commandSchema>;
+export type RoleBinding = z.output<typeof roleBindingSchema>;
+export type RoleBindingObject = z.output<typeof roleBindingObjectSchema>;
+export type SlotRoles = z.output<typeof slotRolesSchema>;

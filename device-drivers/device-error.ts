@@ -10,6 +10,8 @@ export const DEVICE_ERROR_CODES = {
   DISCONNECTED: 'the port or TCP link is closed or could not be opened',
   PROTOCOL: 'the device answered something the protocol does not allow',
   REFUSED: 'the device refused the request (an ERR reply)',
+  UNSUPPORTED: 'the device lacks the part a command needs (its profile binds no such role)',
+  ENCODING: 'a command value does not fit the type, scale or range its profile gives; nothing was written',
 } as const;
 
 export type DeviceErrorCode = keyof typeof DEVICE_ERROR_CODES;

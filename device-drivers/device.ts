@@ -1,7 +1,8 @@
+import type { Capability } from './capabilities/capabilities.js';
 import type { DeviceErrorCode } from './device-error.js';
 
 /** The device kinds a station config may name. */
-export const DEVICE_KINDS = ['door-lock', 'qr-scanner', 'battery-cabinet', 'water-dispenser', 'occupancy'] as const;
+export const DEVICE_KINDS = ['door-lock', 'qr-scanner', 'battery-cabinet', 'water-dispenser', 'occupancy', 'smoke-detector'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Point values as published: plain JSON (numbers, booleans, strings, nested records and arrays). */
@@ -22,6 +23,11 @@ export interface DeviceEvent {
 export interface DeviceDriver {
   readonly kind: DeviceKind;
   readonly model: string;
+  /**
+   * The typed capability of its kind (a BatteryCabinet, a DoorController, ...): all the station
+   * logic uses. Undefined for a driver that only reports points.
+   */
+  readonly capability?: Capability;
   /** Open the transport. Must not throw for a device that is merely absent: read() reports that. */
   open(): Promise<void>;
   close(): Promise<void>;

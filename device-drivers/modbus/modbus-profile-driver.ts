@@ -4,6 +4,7 @@ import { DeviceError } from '../device-error.js';
 import type { ModbusBus, ModbusSession } from './modbus-bus.js';
 import { compileBlocksDecoder, type BlockData, type BlocksDecoder } from './blocks-decoder.js';
 import { groupCounts, placePoints, profileDeadbands } from './profile-layout.js';
+import { commandTarget, instanceAddress } from './command-target.js';
 import { planReads, type ReadBlock } from './read-plan.js';
 
 export interface ModbusProfileDriverOptions {
@@ -72,9 +73,11 @@ export class ModbusProfileDriver implements DeviceDriver {
     if (!cmd) return Promise.reject(new DeviceError('PROTOCOL', `profile ${profile.id} has no command "${name}"`));
     const v = cmd.value ?? value;
     if (v === undefined) return Promise.reject(new DeviceError('PROTOCOL', `command "${name}" needs a value`));
-    const address = cmd.address + (cmd.group ? (index ?? 0) : 0);
+    const target = commandTarget(profile, name);
+    if (!target) return Promise.reject(new DeviceError('PROTOCOL', `profile ${profile.id} has no command "${name}"`));
+    const address = instanceAddress(target, index ?? 0);
     return bus.transact(unitId, timeoutMs, async (session) => {
-      if (cmd.table === 'coil') await session.writeCoil(address, Boolean(v));
+      if (target.table === 'coil') await session.writeCoil(address, Boolean(v));
       else await session.writeRegisters(address, [Number(v) & 0xffff]);
     });
   }

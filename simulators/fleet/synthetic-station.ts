@@ -137,7 +137,7 @@ export class SyntheticStation {
 
   states(now: Date): Map<string, DeviceState> {
     const lastSeen = now.toISOString();
-    const health = { lastSeen, errors: { TIMEOUT: 0, CRC: 0, CHECKSUM: 0, EXCEPTION: 0, DISCONNECTED: 0, PROTOCOL: 0, REFUSED: 0 }, latencyMs: 12 };
+    const health = { lastSeen, errors: { TIMEOUT: 0, CRC: 0, CHECKSUM: 0, EXCEPTION: 0, DISCONNECTED: 0, PROTOCOL: 0, REFUSED: 0, UNSUPPORTED: 0, ENCODING: 0 }, latencyMs: 12 };
     return new Map(Object.entries(this.points()).map(([id, points]) => [id, { online: true, points, health }]));
   }
 

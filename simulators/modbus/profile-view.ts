@@ -1,4 +1,5 @@
-import type { CommandSpec, PointSpec, Profile } from '../../config/profile-schema.js';
+import type { PointSpec, Profile } from '../../config/profile-schema.js';
+import { commandTarget, instanceAddress } from '../../device-drivers/modbus/command-target.js';
 import { decodePoint } from '../../device-drivers/modbus/register-codec.js';
 import type { PointValue } from '../../device-drivers/device.js';
 import { encodePoint, pointWidth, type EngineeringValue } from './point-encoder.js';
@@ -43,11 +44,12 @@ export class ProfileView {
         for (const point of Object.values(group.points)) this.mapPoint(point, group.base + group.stride * i + point.address);
       }
     }
-    for (const command of Object.values(this.profile.commands)) {
-      const instances = command.group ? (counts[command.group] ?? 0) : 1;
-      const point = commandPoint(command);
+    for (const name of Object.keys(this.profile.commands)) {
+      const target = commandTarget(this.profile, name);
+      if (!target) continue;
+      const instances = target.group ? (counts[target.group] ?? 0) : 1;
       for (let i = 0; i < instances; i++) {
-        this.bank.map(command.table, command.address + i, pointWidth(point), { writable: true });
+        this.bank.map(target.table, instanceAddress(target, i), target.width, { writable: true });
       }
     }
   }
@@ -86,13 +88,14 @@ export class ProfileView {
   commandWrites(write: MasterWrite): CommandWrite[] {
     const hits: CommandWrite[] = [];
     const end = write.address + write.values.length;
-    for (const [name, command] of Object.entries(this.profile.commands)) {
-      if (command.table !== write.table) continue;
-      const point = commandPoint(command);
-      const width = pointWidth(point);
-      const instances = command.group ? (this.profile.groups[command.group]?.maxCount ?? 0) : 1;
+    for (const name of Object.keys(this.profile.commands)) {
+      const target = commandTarget(this.profile, name);
+      if (!target || target.table !== write.table) continue;
+      const point = target.spec;
+      const width = target.width;
+      const instances = target.group ? (this.profile.groups[target.group]?.maxCount ?? 0) : 1;
       for (let index = 0; index < instances; index++) {
-        const at = command.address + index;
+        const at = instanceAddress(target, index);
         if (at < write.address || at + width > end) continue;
         const words = write.values.slice(at - write.address, at - write.address + width);
         const decoded = decodePoint(point, words, this.profile);
@@ -120,17 +123,6 @@ export class ProfileView {
         : this.bank.getRegisters(point.table, address, width);
     return decodePoint(point, words, this.profile);
   }
-}
-
-/** A command target read as a point: a coil is a bool, a register defaults to uint16. */
-function commandPoint(command: CommandSpec): PointSpec {
-  return {
-    table: command.table,
-    address: command.address,
-    type: command.type ?? (command.table === 'coil' ? 'bool' : 'uint16'),
-    scale: 1,
-    writable: true,
-  };
 }
 
 /** Flags a vendor's status word lacks are dropped rather than refused (see the class comment). */

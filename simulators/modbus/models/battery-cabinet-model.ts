@@ -1,3 +1,4 @@
+import { commandTarget, instanceAddress } from '../../../device-drivers/modbus/command-target.js';
 import { clamp, forEachStep, type DeviceModel, type DeviceModelOptions } from '../device-model.js';
 import { ProfileView } from '../profile-view.js';
 import { RegisterBank, type MasterWrite } from '../register-bank.js';
@@ -277,8 +278,8 @@ export class BatteryCabinetModel implements DeviceModel {
   }
 
   private writeCommandCoil(command: string, index: number, on: boolean): void {
-    const spec = this.view.profile.commands[command];
-    if (spec?.table === 'coil') this.bank.setBits('coil', spec.address + (spec.group ? index : 0), [on]);
+    const target = commandTarget(this.view.profile, command);
+    if (target?.table === 'coil') this.bank.setBits('coil', instanceAddress(target, index), [on]);
   }
 }
 

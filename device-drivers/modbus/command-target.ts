@@ -1,0 +1,46 @@
+import type { CommandSpec, PointSpec, Profile } from '../../config/profile-schema.js';
+import { registerCount } from './register-codec.js';
+
+/**
+ * Where and how a profile command writes, resolved once: a command that names a point takes the
+ * point's table, address, type, scale and orders; one that gives its own is read as a point of
+ * that shape, so writes go through the same codec as reads. Instance i of a grouped command is at
+ * `address + stride × i` (stride defaults to the value's width, so 32-bit targets do not overlap).
+ */
+export interface CommandTarget {
+  name: string;
+  table: 'coil' | 'holding';
+  /** Address of instance 0. */
+  address: number;
+  /** The value's encoding, as a point spec for the register codec. */
+  spec: PointSpec;
+  /** Registers (or bits) one write takes. */
+  width: number;
+  /** The group whose instances the command addresses, if any. */
+  group: string | undefined;
+  stride: number;
+  command: CommandSpec;
+}
+
+export function commandTarget(profile: Profile, name: string): CommandTarget | undefined {
+  const command = profile.commands[name];
+  if (!command) return undefined;
+  const point = command.point !== undefined ? profile.points[command.point] : undefined;
+  const table = (point?.table ?? command.table ?? 'holding') as 'coil' | 'holding';
+  const spec: PointSpec = point ?? {
+    table,
+    address: command.address ?? 0,
+    type: command.type ?? (table === 'coil' ? 'bool' : 'uint16'),
+    scale: command.scale ?? 1,
+    writable: true,
+    ...(command.byteOrder !== undefined ? { byteOrder: command.byteOrder } : {}),
+    ...(command.wordOrder !== undefined ? { wordOrder: command.wordOrder } : {}),
+  };
+  const width = table === 'coil' ? 1 : registerCount(spec.type);
+  return { name, table, address: spec.address, spec, width, group: command.group, stride: command.stride ?? width, command };
+}
+
+/** The address instance `index` of the command writes (0 for a command without a group). */
+export function instanceAddress(target: CommandTarget, index: number): number {
+  return target.address + (target.group !== undefined ? target.stride * index : 0);
+}
