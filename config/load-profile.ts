@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigProblem } from './config-error.js';
 import { builtinProfilesDir } from './package-root.js';
 import { profileSchema, type Profile } from './profile-schema.js';
-import { issuesToProblems, readYamlFile } from './read-yaml-file.js';
+import { issuesToProblems, readYamlFile, type ParsedYaml } from './read-yaml-file.js';
 
 /**
  * Where a profile reference points: a path (it has a slash or ends in .yaml) relative to the
@@ -19,10 +19,11 @@ export function resolveProfileFile(ref: string, stationFile: string): string {
   return existsSync(local) ? local : join(builtinProfilesDir(), `${ref}.yaml`);
 }
 
-export function loadProfileFile(file: string): { profile?: Profile; problems: ConfigProblem[] } {
+/** The profile, and its parsed document for the lines of later checks (config/profile-fit.ts). */
+export function loadProfileFile(file: string): { profile?: Profile; parsed?: ParsedYaml; problems: ConfigProblem[] } {
   const { parsed, problems } = readYamlFile(file);
   if (!parsed) return { problems };
   const result = profileSchema.safeParse(parsed.value);
   if (!result.success) return { problems: issuesToProblems(file, parsed, result.error.issues) };
-  return { profile: result.data, problems: [] };
+  return { profile: result.data, parsed, problems: [] };
 }

@@ -3,7 +3,7 @@ import { loadTrustedKeys } from '../gateway/access/trusted-keys.js';
 import { ConfigError, formatProblem, type ConfigProblem } from './config-error.js';
 import { loadProfileFile, resolveProfileFile } from './load-profile.js';
 import { namedFileProblems } from './named-file-checks.js';
-import { profileFitProblems } from './profile-fit.js';
+import { checkProfileFit } from './profile-fit.js';
 import type { Profile } from './profile-schema.js';
 import { issuesToProblems, lineOf, readYamlFile, renderPath, type ParsedYaml } from './read-yaml-file.js';
 import { isAboutTheFile, isReplaced, salvageStation } from './salvage-station.js';
@@ -16,6 +16,11 @@ export interface LoadedStation {
   config: StationConfig;
   /** Profiles by device id, for the Modbus devices. */
   profiles: Map<string, Profile>;
+  /**
+   * What is off because a profile leaves an optional role unbound or declares a part lacking (one
+   * per profile file and role): `validate` prints them after `ok`, `run` logs them once at start.
+   */
+  notices?: ConfigProblem[];
 }
 
 export interface LoadOptions {
@@ -95,11 +100,12 @@ function collectStation(file: string, options: LoadOptions): Collected {
   const skipped = (path: string): boolean => isReplaced(salvaged, path.split('.'));
   const fileProblems = options.checkFiles !== false ? namedFileProblems(config, skipped) : [];
   for (const p of fileProblems) found.push(at(abs, parsed, p.path.split('.'), p.message, label));
-  const profiles = loadProfiles(abs, parsed, config, salvaged?.standIns ?? new Set(), found, label);
+  const notices: ConfigProblem[] = [];
+  const profiles = loadProfiles(abs, parsed, config, salvaged?.standIns ?? new Set(), found, notices, label);
 
   const keysReadable = config.access && !skipped('access.trustedKeys') && options.checkFiles !== false && !fileProblems.some((p) => p.path === 'access.trustedKeys');
   return {
-    ...(found.length === 0 ? { station: { file: abs, config, profiles } } : {}),
+    ...(found.length === 0 ? { station: { file: abs, config, profiles, notices: dedupe(notices) } } : {}),
     problems: dedupe(found),
     ...(keysReadable && config.access ? { trustedKeys: config.access.trustedKeys } : {}),
   };
@@ -112,6 +118,7 @@ function loadProfiles(
   config: StationConfig,
   standIns: ReadonlySet<number>,
   found: ConfigProblem[],
+  notices: ConfigProblem[],
   label: (p: readonly PropertyKey[]) => string,
 ): Map<string, Profile> {
   const profiles = new Map<string, Profile>();
@@ -131,9 +138,11 @@ function loadProfiles(
       found.push(at(abs, parsed, key, `profile "${device.profile}" describes ${a(loaded.profile.kind)}, but the device is ${a(device.kind)}`, label));
       return;
     }
-    const unfit = profileFitProblems(device.kind, loaded.profile);
-    for (const message of unfit) found.push(at(abs, parsed, key, message, label));
-    if (unfit.length === 0) profiles.set(device.id, loaded.profile);
+    // The profile's own lines: the roles it binds are what is wrong, not the device's choice of it.
+    const fit = checkProfileFit(loaded.profile, { file: profileFile, ...(loaded.parsed ? { parsed: loaded.parsed } : {}) });
+    found.push(...fit.problems);
+    notices.push(...fit.notices);
+    if (fit.problems.length === 0) profiles.set(device.id, loaded.profile);
   });
   return profiles;
 }

@@ -81,24 +81,31 @@ export const transportSchema = z.discriminatedUnion('type', [
           exitButton: gpioPin.optional().describe('inside exit button input, to ground (the board\'s pull-up is used)'),
           doorContact: gpioPin.optional().describe('door contact input, to ground when the door is closed'),
           statusLed: gpioPin.optional().describe('status LED output: lit while the strike is released, or with no strike while presence is seen'),
+          smoke: gpioPin.optional().describe('smoke detector alarm contact input (kind smoke-detector), to ground on alarm (the board\'s pull-up is used)'),
         })
         .default({})
         .describe('pins by function'),
       strikeActiveLow: z.boolean().default(false).describe('the relay module energises on a low pin'),
       exitUnlockMs: z.number().int().min(100).max(30_000).default(5000).describe('how long the exit button releases the strike'),
     })
-    .describe('pins on a Firmata board (johnny-five): a PIR sensor (kind occupancy) or a door with a strike relay (kind door-lock, door 1)'),
+    .describe('pins on a Firmata board (johnny-five): a PIR sensor (kind occupancy), a door with a strike relay (kind door-lock, door 1) or a smoke detector\'s alarm contact (kind smoke-detector)'),
 ]);
 
 type GpioTransport = Extract<z.output<typeof transportSchema>, { type: 'gpio' }>;
 
-/** A GPIO device is a PIR sensor (occupancy) or a door with a strike (door-lock); its pins must say which. */
+/**
+ * A GPIO device is a PIR sensor (occupancy), a door with a strike (door-lock) or a smoke
+ * detector's alarm contact (smoke-detector); its pins must say which. A smoke pin on another kind
+ * would be wired and never read: the station would believe it had a smoke detector.
+ */
 function gpioIssues(kind: string, t: GpioTransport): Array<[Array<string>, string]> {
   const issues: Array<[Array<string>, string]> = [];
   if (t.pin !== undefined && t.pins.presence !== undefined) issues.push([['transport', 'pin'], 'give the PIR pin once: pin or pins.presence']);
   if (kind === 'occupancy' && t.pin === undefined && t.pins.presence === undefined) issues.push([['transport', 'pins', 'presence'], 'a GPIO occupancy sensor needs its PIR pin (pin or pins.presence)']);
   else if (kind === 'door-lock' && t.pins.strike === undefined) issues.push([['transport', 'pins', 'strike'], 'a GPIO door needs its strike relay pin (pins.strike)']);
-  else if (kind !== 'occupancy' && kind !== 'door-lock') issues.push([['kind'], 'a GPIO device is a PIR sensor (kind occupancy) or a door with a strike relay (kind door-lock)']);
+  else if (kind === 'smoke-detector' && t.pins.smoke === undefined) issues.push([['transport', 'pins', 'smoke'], 'a GPIO smoke detector needs its alarm contact pin (pins.smoke)']);
+  else if (kind !== 'occupancy' && kind !== 'door-lock' && kind !== 'smoke-detector') issues.push([['kind'], 'a GPIO device is a PIR sensor (kind occupancy), a door with a strike relay (kind door-lock) or a smoke detector (kind smoke-detector)']);
+  if (kind !== 'smoke-detector' && t.pins.smoke !== undefined) issues.push([['transport', 'pins', 'smoke'], `pins.smoke is a smoke detector's alarm contact: give it a device of its own, kind smoke-detector (${/^[aeio]/.test(kind) ? 'an' : 'a'} ${kind} never reads it)`]);
   const used = Object.entries({ pin: t.pin, ...t.pins }).filter(([, p]) => p !== undefined);
   const seen = new Map<string, string>();
   for (const [name, pin] of used) {
@@ -260,6 +267,18 @@ const stationShape = z
       })
       .prefault({})
       .describe('occupancy sessions and the motionless-person alarm'),
+    batterySafety: z
+      .strictObject({
+        riseCPerMinute: z
+          .number()
+          .min(0.5)
+          .max(60)
+          .default(2)
+          .describe('a slot whose battery temperature rises faster than this (°C per minute, sustained over riseWindowSeconds) has its charging cut and is locked out before the 60 °C limit (slot.temp-rising.N)'),
+        riseWindowSeconds: z.number().int().min(20).max(600).default(60).describe('the window the rise is measured over; the cabinet must be polled at least every quarter of it'),
+      })
+      .prefault({})
+      .describe('battery safety on the cabinets beyond the fixed overheat limits (60 °C alarm, release below 45 °C)'),
   });
 
 /**

@@ -1,3 +1,5 @@
+import { editDistance } from './nearest-name.js';
+
 /**
  * Whether the runtime's Intl knows an IANA zone. Opening hours and night hours are read through
  * `Intl.DateTimeFormat` with this zone (gateway/station/daily-window.ts), which throws RangeError
@@ -24,16 +26,4 @@ export function nearestTimeZone(zone: string): string | undefined {
     if (d < bestDistance) [best, bestDistance] = [known, d];
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }

@@ -26,6 +26,7 @@ const MODBUS_KINDS: Readonly<Record<string, string>> = {
   'battery-cabinet': 'modbus-rtu, modbus-tcp or modbus-rtu-over-tcp',
   'water-dispenser': 'modbus-rtu, modbus-tcp or modbus-rtu-over-tcp',
   occupancy: 'modbus-rtu, modbus-tcp, modbus-rtu-over-tcp or gpio',
+  'smoke-detector': 'modbus-rtu, modbus-tcp, modbus-rtu-over-tcp or gpio',
 };
 
 interface Wire {

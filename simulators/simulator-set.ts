@@ -11,6 +11,7 @@ import { cabinetCommands } from './devices/cabinet-commands.js';
 import { dispenserCommands } from './devices/dispenser-commands.js';
 import { lockCommands, scannerCommands } from './devices/line-device-commands.js';
 import { occupancyCommands } from './devices/occupancy-commands.js';
+import { smokeCommands } from './devices/smoke-commands.js';
 import { createSimulatedDevice, type DomainCommands, type SimEndpointInfo, type SimulatedDevice, type WireControl } from './devices/simulated-device.js';
 import { NO_FAULTS, type TransportFaults } from './faults/transport-faults.js';
 import { startDoorLockSimulator, type DoorLockSimulator } from './line/door-lock-sim.js';
@@ -19,7 +20,9 @@ import type { DeviceModel } from './modbus/device-model.js';
 import { startModbusTcpServer, type ModbusTcpServer } from './modbus/modbus-tcp-server.js';
 import { BatteryCabinetModel } from './modbus/models/battery-cabinet-model.js';
 import { OccupancyModel } from './modbus/models/occupancy-model.js';
+import { SmokeDetectorModel } from './modbus/models/smoke-detector-model.js';
 import { WaterDispenserModel } from './modbus/models/water-dispenser-model.js';
+import { SimProfileError } from './modbus/role-view.js';
 import type { RegisterBank } from './modbus/register-bank.js';
 import { startRtuSerialSlave, type RtuSerialSlave } from './modbus/rtu-serial-slave.js';
 import { runModelClock } from './modbus/start-modbus-device-sim.js';
@@ -43,7 +46,10 @@ export interface DeviceSimSpec {
   transport: SimTransport;
   /** Modbus: the unit id (default: the profile's defaultUnitId). */
   unitId?: number;
-  /** Modbus: the register map (default: the reference profile of the kind). */
+  /**
+   * Modbus: the register map and role bindings (default: the reference profile of the kind). Any
+   * vendor's profile of the kind works: the models write and read through its roles.
+   */
   profile?: Profile;
   /** Cabinet: number of slots. */
   slots?: number;
@@ -95,6 +101,7 @@ const REFERENCE_PROFILES: Partial<Record<DeviceKind, string>> = {
   'battery-cabinet': 'cabinet-ref',
   'water-dispenser': 'dispenser-ref',
   occupancy: 'occupancy-ref',
+  'smoke-detector': 'smoke-ref',
 };
 
 const DEFAULT_RESPONSE_DELAY_MS = 5;
@@ -223,6 +230,17 @@ function referenceProfile(kind: DeviceKind): Profile | undefined {
 function buildModbusMember(spec: DeviceSimSpec, seed: number): ModbusMember {
   const profile = spec.profile ?? referenceProfile(spec.kind);
   if (!profile) throw new UnsimulatedDeviceError(`${spec.id}: no Modbus simulator for a ${spec.kind}`);
+  if (profile.kind !== spec.kind) throw new UnsimulatedDeviceError(`${spec.id}: profile ${profile.id} is a ${profile.kind}, not a ${spec.kind}`);
+  try {
+    return buildModel(spec, profile, seed);
+  } catch (err) {
+    // A profile the model cannot express (no slot group, a state with no code): the crew's file is at fault.
+    if (err instanceof SimProfileError) throw new UnsimulatedDeviceError(`${spec.id}: ${err.message}`);
+    throw err;
+  }
+}
+
+function buildModel(spec: DeviceSimSpec, profile: Profile, seed: number): ModbusMember {
   const unitId = spec.unitId ?? profile.defaultUnitId ?? 1;
   if (!(Number.isInteger(unitId) && unitId >= 1 && unitId <= 247)) throw new UnsimulatedDeviceError(`${spec.id}: unit id ${unitId} is not 1..247`);
   const faults: TransportFaults = { ...NO_FAULTS };
@@ -238,6 +256,10 @@ function buildModbusMember(spec: DeviceSimSpec, seed: number): ModbusMember {
     case 'occupancy': {
       const model = new OccupancyModel({ profile, seed });
       return { spec, unitId, model, faults, domain: occupancyCommands(model) };
+    }
+    case 'smoke-detector': {
+      const model = new SmokeDetectorModel({ profile, seed });
+      return { spec, unitId, model, faults, domain: smokeCommands(model) };
     }
     default:
       throw new UnsimulatedDeviceError(`${spec.id}: a ${spec.kind} is not a Modbus device`);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DoorController } from '../capabilities/capabilities.js';
 import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
 import { DeviceError } from '../device-error.js';
 import { MAX_LINE_BYTES } from '../line/line-frame.js';
@@ -62,6 +63,11 @@ export class DoorLockDriver implements DeviceDriver {
   // Whether open() was called without a later close(): read() reopens a port that went away only then.
   private wanted = false;
   private unknownEvents = 0;
+  /**
+   * The protocol has timed releases only (UNLOCK, at most 30 s): no `release`, so in a fire the
+   * station re-pulses every door while it lasts.
+   */
+  readonly capability: DoorController = { kind: 'door-lock', unlock: (door, ms) => this.unlock(door, ms) };
 
   constructor(options: DoorLockDriverOptions) {
     this.port = options.port;

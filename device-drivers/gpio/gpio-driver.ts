@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
+import type { DoorController, OccupancySensor, SmokeDetector } from '../capabilities/capabilities.js';
+import type { DeviceDriver, DeviceEvent, DeviceState, Points } from '../device.js';
 import { DeviceError } from '../device-error.js';
 import type { GpioBoard, GpioConnection, GpioOutput, GpioPin } from './gpio-board.js';
 
@@ -15,15 +16,28 @@ export interface GpioPins {
   doorContact?: GpioPin;
   /** Status LED: lit while the strike is released (or, with no strike, while presence is seen). */
   statusLed?: GpioPin;
+  /** A smoke detector's alarm contact, to ground (the board's pull-up is used). */
+  smoke?: GpioPin;
 }
 
+/**
+ * How the smoke contact is wired. Normally open (the default, as the station config documents
+ * pins.smoke: to ground on alarm) or normally closed, which is fail-safe: a cut wire or a
+ * detector without power opens the contact and reads as a detector fault.
+ */
+export type SmokeContact = 'normally-closed' | 'normally-open';
+
+export type GpioKind = 'occupancy' | 'door-lock' | 'smoke-detector';
+
 export interface GpioDriverOptions {
-  kind: 'occupancy' | 'door-lock';
+  kind: GpioKind;
   board: GpioBoard;
   pins: GpioPins;
   strikeActiveLow: boolean;
   /** How long the exit button releases the strike. */
   exitUnlockMs: number;
+  /** Default normally-open. */
+  smokeContact?: SmokeContact;
   log: Logger;
 }
 
@@ -39,18 +53,23 @@ export const GPIO_MODEL = 'gpio-firmata';
  * `presence.changed`. Pins are set up again on every new link to the board.
  */
 export class GpioDriver implements DeviceDriver {
-  readonly kind: 'occupancy' | 'door-lock';
+  readonly kind: GpioKind;
   readonly model = GPIO_MODEL;
   private link: GpioConnection | undefined;
   private strike: GpioOutput | undefined;
   private led: GpioOutput | undefined;
   private presence: boolean | null = null;
   private doorOpen: boolean | null = null;
+  private smoke: boolean | null = null;
   private relockTimer: NodeJS.Timeout | undefined;
+  /** Fire egress: the strike stays released until told otherwise, whatever else relocks. */
+  private heldReleased = false;
   private readonly listeners = new Set<(event: DeviceEvent) => void>();
+  readonly capability: DoorController | OccupancySensor | SmokeDetector;
 
   constructor(private readonly options: GpioDriverOptions) {
     this.kind = options.kind;
+    this.capability = this.capabilityOf(options.kind);
   }
 
   async open(): Promise<void> {
@@ -73,6 +92,7 @@ export class GpioDriver implements DeviceDriver {
     const { pins } = this.options;
     const points: Points = {};
     if (pins.presence !== undefined) points['presence'] = this.presence;
+    if (pins.smoke !== undefined) points['smoke'] = this.smoke;
     if (pins.strike !== undefined) {
       const contact = this.doorOpen === null ? null : this.doorOpen ? 'open' : 'closed';
       points['doors'] = { [String(GPIO_DOOR)]: { bolt: this.strike?.on ? 'unlocked' : 'locked', door: contact } };
@@ -93,8 +113,48 @@ export class GpioDriver implements DeviceDriver {
   async unlock(door: number, ms: number): Promise<{ door: number; released: true; acknowledged: boolean }> {
     this.checkDoor(door);
     await this.ensureLinked();
-    this.release(ms);
+    this.releaseFor(ms);
     return { door, released: true, acknowledged: true };
+  }
+
+  /**
+   * Holds the strike released (true) until released(false): fire egress. A timed unlock or the
+   * exit button does not relock a held door, and a board that comes back is released again.
+   */
+  async holdReleased(on: boolean): Promise<void> {
+    this.checkDoor(GPIO_DOOR);
+    this.heldReleased = on;
+    await this.ensureLinked();
+    if (on) {
+      clearTimeout(this.relockTimer);
+      this.relockTimer = undefined;
+      this.strike?.set(true);
+      this.setLed(true);
+    } else this.relock();
+  }
+
+  private capabilityOf(kind: GpioKind): DoorController | OccupancySensor | SmokeDetector {
+    switch (kind) {
+      case 'door-lock':
+        return { kind, unlock: (door, ms) => this.unlock(door, ms), release: (on) => this.holdReleased(on) };
+      case 'occupancy':
+        return {
+          kind,
+          reading: (state: DeviceState) => {
+            const p = state.points['presence'];
+            // A PIR sees someone or no one: presence counts as one person.
+            return { online: state.online, usable: state.online, people: typeof p === 'boolean' ? (p ? 1 : 0) : undefined, stillSeconds: undefined };
+          },
+        };
+      case 'smoke-detector':
+        return {
+          kind,
+          reading: (state: DeviceState) => {
+            const smoke = state.points['smoke'];
+            return { online: state.online, smoke: smoke === true, fault: state.online && typeof smoke !== 'boolean' };
+          },
+        };
+    }
   }
 
   async lock(door: number): Promise<void> {
@@ -120,16 +180,27 @@ export class GpioDriver implements DeviceDriver {
     clearTimeout(this.relockTimer);
     this.presence = null;
     this.doorOpen = null;
+    // The board only reports a change from the pin's idle (open contact) level: an open
+    // normally-open contact is never reported, and means no smoke. An open normally-closed one is
+    // a cut wire or a dead detector, left unknown (a detector fault) rather than called a fire.
+    this.smoke = (this.options.smokeContact ?? 'normally-open') === 'normally-open' ? false : null;
     this.strike = pins.strike !== undefined ? link.relay(pins.strike, { activeLow: strikeActiveLow }) : undefined;
     this.led = pins.statusLed !== undefined ? link.led(pins.statusLed) : undefined;
     if (pins.presence !== undefined) link.motionSensor(pins.presence, (active) => this.onPresence(active));
     if (pins.exitButton !== undefined) link.button(pins.exitButton, (pressed) => pressed && this.onExit());
     // The contact is wired like a button: closed door pulls the pin low, i.e. "pressed".
     if (pins.doorContact !== undefined) link.button(pins.doorContact, (closed) => this.onDoor(!closed));
+    // Wired like a button too: a closed contact pulls the pin low.
+    const smokeWhenClosed = (this.options.smokeContact ?? 'normally-open') === 'normally-open';
+    if (pins.smoke !== undefined) link.button(pins.smoke, (closed) => this.onSmoke(closed === smokeWhenClosed));
     link.onLost(() => {
       if (this.link === link) log.warn('GPIO pins lost with the board');
     });
     this.link = link;
+    if (this.heldReleased && this.strike) {
+      this.strike.set(true);
+      this.setLed(true);
+    }
   }
 
   private onPresence(active: boolean): void {
@@ -142,7 +213,13 @@ export class GpioDriver implements DeviceDriver {
   private onExit(): void {
     this.emit({ type: 'exit.pressed', data: { door: GPIO_DOOR } });
     // With no controller in between, the gateway is what releases the door for egress.
-    if (this.strike) this.release(this.options.exitUnlockMs);
+    if (this.strike) this.releaseFor(this.options.exitUnlockMs);
+  }
+
+  private onSmoke(smoke: boolean): void {
+    if (smoke === this.smoke) return;
+    this.smoke = smoke;
+    this.emit({ type: 'smoke.changed', data: { smoke } });
   }
 
   private onDoor(open: boolean): void {
@@ -153,7 +230,7 @@ export class GpioDriver implements DeviceDriver {
     if (known) this.emit({ type: open ? 'door.opened' : 'door.closed', data: { door: GPIO_DOOR } });
   }
 
-  private release(ms: number): void {
+  private releaseFor(ms: number): void {
     if (!this.strike) return;
     clearTimeout(this.relockTimer);
     this.strike.set(true);
@@ -164,7 +241,7 @@ export class GpioDriver implements DeviceDriver {
   private relock(): void {
     clearTimeout(this.relockTimer);
     this.relockTimer = undefined;
-    if (!this.link?.alive) return;
+    if (!this.link?.alive || this.heldReleased) return;
     this.strike?.set(false);
     if (this.strike) this.setLed(false);
   }

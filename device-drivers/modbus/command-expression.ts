@@ -9,7 +9,12 @@
 export const EXPRESSION_VARIABLES = ['slot', 'index', 'value'] as const;
 export type ExpressionVariable = (typeof EXPRESSION_VARIABLES)[number];
 export type ExpressionScope = Readonly<Record<ExpressionVariable, number>>;
-export type CompiledExpression = (scope: ExpressionScope) => number;
+type Evaluate = (scope: ExpressionScope) => number;
+export interface CompiledExpression {
+  (scope: ExpressionScope): number;
+  /** The names it reads: a command whose value reads `slot` needs an instance, one reading `value` a caller's value. */
+  readonly variables: ReadonlySet<ExpressionVariable>;
+}
 
 export class ExpressionError extends Error {
   override readonly name = 'ExpressionError';
@@ -43,12 +48,13 @@ function tokenize(text: string): Token[] {
 /** Parses `text`; throws ExpressionError saying what is wrong with it. */
 export function compileExpression(text: string): CompiledExpression {
   const tokens = tokenize(text);
+  const variables = new Set(tokens.flatMap((t) => (t.kind === 'var' ? [t.name] : [])));
   let i = 0;
   const peek = (): Token | undefined => tokens[i];
   const isOp = (t: Token | undefined, ...ops: string[]): boolean => t?.kind === 'op' && ops.includes(t.op);
 
   // expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'%') unary)* ; unary := '-' unary | atom
-  const expr = (): CompiledExpression => {
+  const expr = (): Evaluate => {
     let left = term();
     while (isOp(peek(), '+', '-')) {
       const op = (tokens[i++] as { op: string }).op;
@@ -58,7 +64,7 @@ export function compileExpression(text: string): CompiledExpression {
     }
     return left;
   };
-  const term = (): CompiledExpression => {
+  const term = (): Evaluate => {
     let left = unary();
     while (isOp(peek(), '*', '/', '%')) {
       const op = (tokens[i++] as { op: string }).op;
@@ -68,7 +74,7 @@ export function compileExpression(text: string): CompiledExpression {
     }
     return left;
   };
-  const unary = (): CompiledExpression => {
+  const unary = (): Evaluate => {
     if (isOp(peek(), '-')) {
       i++;
       const inner = unary();
@@ -76,7 +82,7 @@ export function compileExpression(text: string): CompiledExpression {
     }
     return atom();
   };
-  const atom = (): CompiledExpression => {
+  const atom = (): Evaluate => {
     const t = tokens[i++];
     if (!t) throw new ExpressionError('ends too early');
     if (t.kind === 'num') return () => t.value;
@@ -91,11 +97,12 @@ export function compileExpression(text: string): CompiledExpression {
 
   const compiled = expr();
   if (i < tokens.length) throw new ExpressionError(`unexpected "${describe(tokens[i])}" after a complete expression`);
-  return (scope) => {
+  const evaluate = (scope: ExpressionScope): number => {
     const v = compiled(scope);
-    if (!Number.isFinite(v)) throw new ExpressionError(`"${text}" is not a finite number for slot ${scope.slot}`);
+    if (!Number.isFinite(v)) throw new ExpressionError(`"${text}" is not a finite number for slot ${scope.slot}, value ${scope.value}`);
     return v;
   };
+  return Object.assign(evaluate, { variables });
 }
 
 function describe(t: Token | undefined): string {

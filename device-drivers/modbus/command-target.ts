@@ -1,5 +1,9 @@
 import type { CommandSpec, PointSpec, Profile } from '../../config/profile-schema.js';
+import { compileExpression, type CompiledExpression } from './command-expression.js';
 import { registerCount } from './register-codec.js';
+
+/** What a command writes: the caller's value, a fixed value, or an expression of slot, index and value. */
+export type CommandValue = { kind: 'caller' } | { kind: 'fixed'; value: boolean | number } | { kind: 'expression'; text: string; evaluate: CompiledExpression };
 
 /**
  * Where and how a profile command writes, resolved once: a command that names a point takes the
@@ -19,6 +23,13 @@ export interface CommandTarget {
   /** The group whose instances the command addresses, if any. */
   group: string | undefined;
   stride: number;
+  /** With a group: the most instances it can have (its maxCount), so no index writes past them. */
+  maxInstances: number | undefined;
+  /** The point it writes through, if it names one. */
+  point: string | undefined;
+  value: CommandValue;
+  /** With a pulse: what is written after it, `pulseMs` later. */
+  pulse: { ms: number; release: CommandValue } | undefined;
   command: CommandSpec;
 }
 
@@ -37,10 +48,32 @@ export function commandTarget(profile: Profile, name: string): CommandTarget | u
     ...(command.wordOrder !== undefined ? { wordOrder: command.wordOrder } : {}),
   };
   const width = table === 'coil' ? 1 : registerCount(spec.type);
-  return { name, table, address: spec.address, spec, width, group: command.group, stride: command.stride ?? width, command };
+  const group = command.group !== undefined ? profile.groups[command.group] : undefined;
+  return {
+    name,
+    table,
+    address: spec.address,
+    spec,
+    width,
+    group: command.group,
+    stride: command.stride ?? width,
+    maxInstances: group?.maxCount,
+    point: command.point,
+    value: commandValue(command.value),
+    pulse: command.pulseMs !== undefined ? { ms: command.pulseMs, release: commandValue(command.release ?? (table === 'coil' ? false : 0)) } : undefined,
+    command,
+  };
 }
 
 /** The address instance `index` of the command writes (0 for a command without a group). */
 export function instanceAddress(target: CommandTarget, index: number): number {
   return target.address + (target.group !== undefined ? target.stride * index : 0);
+}
+
+function commandValue(value: CommandSpec['value']): CommandValue {
+  if (value === undefined) return { kind: 'caller' };
+  // The schema has already refused an expression that does not parse; this throws only for a
+  // profile built in code without it.
+  if (typeof value === 'string') return { kind: 'expression', text: value, evaluate: compileExpression(value) };
+  return { kind: 'fixed', value };
 }

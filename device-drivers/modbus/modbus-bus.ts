@@ -18,6 +18,9 @@ export interface ModbusSession {
   readRegisters(table: 'holding' | 'input', address: number, count: number): Promise<number[]>;
   readBits(table: 'coil' | 'discrete', address: number, count: number): Promise<boolean[]>;
   writeCoil(address: number, value: boolean): Promise<void>;
+  /** FC6: one register. Devices that take only FC6 for single registers exist; FC16 is for wider values. */
+  writeRegister(address: number, value: number): Promise<void>;
+  /** FC16. */
   writeRegisters(address: number, values: number[]): Promise<void>;
 }
 
@@ -164,6 +167,9 @@ export class ModbusBus {
     },
     writeCoil: async (address, value) => {
       await this.client.writeCoil(address, value);
+    },
+    writeRegister: async (address, value) => {
+      await this.client.writeRegister(address, value);
     },
     writeRegisters: async (address, values) => {
       await this.client.writeRegisters(address, values);

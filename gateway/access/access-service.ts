@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { StationConfig } from '../../config/station-schema.js';
+import { COMMAND_ERROR_CODES, type CommandErrorCode } from '../../cloud-bridge/contract-schemas.js';
 import type { DeviceKind } from '../../device-drivers/device.js';
 import type { EventOutbox } from '../store/event-outbox.js';
 import type { ReplayCache } from '../store/replay-cache.js';
@@ -321,11 +322,15 @@ function partialClaims(signed: SignedClaims): Pick<AccessClaims, 'res' | 'act' |
   return { res, act, sub, jti };
 }
 
-/** A device failure while carrying out a grant, as the contract's DEVICE_ERROR (or its own code). */
+/**
+ * A failure while carrying out a grant, with its own contract code where it has one (a cabinet
+ * found FULL between the check and the door, a dispenser gone offline); anything else, such as a
+ * transport error, is DEVICE_ERROR.
+ */
 function toDenied(err: unknown): AccessDenied {
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && ['DEVICE_OFFLINE', 'BUSY', 'NO_BATTERY', 'DEVICE_ERROR', 'FORBIDDEN'].includes(code)) {
-    return new AccessDenied(code as 'DEVICE_ERROR', (err as Error).message);
+  if (typeof code === 'string' && (COMMAND_ERROR_CODES as readonly string[]).includes(code)) {
+    return new AccessDenied(code as CommandErrorCode, (err as Error).message);
   }
   return new AccessDenied('DEVICE_ERROR', `the device failed: ${(err as Error).message}`);
 }

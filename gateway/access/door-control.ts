@@ -1,7 +1,6 @@
 import type { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
 import { AccessDenied } from './access-error.js';
 import type { ResourceRef } from './access-service.js';
-import { isDoorOpener } from './door-opener.js';
 import type { DoorSupervisor } from './door-supervisor.js';
 
 /**
@@ -16,10 +15,10 @@ export class DoorControl {
   ) {}
 
   async unlock(resource: ResourceRef): Promise<Record<string, unknown>> {
-    const driver = this.monitors.get(resource.device)?.driver;
-    if (!driver || !isDoorOpener(driver)) throw new AccessDenied('DEVICE_ERROR', `${resource.device} cannot open doors`);
+    const controller = this.monitors.get(resource.device)?.driver.capability;
+    if (controller?.kind !== 'door-lock') throw new AccessDenied('DEVICE_ERROR', `${resource.device} cannot open doors`);
     const door = resource.door ?? 1;
-    const result = await driver.unlock(door, resource.unlockMs);
+    const result = await controller.unlock(door, resource.unlockMs);
     this.supervisor.unlocked(resource.device, door, resource.unlockMs);
     return { res: resource.name, door, openMs: resource.unlockMs, acknowledged: result.acknowledged };
   }

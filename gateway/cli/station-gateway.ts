@@ -124,6 +124,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'validate') {
     const { config } = station;
     process.stdout.write(`${station.file}: ok (station ${config.station.id}, ${config.devices.length} devices)\n`);
+    // What is off is not wrong: the optional roles a profile leaves out, said after ok, exit 0.
+    for (const notice of station.notices ?? []) process.stdout.write(`${formatProblem(notice)}\n`);
     return EXIT.OK;
   }
   return run(station, values['cloud-url'] ? { cloudUrl: values['cloud-url'] } : {});
@@ -133,6 +135,7 @@ async function run(station: LoadedStation, overrides: LoadOptions): Promise<numb
   const log = createLogger(station.config.log.level);
   const version = gatewayVersion();
   const runtime = new StationRuntime({ station, log, version });
+  for (const notice of station.notices ?? []) log.info({ profile: notice.file }, `profile: ${notice.message}`);
 
   process.on('uncaughtException', (err) => {
     // State after an unexpected throw is unknown; exit and let systemd start a clean process.

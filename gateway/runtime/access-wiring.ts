@@ -21,6 +21,8 @@ export interface AccessWiringOptions {
   store: StationStore;
   recorder: EventRecorder;
   alarms: StationAlarms;
+  /** Watches the doors against what was allowed; shared with the fire response (doorSupervisorFor). */
+  supervisor: DoorSupervisor;
   /** Swaps, water and cabinet operation, from the station logic. */
   effects: Omit<AccessEffects, 'unlock'>;
   /** People inside now, from the occupancy logic; undefined when unknown. */
@@ -50,6 +52,13 @@ export interface AccessWiring {
   stop(): void;
 }
 
+/** The door supervisor of a station, with each entrance's held-open time from its file. */
+export function doorSupervisorFor(station: LoadedStation, recorder: EventRecorder, alarms: StationAlarms, log: Logger): DoorSupervisor {
+  const heldSeconds = new Map<string, number>();
+  for (const r of Object.values(station.config.resources)) if (r.door !== undefined) heldSeconds.set(`${r.device}:${r.door}`, r.heldOpenSeconds);
+  return new DoorSupervisor({ recorder, alarms, log: log.child({ part: 'doors' }), heldSeconds });
+}
+
 const COMMAND_ACTION: Readonly<Record<string, Action>> = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', slot: 'operate' };
 
 /**
@@ -57,14 +66,12 @@ const COMMAND_ACTION: Readonly<Record<string, Action>> = { unlock: 'unlock', swa
  * the station's config. Part of the composition root: nothing here is reached from elsewhere.
  */
 export async function wireAccess(options: AccessWiringOptions): Promise<AccessWiring> {
-  const { station, monitors, store, recorder, alarms, log } = options;
+  const { station, monitors, store, log } = options;
   const { config } = station;
   const byId = new Map(monitors.map((m) => [m.id, m]));
   const kinds = new Map(config.devices.map((d) => [d.id, d.kind]));
 
-  const heldSeconds = new Map<string, number>();
-  for (const r of Object.values(config.resources)) if (r.door !== undefined) heldSeconds.set(`${r.device}:${r.door}`, r.heldOpenSeconds);
-  const supervisor = new DoorSupervisor({ recorder, alarms, log: log.child({ part: 'doors' }), heldSeconds });
+  const { supervisor } = options;
   const doors = new DoorControl(byId, supervisor);
 
   const access = config.access;

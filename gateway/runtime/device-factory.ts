@@ -78,9 +78,10 @@ export class DeviceFactory {
       }
       case 'gpio': {
         const kind = device.kind;
-        if (kind !== 'occupancy' && kind !== 'door-lock') throw new UnsupportedDeviceError(`${device.id}: a ${kind} cannot be a GPIO device; the device is left out`);
+        if (kind !== 'occupancy' && kind !== 'door-lock' && kind !== 'smoke-detector') throw new UnsupportedDeviceError(`${device.id}: a ${kind} cannot be a GPIO device; the device is left out`);
         const pins = t.pin === undefined ? t.pins : { ...t.pins, presence: t.pin };
-        return new GpioDriver({ kind, board: this.boardFor(t), pins, strikeActiveLow: t.strikeActiveLow, exitUnlockMs: t.exitUnlockMs, log });
+        // pins.smoke is documented as a contact to ground on alarm: normally open.
+        return new GpioDriver({ kind, board: this.boardFor(t), pins, strikeActiveLow: t.strikeActiveLow, exitUnlockMs: t.exitUnlockMs, smokeContact: 'normally-open', log });
       }
     }
   }

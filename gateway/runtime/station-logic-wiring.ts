@@ -2,6 +2,7 @@ import { ulid } from 'ulid';
 import type { Logger } from 'pino';
 import type { LoadedStation } from '../../config/load-station-config.js';
 import type { Availability } from '../../cloud-bridge/contract-schemas.js';
+import type { Capability } from '../../device-drivers/capabilities/capabilities.js';
 import type { DeviceDriver, DeviceState } from '../../device-drivers/device.js';
 import type { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
 import { AccessDenied } from '../access/access-error.js';
@@ -15,7 +16,8 @@ import type { EventRecorder } from '../station/event-recorder.js';
 import { FirstReadings } from '../station/first-readings.js';
 import { OccupancyWatch } from '../station/occupancy-watch.js';
 import type { StationAlarms } from '../station/station-alarms.js';
-import type { DeviceCommander } from '../station/station-ports.js';
+import { FireResponse, type FireDoor } from '../station/fire-response.js';
+import { SmokeWatch } from '../station/smoke-watch.js';
 import { WaterService } from '../station/water-service.js';
 import type { StationStore } from '../store/station-store.js';
 
@@ -28,6 +30,8 @@ export interface StationLogicWiringOptions {
   publishAvailability: (a: Availability) => void;
   /** The smoke hold; SMOKE_CLEAR_MS unless a test sweeps it (internal-periods.ts). */
   smokeClearMs?: number;
+  /** Told of every door the fire response releases, so an opening in the fire is not `door.forced`. */
+  allowDoorOpen: (device: string, door: number, ms: number) => void;
   log: Logger;
 }
 
@@ -41,10 +45,10 @@ export interface StationLogicWiring {
   stop(): void;
 }
 
-function commander(driver: DeviceDriver, device: string): DeviceCommander {
-  const c = driver as Partial<DeviceCommander>;
-  if (typeof c.command !== 'function') throw new Error(`${device}: its driver takes no commands (a profile-driven Modbus device is needed)`);
-  return c as DeviceCommander;
+function capability<K extends Capability['kind']>(driver: DeviceDriver, device: string, kind: K): Extract<Capability, { kind: K }> {
+  const c = driver.capability;
+  if (c?.kind !== kind) throw new Error(`${device}: its driver has no ${kind} capability (a profile-driven Modbus device is needed)`);
+  return c as Extract<Capability, { kind: K }>;
 }
 
 /**
@@ -63,24 +67,27 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   const cabinets = new Map<string, { safety: CabinetSafety; swap: BatterySwap }>();
   const waters = new Map<string, WaterService>();
   const occupancy: OccupancyWatch[] = [];
+  const detectors: SmokeWatch[] = [];
   const feeds: Array<{ monitor: DeviceMonitor; update: (s: DeviceState) => void }> = [];
 
   for (const m of monitors) {
     const plog = log.child({ part: 'station', device: m.id });
     if (m.kind === 'battery-cabinet') {
-      const cmd = commander(m.driver, m.id);
+      const cabinet = capability(m.driver, m.id, 'battery-cabinet');
       const safety = new CabinetSafety({
         device: m.id,
-        commander: cmd,
+        cabinet,
         alarms,
         settings: store.settings,
         log: plog,
         ...(smokeClearMs !== undefined ? { smokeClearMs } : {}),
         ...(recordLost !== undefined ? { recordLost } : {}),
+        riseCPerMinute: config.batterySafety.riseCPerMinute,
+        riseWindowMs: limits(config.batterySafety.riseWindowSeconds),
       });
       const swap = new BatterySwap({
         device: m.id,
-        commander: cmd,
+        cabinet,
         safety,
         outbox: store.outbox,
         recorder,
@@ -88,19 +95,26 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
         limits: { doorOpenMs: limits(config.swap.doorOpenSeconds), insertMs: limits(config.swap.insertSeconds), takeMs: limits(config.swap.takeSeconds) },
       });
       cabinets.set(m.id, { safety, swap });
-      feeds.push({ monitor: m, update: (s) => safety.update(s) });
+      feeds.push({ monitor: m, update: (s) => safety.update(cabinet.reading(s)) });
     } else if (m.kind === 'water-dispenser') {
+      const dispenser = capability(m.driver, m.id, 'water-dispenser');
       const water = new WaterService({
         device: m.id,
-        commander: commander(m.driver, m.id),
+        dispenser,
         alarms,
         recorder,
         log: plog,
         limits: { sessionIdleMs: limits(config.water.sessionIdleSeconds), tankLowPercent: config.water.tankLowPercent, tankOkPercent: config.water.tankOkPercent },
       });
       waters.set(m.id, water);
-      feeds.push({ monitor: m, update: (s) => water.update(s) });
+      feeds.push({ monitor: m, update: (s) => water.update(dispenser.reading(s)) });
+    } else if (m.kind === 'smoke-detector') {
+      const detector = capability(m.driver, m.id, 'smoke-detector');
+      const watch = new SmokeWatch({ device: m.id, alarms, log: plog, ...(smokeClearMs !== undefined ? { clearMs: smokeClearMs } : {}) });
+      detectors.push(watch);
+      feeds.push({ monitor: m, update: (s) => watch.update(detector.reading(s)) });
     } else if (m.kind === 'occupancy') {
+      const sensor = capability(m.driver, m.id, 'occupancy');
       const watch = new OccupancyWatch({
         device: m.id,
         alarms,
@@ -110,7 +124,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
         limits: { stillAlarmSeconds: config.occupancy.stillAlarmSeconds, leftAfterMs: limits(config.occupancy.leftAfterSeconds) },
       });
       occupancy.push(watch);
-      feeds.push({ monitor: m, update: (s) => watch.update(s) });
+      feeds.push({ monitor: m, update: (s) => watch.update(sensor.reading(s)) });
     }
   }
 
@@ -125,9 +139,25 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     cabinets: [...cabinets.values()].map((c) => c.safety),
     water: [...waters.values()],
     occupancy,
+    detectors,
     open: () => openHours.contains(new Date()),
     ...(entrances.length > 0 ? { doors: () => ({ inService: doorMonitors.length, online: doorMonitors.some((m) => m.state().online) }) } : {}),
     settled: () => firstReadings.settled(),
+  });
+
+  // Every entrance door the station has, released in a fire whatever its lock (GB 55037-2022).
+  const fireDoors: FireDoor[] = [];
+  for (const r of entrances) {
+    const controller = monitors.find((m) => m.id === r.device)?.driver.capability;
+    if (controller?.kind === 'door-lock' && r.door !== undefined) fireDoors.push({ device: r.device, door: r.door, controller });
+  }
+  const fire = new FireResponse({
+    sources: [...[...cabinets.values()].map((c) => c.safety).filter((s) => s.parts.smokeSensor), ...detectors],
+    cabinets: [...cabinets.values()].map((c) => c.safety),
+    doors: fireDoors,
+    allowOpen: options.allowDoorOpen,
+    recorder,
+    log: log.child({ part: 'station', concern: 'fire' }),
   });
 
   const cabinetFor = (resource: ResourceRef): { safety: CabinetSafety; swap: BatterySwap } => {
@@ -143,8 +173,11 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
       return water.dispense({ sub: claims.sub });
     },
     operate: async (resource, _claims, request) => cabinetFor(resource).safety.setSlotEnabled(Number(request['slot']), request['enabled'] === true),
-    // Before the token is spent: what setSlotEnabled would refuse must not cost the operator it.
+    // Before the token is spent: a refusal here leaves the token usable (a rider retries it when a
+    // slot is free, an operator after fixing a typo).
     validate: (resource, claims, request) => {
+      if (claims.act === 'swap') return cabinetFor(resource).swap.check();
+      if (claims.act === 'dispense') return waters.get(resource.device)?.check();
       if (claims.act !== 'operate') return;
       if (request['device'] !== undefined && request['device'] !== resource.device) {
         throw new AccessDenied('FORBIDDEN', `the token is for ${resource.device}, the request names ${String(request['device'])}`);
@@ -161,7 +194,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   return {
     effects,
     closedForSafety() {
-      return [...cabinets.values()].some((c) => c.safety.smokeActive()) ? 'smoke' : undefined;
+      return fire.smokeAt().length > 0 || [...cabinets.values()].some((c) => c.safety.smokeActive()) ? 'smoke' : undefined;
     },
     peopleInside() {
       const counts = occupancy.map((o) => o.inside());
@@ -173,6 +206,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
         c.safety.start();
         c.swap.start();
       }
+      for (const d of detectors) d.start();
       for (const { monitor, update } of feeds) {
         monitor.on('state', update);
         listeners.push(() => monitor.off('state', update));
@@ -191,8 +225,11 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
         });
       }
       availability.start();
+      // After the latches were restored: smoke on record at start releases the doors at once.
+      fire.start();
     },
     stop() {
+      fire.stop();
       availability.stop();
       for (const off of listeners.splice(0)) off();
       // Before the store closes: an open swap or water session ends with its event on disk.

@@ -11,7 +11,7 @@ import { StoreUpkeep } from '../station/store-upkeep.js';
 import { StationStore } from '../store/station-store.js';
 import { GatewayPidFile } from './gateway-pid-file.js';
 import { DeviceFactory } from './device-factory.js';
-import { wireAccess, type AccessWiring } from './access-wiring.js';
+import { doorSupervisorFor, wireAccess, type AccessWiring } from './access-wiring.js';
 import { internalPeriods } from './internal-periods.js';
 import { wireStationLogic, type StationLogicWiring } from './station-logic-wiring.js';
 import { buildStationView } from '../ops/build-station-view.js';
@@ -85,7 +85,18 @@ export class StationRuntime {
 
     // The bridge is made below; availability reaches it through this late binding.
     let publishAvailability: (a: Availability) => void = () => undefined;
-    const logic = wireStationLogic({ station, monitors: this.monitors, store, recorder, alarms, publishAvailability: (a) => publishAvailability(a), smokeClearMs: periods.smokeClearMs, log });
+    const supervisor = doorSupervisorFor(station, recorder, alarms, log);
+    const logic = wireStationLogic({
+      station,
+      monitors: this.monitors,
+      store,
+      recorder,
+      alarms,
+      publishAvailability: (a) => publishAvailability(a),
+      smokeClearMs: periods.smokeClearMs,
+      allowDoorOpen: (device, door, ms) => supervisor.unlocked(device, door, ms),
+      log,
+    });
     this.logic = logic;
     const access = await wireAccess({
       station,
@@ -93,6 +104,7 @@ export class StationRuntime {
       store,
       recorder,
       alarms,
+      supervisor,
       effects: logic.effects,
       peopleInside: () => logic.peopleInside(),
       closedForSafety: () => logic.closedForSafety(),

@@ -22,6 +22,8 @@ export interface AvailabilityInputs {
   water?: readonly boolean[];
   /** Per occupancy sensor: people inside, undefined while it is offline or faulty. */
   occupancy?: ReadonlyArray<number | undefined>;
+  /** Per smoke detector of the station (apart from the cabinets): smoke as its watch latched it. */
+  detectors?: readonly boolean[];
 }
 
 /**
@@ -35,8 +37,8 @@ export interface AvailabilityInputs {
  * and has its own `device.offline` alarm.
  */
 export function stationAvailability(inputs: AvailabilityInputs): Availability {
-  const { withinHours, doors, cabinets = [], water = [], occupancy = [] } = inputs;
-  const smoke = cabinets.some((c) => c.smoke);
+  const { withinHours, doors, cabinets = [], water = [], occupancy = [], detectors = [] } = inputs;
+  const smoke = cabinets.some((c) => c.smoke) || detectors.some(Boolean);
   const doorReason = doors ? firstDoorReason(doors, smoke) : undefined;
 
   const services: Availability['services'] = {};

@@ -15,6 +15,11 @@ export interface CabinetSource extends ChangeSource {
   smokeActive(): boolean;
 }
 
+/** What availability reads from a smoke detector (SmokeWatch). */
+export interface SmokeDetectorSource extends ChangeSource {
+  smokeActive(): boolean;
+}
+
 /** What availability reads from a dispenser (WaterService). */
 export interface WaterSource extends ChangeSource {
   ok(): boolean;
@@ -31,6 +36,8 @@ export interface StationAvailabilityOptions {
   cabinets?: readonly CabinetSource[];
   water?: readonly WaterSource[];
   occupancy?: readonly OccupancySource[];
+  /** The station's smoke detectors (SmokeWatch): smoke in any closes the station as a cabinet's does. */
+  detectors?: readonly SmokeDetectorSource[];
   /** Whether access is granted at all now (opening hours); default always. */
   open?: () => boolean;
   /** The entrance doors: how many are in service, whether any lock answers; absent, no doors service. */
@@ -87,19 +94,20 @@ export class StationAvailability {
   }
 
   compute(): Availability {
-    const { cabinets = [], water = [], occupancy = [], open, doors } = this.options;
+    const { cabinets = [], water = [], occupancy = [], detectors = [], open, doors } = this.options;
     return stationAvailability({
       withinHours: open?.() ?? true,
       ...(doors ? { doors: doors() } : {}),
       cabinets: cabinets.map((c) => ({ smoke: c.smokeActive(), ready: c.readyBatteries() })),
       water: water.map((w) => w.ok()),
       occupancy: occupancy.map((o) => o.inside()),
+      detectors: detectors.map((d) => d.smokeActive()),
     });
   }
 
   private sources(): ChangeSource[] {
-    const { cabinets = [], water = [], occupancy = [] } = this.options;
-    return [...cabinets, ...water, ...occupancy];
+    const { cabinets = [], water = [], occupancy = [], detectors = [] } = this.options;
+    return [...cabinets, ...water, ...occupancy, ...detectors];
   }
 
   private tick(): void {

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { DeviceState } from '../../device-drivers/device.js';
+import type { OccupancyReading } from '../../device-drivers/capabilities/capabilities.js';
 import type { DailyWindow } from './daily-window.js';
 import { Latch } from './latch.js';
 import { clearStaleAlarms, systemClock, type AlarmSink, type Clock, type ReportedEvents } from './station-ports.js';
-import { readNumber } from './station-points.js';
 
 export interface OccupancyLimits {
   /** Seconds without movement, at night, before `person.still` is raised. */
@@ -64,20 +63,21 @@ export class OccupancyWatch extends EventEmitter<{ changed: [] }> {
     return this.people;
   }
 
-  /** Feed every state of the sensor's DeviceMonitor. */
-  update(state: DeviceState): void {
-    const p = state.points;
-    const usable = state.online && p['sensorStatus'] !== 'fault';
+  /**
+   * Feed every reading of the sensor (`sensor.reading(state)` for each state of its DeviceMonitor).
+   * A sensor without a stillness role (`stillSeconds` undefined) never raises `person.still`.
+   */
+  update(reading: OccupancyReading): void {
+    const usable = reading.online && reading.usable;
     const before = this.people;
     if (!usable) {
       this.people = undefined;
     } else {
-      const presence = readNumber(p, 'presence');
-      const people = readNumber(p, 'people') ?? (presence === undefined ? undefined : presence > 0 ? 1 : 0);
+      const people = reading.people;
       this.people = people;
       const now = this.clock.now();
       if (people !== undefined) this.followStay(people, now);
-      this.checkStill(people ?? 0, readNumber(p, 'stillSeconds'), now);
+      this.checkStill(people ?? 0, reading.stillSeconds, now);
     }
     if (before !== this.people) this.emit('changed');
   }

@@ -4,8 +4,9 @@ import type { AlarmRaise } from './station-alarms.js';
 
 /*
  * What station logic needs from the rest of the gateway, as small interfaces: the runtime passes
- * the real parts (EventOutbox, EventRecorder, StationAlarms, a ModbusProfileDriver, the store's
- * settings), tests pass fakes or the same real parts, and no module here constructs another's.
+ * the real parts (EventOutbox, EventRecorder, StationAlarms, the store's settings), tests pass
+ * fakes or the same real parts, and no module here constructs another's. Devices are reached
+ * through their typed capabilities (device-drivers/capabilities), never a point or command name.
  */
 
 /** Time as station logic sees it, so tests can drive every timeout without waiting. */
@@ -24,11 +25,6 @@ export const systemClock: Clock = {
     return () => clearTimeout(timer);
   },
 };
-
-/** A profile command on a device (`ModbusProfileDriver.command`). */
-export interface DeviceCommander {
-  command(name: string, value?: boolean | number, index?: number): Promise<void>;
-}
 
 /** Events that gate an effect: written durably before the effect, and the effect is refused if that fails. */
 export interface DurableEvents {

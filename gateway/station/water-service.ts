@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { DeviceState } from '../../device-drivers/device.js';
-import { CommandError } from '../../cloud-bridge/command-handler.js';
+import type { DispenserReading, WaterDispenser } from '../../device-drivers/capabilities/capabilities.js';
+import { DeviceError } from '../../device-drivers/device-error.js';
+import { AccessDenied } from '../access/access-error.js';
 import { Latch } from './latch.js';
-import { clearStaleAlarms, systemClock, type AlarmSink, type Clock, type DeviceCommander, type ReportedEvents } from './station-ports.js';
-import { readFlags, readNumber, readString } from './station-points.js';
+import { clearStaleAlarms, systemClock, type AlarmSink, type Clock, type ReportedEvents } from './station-ports.js';
 
 export interface WaterLimits {
   /** A session nobody draws from is closed after this. */
@@ -25,7 +25,8 @@ export const WATER_ALARMS = { leak: 'water.leak', tankLow: 'water.tank-low', fil
 
 export interface WaterServiceOptions {
   device: string;
-  commander: DeviceCommander;
+  /** Its valve (`setDispensing`); its readings come through `update`. */
+  dispenser: WaterDispenser;
   alarms: AlarmSink;
   recorder: ReportedEvents;
   log: Logger;
@@ -41,11 +42,13 @@ interface Session {
 }
 
 /**
- * Water for one dispenser (devices.md §4). The valve (`enableDispensing`) is open only while a
+ * Water for one dispenser (devices.md §4). The valve (`setDispensing`) is open only while a
  * session granted by `dispense` runs and no leak is reported; every reading compares that wish
- * with the coil the dispenser reports and writes it again if they differ, so a failed write or a
- * dispenser that restarted with its valve open is corrected on the next poll. A draw is logged as
- * `water.dispensed` when `session` goes dispensing → idle, with the volume the dispenser counted.
+ * with the valve the dispenser reports and writes it again if they differ, so a failed write or a
+ * dispenser that restarted with its valve open is corrected on the next poll. A dispenser that
+ * cannot report its valve (`valveOpen` undefined) is compared with the last value written, so its
+ * valve is written closed on the first reading after every start. A draw is logged as
+ * `water.dispensed` when `dispensing` goes true → false, with the volume the dispenser counted.
  */
 export class WaterService extends EventEmitter<{ changed: [] }> {
   private readonly clock: Clock;
@@ -59,8 +62,10 @@ export class WaterService extends EventEmitter<{ changed: [] }> {
   private readonly tankLow = new Latch();
   private readonly filterDue = new Latch(SENSOR_CLEAR_MS);
   private valveWrite: Promise<void> | undefined;
-  /** For a profile whose valve coil cannot be read back: the last value written. */
+  /** For a dispenser whose valve cannot be read back: the last value written. */
   private valveWritten: boolean | undefined;
+  /** The dispenser rejected its valve command as UNSUPPORTED: it cannot serve water, and is not written again. */
+  private valveUnsupported = false;
   private reconciled = false;
   private wasOk: boolean | undefined;
 
@@ -79,9 +84,9 @@ export class WaterService extends EventEmitter<{ changed: [] }> {
     this.endSession();
   }
 
-  /** Whether a worker can get water now: online, no leak, water in the tank. */
+  /** Whether a worker can get water now: online, no leak, water in the tank, a valve it can open. */
   ok(): boolean {
-    return this.online && !this.leak.active && (this.tankLevel === undefined || this.tankLevel >= EMPTY_BELOW_PERCENT);
+    return this.online && !this.leak.active && !this.tankEmpty() && !this.valveUnsupported;
   }
 
   /** A session is open (granted, not yet drawn or still drawing). */
@@ -90,43 +95,53 @@ export class WaterService extends EventEmitter<{ changed: [] }> {
   }
 
   /**
+   * Every refusal `dispense` would make now, and nothing else: no session, no valve write. The
+   * access logic calls it before it spends the token. Throws AccessDenied with DEVICE_OFFLINE,
+   * DEVICE_ERROR (a leak, an empty tank, a valve the dispenser cannot switch) or BUSY.
+   */
+  check(): void {
+    const { device } = this.options;
+    if (!this.online) throw new AccessDenied('DEVICE_OFFLINE', `${device} is offline`);
+    if (this.leak.active) throw new AccessDenied('DEVICE_ERROR', `${device} reports a leak`);
+    if (this.tankEmpty()) throw new AccessDenied('DEVICE_ERROR', `${device}: the tank is empty`);
+    if (this.valveUnsupported) throw new AccessDenied('DEVICE_ERROR', `${device} cannot switch its valve (its profile binds no valve command)`);
+    if (this.busy()) throw new AccessDenied('BUSY', `${device} is busy with another session`);
+  }
+
+  /**
    * The `dispense` command after the token was accepted: opens the valve for one draw. Refuses
-   * with DEVICE_OFFLINE, DEVICE_ERROR (leak, empty tank, or the valve write failed) or BUSY.
+   * as `check` does (the dispenser may have changed since), or with DEVICE_ERROR when the valve
+   * write failed.
    */
   async dispense(request: { sub?: string }): Promise<{ device: string; idleSeconds: number }> {
-    const { device, commander } = this.options;
-    if (!this.online) throw new CommandError('DEVICE_OFFLINE', `${device} is offline`);
-    if (this.leak.active) throw new CommandError('DEVICE_ERROR', `${device} reports a leak`);
-    if (this.tankLevel !== undefined && this.tankLevel < EMPTY_BELOW_PERCENT) throw new CommandError('DEVICE_ERROR', `${device}: the tank is empty`);
-    if (this.busy()) throw new CommandError('BUSY', `${device} is busy with another session`);
+    const { device, dispenser } = this.options;
+    this.check();
     const session: Session = { sub: request.sub, startedAt: undefined, cancelIdle: this.clock.after(this.limits.sessionIdleMs, () => this.idleTimeout(session)) };
     this.session = session;
     try {
-      await commander.command('enableDispensing', true);
+      await dispenser.setDispensing(true);
       this.valveWritten = true;
     } catch (err) {
       if (this.session === session) this.endSession();
-      throw new CommandError('DEVICE_ERROR', `${device} did not open its valve: ${String(err)}`);
+      if (isUnsupported(err)) {
+        this.valveUnsupported = true;
+        this.emitIfChanged();
+      }
+      throw new AccessDenied('DEVICE_ERROR', `${device} did not open its valve: ${String(err)}`);
     }
     return { device, idleSeconds: Math.round(this.limits.sessionIdleMs / 1000) };
   }
 
-  /** Feed every state of the dispenser's DeviceMonitor. */
-  update(state: DeviceState): void {
-    this.online = state.online;
-    if (state.online) {
-      const p = state.points;
-      const status = readFlags(p, 'status');
-      this.tankLevel = readNumber(p, 'tankLevel');
-      this.checkAlarms(status['leak'] === true, status['filterDue'] === true);
-      this.followSession(readString(p, 'session') === 'dispensing', readNumber(p, 'sessionVolume'));
-      this.reconcileValve(p['dispensingEnabled']);
+  /** Feed every reading of the dispenser (`dispenser.reading(state)` for each state of its DeviceMonitor). */
+  update(reading: DispenserReading): void {
+    this.online = reading.online;
+    if (reading.online) {
+      this.tankLevel = reading.tankLevel;
+      this.checkAlarms(reading.leak, reading.filterDue);
+      this.followSession(reading.dispensing, reading.sessionVolume);
+      this.reconcileValve(reading.valveOpen);
     }
-    const ok = this.ok();
-    if (ok !== this.wasOk) {
-      this.wasOk = ok;
-      this.emit('changed');
-    }
+    this.emitIfChanged();
   }
 
   private checkAlarms(leak: boolean, filterDue: boolean): void {
@@ -200,18 +215,43 @@ export class WaterService extends EventEmitter<{ changed: [] }> {
     this.session = undefined;
   }
 
-  private reconcileValve(reported: unknown): void {
+  private tankEmpty(): boolean {
+    return this.tankLevel !== undefined && this.tankLevel < EMPTY_BELOW_PERCENT;
+  }
+
+  private reconcileValve(reported: boolean | undefined): void {
     const wanted = this.session !== undefined && !this.leak.active;
-    const differs = typeof reported === 'boolean' ? reported !== wanted : this.valveWritten !== wanted;
-    if (!differs || this.valveWrite) return;
-    this.valveWrite = this.options.commander
-      .command('enableDispensing', wanted)
+    const differs = reported !== undefined ? reported !== wanted : this.valveWritten !== wanted;
+    if (!differs || this.valveWrite || this.valveUnsupported) return;
+    const { log } = this.options;
+    this.valveWrite = this.options.dispenser
+      .setDispensing(wanted)
       .then(() => {
         this.valveWritten = wanted;
       })
-      .catch((err: unknown) => this.options.log.warn({ wanted, err: String(err) }, 'valve command failed; retried on the next reading'))
+      .catch((err: unknown) => {
+        if (!isUnsupported(err)) {
+          log.warn({ wanted, err: String(err) }, 'valve command failed; retried on the next reading');
+          return;
+        }
+        this.valveUnsupported = true;
+        log.error({ wanted, err: String(err) }, 'the dispenser has no valve command (UNSUPPORTED): water refused; not retried');
+        this.emitIfChanged();
+      })
       .finally(() => {
         this.valveWrite = undefined;
       });
   }
+
+  private emitIfChanged(): void {
+    const ok = this.ok();
+    if (ok !== this.wasOk) {
+      this.wasOk = ok;
+      this.emit('changed');
+    }
+  }
+}
+
+function isUnsupported(err: unknown): boolean {
+  return err instanceof DeviceError && err.code === 'UNSUPPORTED';
 }

@@ -1,4 +1,8 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { ConfigError, formatProblem } from '../../config/config-error.js';
+import { loadCheckedProfile } from '../../config/profile-fit.js';
+import { builtinProfilesDir } from '../../config/package-root.js';
+import type { Profile } from '../../config/profile-schema.js';
 import type { DeviceKind } from '../../device-drivers/device.js';
 import type { DeviceSimSpec, SimTransport } from '../simulator-set.js';
 
@@ -34,6 +38,7 @@ export interface SimArgs {
   'response-delay'?: string;
   'bits-per-char'?: string;
   'control-port'?: string;
+  profile?: string;
 }
 
 const KINDS: Record<string, { kind: DeviceKind; id: string; modbus: boolean }> = {
@@ -42,6 +47,7 @@ const KINDS: Record<string, { kind: DeviceKind; id: string; modbus: boolean }> =
   cabinet: { kind: 'battery-cabinet', id: 'cabinet-1', modbus: true },
   dispenser: { kind: 'water-dispenser', id: 'water-1', modbus: true },
   occupancy: { kind: 'occupancy', id: 'occupancy-1', modbus: true },
+  smoke: { kind: 'smoke-detector', id: 'smoke-1', modbus: true },
 };
 
 const DEFAULT_TCP_PORT = 5020;
@@ -54,8 +60,11 @@ function int(text: string | undefined, name: string, min: number, max: number): 
   return n;
 }
 
-/** One device from the command line; `tempDir` makes a directory for a pty with no path given. */
-export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => string): DeviceSimSpec {
+/**
+ * One device from the command line; `tempDir` makes a directory for a pty with no path given,
+ * `notice` hears what a `--profile` leaves off (its optional roles left unbound).
+ */
+export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => string, notice: (line: string) => void = () => undefined): DeviceSimSpec {
   const what = KINDS[sub];
   if (!what) throw new RangeError(`unknown device "${sub}"`);
   const id = args.id ?? what.id;
@@ -87,10 +96,14 @@ export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => st
   const unitId = int(args.unit, 'unit', 1, 247);
   const slots = int(args.slots, 'slots', 1, 24);
   const doors = int(args.doors, 'doors', 1, 16);
+  if (args.profile !== undefined && !what.modbus) throw new RangeError(`a ${sub} speaks its own line protocol: --profile is for Modbus devices`);
+  const profile = args.profile === undefined ? undefined : loadProfileArg(args.profile, notice);
+  if (profile && profile.kind !== what.kind) throw new RangeError(`--profile ${args.profile} is a ${profile.kind} profile, not a ${what.kind}`);
   return {
     id,
     kind: what.kind,
     transport,
+    ...(profile ? { profile } : {}),
     ...(unitId !== undefined ? { unitId } : {}),
     ...(slots !== undefined ? { slots } : {}),
     ...(doors !== undefined ? { doors } : {}),
@@ -100,10 +113,23 @@ export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => st
   };
 }
 
+/**
+ * `--profile`: a path (it has a slash or ends in .yaml), else the id of a profile shipped with
+ * the gateway. It is checked as `validate` and the station loader check it, so a file the
+ * gateway would refuse is refused on the bench too, each problem with its line (ConfigError).
+ */
+export function loadProfileArg(ref: string, notice: (line: string) => void = () => undefined): Profile {
+  const file = ref.includes('/') || ref.endsWith('.yaml') || ref.endsWith('.yml') ? resolve(ref) : join(builtinProfilesDir(), `${ref}.yaml`);
+  const { profile, problems, notices } = loadCheckedProfile(file);
+  if (!profile) throw new ConfigError(problems);
+  for (const n of notices) notice(formatProblem(n));
+  return profile;
+}
+
 /** Start-up state and faults from flags, as control commands (without the device id). */
 export function initialCommands(sub: string, args: SimArgs): string[] {
   const out: string[] = [];
-  if (sub === 'cabinet' && args.smoke) out.push('smoke on');
+  if ((sub === 'cabinet' || sub === 'smoke') && args.smoke) out.push('smoke on');
   if (sub === 'dispenser') {
     if (args.tank !== undefined) out.push(Number(args.tank) === 0 ? 'tank empty' : `tank ${args.tank}`);
     if (args.filter !== undefined) out.push(`filter ${args.filter}`);

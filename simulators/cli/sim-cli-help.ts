@@ -8,7 +8,15 @@ const TRANSPORT_MODBUS = `Transport (one of; default --tcp 5020):
                            new path under the temp dir, printed)
       --host ADDR          TCP listen address (default 127.0.0.1)
       --baud N             line speed for --serial/--pty/--rtu-tcp (default 9600)
-      --unit N             Modbus unit id (default: the profile's, cabinet 1, dispenser 2, occupancy 3)`;
+      --unit N             Modbus unit id (default: the profile's: cabinet 1, dispenser 2, occupancy 3,
+                           smoke detector 9 for the reference profiles)
+
+Profile:
+      --profile FILE       the vendor's profile to simulate: a path to its YAML, or the id of a
+                           shipped one (config/profiles/); default: the kind's reference profile.
+                           The device follows the profile's roles: its state codes, its command
+                           shapes (a slot-number register, pulses, per-slot switches) and the parts
+                           it lacks, so a new vendor's file can be proved on a bench`;
 
 const TRANSPORT_LINE = `Transport (one of; default --pty):
       --serial DEV         a real serial device (e.g. /dev/ttyUSB0)
@@ -44,11 +52,12 @@ export const HELP: Record<string, string> = {
        station-sim station --config FILE [options]
        station-sim fleet --stations N --broker URL [options]   many stations, for the console
 
-Devices: lock, scanner, cabinet, dispenser, occupancy, station, fleet. "station-sim <device> --help"
+Devices: lock, scanner, cabinet, dispenser, occupancy, smoke, station, fleet. "station-sim <device> --help"
 for each one's options.
 
 Examples:
   station-sim cabinet --tcp 5020 --unit 1 --slots 8
+  station-sim cabinet --tcp 5020 --profile profiles/our-vendor-cabinet.yaml
   station-sim dispenser --pty
   station-sim lock --serial /dev/ttyUSB0
   station-sim station --config station.yaml --scenario night-fault.yaml`,
@@ -67,8 +76,8 @@ ${SHARED}`,
 
   cabinet: `Usage: station-sim cabinet [options]
 
-A battery-swap cabinet (profile cabinet-ref): batteries charge over time, doors open when pulsed
-and close again, temperatures drift.
+A battery-swap cabinet (profile cabinet-ref, or --profile): batteries charge over time, doors open
+when commanded and close again, temperatures drift ("slot N heat 5" makes one rise fast).
 
 ${TRANSPORT_MODBUS}
 
@@ -80,8 +89,9 @@ ${COMMON}`,
 
   dispenser: `Usage: station-sim dispenser [options]
 
-A water dispenser (profile dispenser-ref): a thermostat holds the hot tank, sessions count volume
-("session 500" on the control channel, or a few seconds after the master turns coil 0 back on).
+A water dispenser (profile dispenser-ref, or --profile): a thermostat holds the hot tank, sessions
+count volume ("session 500" on the control channel, or a few seconds after the master enables
+dispensing again).
 
 ${TRANSPORT_MODBUS}
 
@@ -94,13 +104,26 @@ ${COMMON}`,
 
   occupancy: `Usage: station-sim occupancy [options]
 
-An mmWave occupancy sensor (profile occupancy-ref): people come, sit, move and leave by chance.
+An mmWave occupancy sensor (profile occupancy-ref, or --profile): people come, sit, move and leave
+by chance.
 
 ${TRANSPORT_MODBUS}
 
 Occupancy:
       --people N           people present at start
       --calm               nobody comes or goes by chance (only by command)
+
+${COMMON}`,
+
+  smoke: `Usage: station-sim smoke [options]
+
+A Modbus smoke detector (profile smoke-ref, or --profile): "smoke on" fills its chamber and raises
+the alarm, "sensor fault" makes it report a fault of its own.
+
+${TRANSPORT_MODBUS}
+
+Smoke detector:
+      --smoke              start with smoke in the chamber
 
 ${COMMON}`,
 

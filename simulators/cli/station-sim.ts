@@ -48,9 +48,10 @@ const OPTIONS = {
   'response-delay': { type: 'string' },
   'bits-per-char': { type: 'string' },
   'control-port': { type: 'string' },
+  profile: { type: 'string' },
 } as const;
 
-const SUBCOMMANDS = new Set(['lock', 'scanner', 'cabinet', 'dispenser', 'occupancy', 'station']);
+const SUBCOMMANDS = new Set(['lock', 'scanner', 'cabinet', 'dispenser', 'occupancy', 'smoke', 'station']);
 
 /** `--pty` with no path: parseArgs wants a value, so an empty one stands for "make one". */
 function normaliseArgv(argv: string[]): string[] {
@@ -111,11 +112,16 @@ async function main(argv: string[]): Promise<number> {
       sim = await startStationSimulator(station, { seed, baudTiming, ...(values['walk-through'] ? { walkThrough: true } : {}) });
       title = `station ${station.config.station.id}`;
     } else {
-      const spec = deviceSpecFromArgs(sub, values, () => {
-        const dir = mkdtempSync(join(tmpdir(), 'station-sim-'));
-        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-        return dir;
-      });
+      const spec = deviceSpecFromArgs(
+        sub,
+        values,
+        () => {
+          const dir = mkdtempSync(join(tmpdir(), 'station-sim-'));
+          cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+          return dir;
+        },
+        (line) => process.stdout.write(`notice: ${line}\n`),
+      );
       sim = await startSimulators([spec], { seed, baudTiming });
       title = spec.id;
     }

@@ -31,10 +31,11 @@ export function cabinetCommands(model: BatteryCabinetModel): DomainCommands {
     help: [
       'slot <n> ...                     n is the door number, from 1 (as on the cabinet; slots[n-1] in the state)',
       'slot <n> temperature <°C>|auto   pin the battery temperature of slot n (≥ 60 raises over-temperature)',
+      'slot <n> heat <°C/min> [to <°C>]|off   the pack heats up at that rate (a fast rise), up to <°C> and held',
       'slot <n> door open|close|jammed|free',
       'slot <n> insert [soc] [48|60]     a battery is put in',
       'slot <n> remove                   the battery is taken out',
-      'slot <n> fault over-voltage|bms|charger|over-temperature on|off',
+      'slot <n> fault over-voltage|bms|charger|over-temperature|<vendor bit> on|off',
       'smoke on|off · tamper on|off · fan on|off (fan fault) · mains on|off',
     ],
     snapshot: () => ({ ...model.snapshot() }),
@@ -64,6 +65,17 @@ function slotCommand(model: BatteryCabinetModel, slot: number, words: readonly s
       asCommand(() => model.setSlotTemperature(index, c));
       return c === undefined ? `slot ${slot} temperature follows the battery again` : `slot ${slot} battery at ${c} °C`;
     }
+    case 'heat': {
+      if (a === 'off' || a === 'stop') {
+        asCommand(() => model.setSlotHeating(index, undefined));
+        return `slot ${slot} temperature follows the battery again`;
+      }
+      const rate = numberWord(a, 'heating rate (°C per minute)', 0.01, 1000);
+      if (b !== undefined && b !== 'to') throw new SimCommandError('slot <n> heat <°C/min> [to <°C>]|off');
+      const until = b === 'to' ? numberWord(words[3], 'temperature to stop at', -40, 150) : undefined;
+      asCommand(() => model.setSlotHeating(index, rate, until));
+      return `slot ${slot} heating at ${rate} °C/min${until !== undefined ? ` to ${until} °C` : ''}`;
+    }
     case 'door':
       switch (a) {
         case 'open':
@@ -89,13 +101,14 @@ function slotCommand(model: BatteryCabinetModel, slot: number, words: readonly s
       asCommand(() => model.removeBattery(index));
       return `slot ${slot} battery removed`;
     case 'fault': {
-      const fault = a === undefined ? undefined : SLOT_FAULTS[a.toLowerCase()];
-      if (!fault) throw new SimCommandError(`slot <n> fault ${Object.keys(SLOT_FAULTS).join('|')} on|off`);
+      // The reference names, or a bit of the vendor's own fault word (cabinet-hexa's cellFault).
+      const fault = a === undefined ? undefined : (SLOT_FAULTS[a.toLowerCase()] ?? (model.roles.faultNames().includes(a) ? a : undefined));
+      if (!fault) throw new SimCommandError(`slot <n> fault ${[...Object.keys(SLOT_FAULTS), ...model.roles.faultNames()].join('|')} on|off`);
       const on = onOffWord(b);
       model.setSlotFault(index, fault, on);
       return `slot ${slot} ${fault} ${on ? 'on' : 'off'}`;
     }
     default:
-      throw new SimCommandError('slot <n> temperature|door|insert|remove|fault ...');
+      throw new SimCommandError('slot <n> temperature|heat|door|insert|remove|fault ...');
   }
 }

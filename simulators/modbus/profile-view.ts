@@ -2,20 +2,19 @@ import type { PointSpec, Profile } from '../../config/profile-schema.js';
 import { commandTarget, instanceAddress } from '../../device-drivers/modbus/command-target.js';
 import { decodePoint } from '../../device-drivers/modbus/register-codec.js';
 import type { PointValue } from '../../device-drivers/device.js';
-import { encodePoint, pointWidth, type EngineeringValue } from './point-encoder.js';
-import type { MasterWrite, RegisterBank } from './register-bank.js';
+import { encodePoint, pointWidth, type EngineeringValue } from '../../device-drivers/modbus/register-encoder.js';
+import type { RegisterBank } from './register-bank.js';
 
-/** A master's write that landed on a profile command, one entry per instance written. */
-export interface CommandWrite {
-  command: string;
-  /** Instance of the command's group; 0 for a command without a group. */
-  index: number;
-  value: number;
+/** A point's spec and the address it has in the bank (a group instance's, for group points). */
+export interface PointLocation {
+  spec: PointSpec;
+  address: number;
 }
 
 /**
- * A register bank seen through a profile: models read and write points by name, and the profile
- * alone decides addresses, tables and encodings, so another vendor's map needs no model change.
+ * A register bank seen through a profile: points by name (or located for a role binding, see
+ * role-view.ts), and the profile alone decides addresses, tables and encodings, so another
+ * vendor's map needs no model change.
  * A point the profile does not declare is skipped on write and undefined on read: vendors expose
  * different subsets, and a simulator of one must not invent the others' registers.
  */
@@ -84,25 +83,24 @@ export class ProfileView {
     return spec && point ? this.read(point, spec.base + spec.stride * index + point.address) : undefined;
   }
 
-  /** Which commands (and instances) a master's write covered, with the value written to each. */
-  commandWrites(write: MasterWrite): CommandWrite[] {
-    const hits: CommandWrite[] = [];
-    const end = write.address + write.values.length;
-    for (const name of Object.keys(this.profile.commands)) {
-      const target = commandTarget(this.profile, name);
-      if (!target || target.table !== write.table) continue;
-      const point = target.spec;
-      const width = target.width;
-      const instances = target.group ? (this.profile.groups[target.group]?.maxCount ?? 0) : 1;
-      for (let index = 0; index < instances; index++) {
-        const at = instanceAddress(target, index);
-        if (at < write.address || at + width > end) continue;
-        const words = write.values.slice(at - write.address, at - write.address + width);
-        const decoded = decodePoint(point, words, this.profile);
-        hits.push({ command: name, index, value: typeof decoded === 'number' ? decoded : Number(decoded === true) });
-      }
+  /** Where a point lives: a device-wide point, or one of instance `index` of `group`. */
+  locate(name: string, group?: string, index = 0): PointLocation | undefined {
+    if (group === undefined) {
+      const spec = this.profile.points[name];
+      return spec ? { spec, address: spec.address } : undefined;
     }
-    return hits;
+    const g = this.profile.groups[group];
+    const spec = g?.points[name];
+    return g && spec ? { spec, address: g.base + g.stride * index + spec.address } : undefined;
+  }
+
+  /** Writes an engineering value at a located point. */
+  writeAt(at: PointLocation, value: EngineeringValue): void {
+    this.write(at.spec, at.address, value);
+  }
+
+  readAt(at: PointLocation): PointValue {
+    return this.read(at.spec, at.address);
   }
 
   private mapPoint(point: PointSpec, address: number): void {

@@ -157,11 +157,15 @@ commands:
     ]);
   });
 
-  it('a cabinet profile without the commands swaps and battery safety write', async () => {
-    write('id: cabinet-acme\nkind: battery-cabinet\nvendor: Acme\nmodel: X\npoints:\n  status: { address: 1 }\ncommands:\n  setCharging: { table: coil, address: 100 }\n', 'profiles/cabinet-acme.yaml');
-    expect(await problems(BASE.replace('profile: cabinet-ref', 'profile: cabinet-acme'))).toEqual([
-      'station.yaml:10: devices[0] (cabinet-1).profile: profile "cabinet-acme" has no command openSlotDoor, and battery swaps open slot doors with it',
-      'station.yaml:10: devices[0] (cabinet-1).profile: profile "cabinet-acme": command setCharging needs a group (it is written per slot), and battery safety cuts and restores charging with it',
+  it('a cabinet profile without the roles and commands swaps and battery safety need, on the profile\'s own lines', async () => {
+    write('id: cabinet-acme\nkind: battery-cabinet\nvendor: Acme\nmodel: X\npoints:\n  status: { address: 1 }\ncommands:\n  setCharging: { table: coil, address: 100 }\nroles:\n  setCharging: setCharging\n', 'profiles/cabinet-acme.yaml');
+    const out = await problems(BASE.replace('profile: cabinet-ref', 'profile: cabinet-acme'));
+    expect(out).toEqual([
+      expect.stringMatching(/^profiles\/cabinet-acme\.yaml:9: roles: slots\.state is not bound, and a battery-cabinet needs it: /),
+      expect.stringMatching(/^profiles\/cabinet-acme\.yaml:9: roles: slots\.doorOpen is not bound, .*lacks: \[doorSensor\]/),
+      expect.stringMatching(/^profiles\/cabinet-acme\.yaml:9: roles: slots\.batteryTemperature is not bound, /),
+      "profiles/cabinet-acme.yaml:9: roles: openSlotDoor is not bound, and a battery-cabinet needs it: the station would lose: a swap opens the empty slot, then the charged one; a rider's own battery is handed back with it (a cabinet the gateway cannot open cannot swap)",
+      expect.stringMatching(/^profiles\/cabinet-acme\.yaml:10: roles\.setCharging: setCharging writes the same coil 100 the same way for every slot, so one slot's write would act on another's: give it group: slots/),
     ]);
   });
 });

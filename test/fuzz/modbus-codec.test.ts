@@ -10,7 +10,7 @@ import { compileBlocksDecoder, type BlockData } from '../../device-drivers/modbu
 import { groupCounts, placePoints } from '../../device-drivers/modbus/profile-layout.js';
 import { planReads, type PlacedPoint, type PlanLimits, type ReadBlock } from '../../device-drivers/modbus/read-plan.js';
 import { decodePoint, registerCount } from '../../device-drivers/modbus/register-codec.js';
-import { encodePoint } from '../../simulators/modbus/point-encoder.js';
+import { encodePoint } from '../../device-drivers/modbus/register-encoder.js';
 import { PROPERTY_TIMEOUT_MS, settings } from './fuzz-settings.js';
 
 /* Register decoding (the driver) against encoding (the simulator), read planning, and decoding of garbage. */

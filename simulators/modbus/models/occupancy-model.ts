@@ -1,6 +1,7 @@
 import { forEachStep, type DeviceModel, type DeviceModelOptions } from '../device-model.js';
 import { ProfileView } from '../profile-view.js';
 import { RegisterBank } from '../register-bank.js';
+import { RoleView } from '../role-view.js';
 import { mulberry32, type Random } from '../seeded-random.js';
 
 /*
@@ -10,6 +11,8 @@ import { mulberry32, type Random } from '../seeded-random.js';
  * room reads 0, as docs/device-protocols.md says, so nobody is ever "still" in it.
  * A person who stops moving (`occupancy-1 person still`) neither moves nor leaves until told
  * (`person move`, `person leave`): that is the worker who collapsed, the case the sensor is for.
+ * Written through the profile's role bindings: a sensor that only senses presence shows no count,
+ * and stillSeconds goes out in the vendor's unit through the binding's scale.
  */
 
 const ARRIVAL_PER_S = 1 / 240;
@@ -30,6 +33,7 @@ export interface OccupancySnapshot {
 export class OccupancyModel implements DeviceModel {
   readonly bank = new RegisterBank();
   readonly view: ProfileView;
+  readonly roles: RoleView;
   private readonly random: Random;
   private people: number;
   private stillSeconds: number;
@@ -39,6 +43,7 @@ export class OccupancyModel implements DeviceModel {
 
   constructor(options: DeviceModelOptions) {
     this.view = new ProfileView(this.bank, options.profile);
+    this.roles = new RoleView(this.view);
     this.random = mulberry32(options.seed ?? 3);
     this.people = this.random() < 0.3 ? 1 : 0;
     // An empty room once drew a start value here; the draw stays so a seed's future is unchanged.
@@ -119,9 +124,10 @@ export class OccupancyModel implements DeviceModel {
   /** The registers show what snapshot() reports, rounded the same way. */
   private publish(): void {
     const s = this.snapshot();
-    this.view.set('presence', s.people > 0 ? 1 : 0);
-    this.view.set('people', s.people);
-    this.view.set('stillSeconds', s.stillSeconds);
-    this.view.set('sensorStatus', s.sensorFault ? 1 : 0);
+    const r = this.roles;
+    r.setFlag('presence', s.people > 0);
+    r.setNumber('people', s.people);
+    r.setNumber('stillSeconds', s.stillSeconds);
+    r.setFlag('sensorFault', s.sensorFault);
   }
 }

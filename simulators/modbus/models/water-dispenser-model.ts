@@ -1,6 +1,7 @@
 import { clamp, forEachStep, type DeviceModel, type DeviceModelOptions } from '../device-model.js';
 import { ProfileView } from '../profile-view.js';
 import { RegisterBank, type MasterWrite } from '../register-bank.js';
+import { RoleView } from '../role-view.js';
 import { mulberry32, type Random } from '../seeded-random.js';
 
 /*
@@ -11,6 +12,10 @@ import { mulberry32, type Random } from '../seeded-random.js';
  * session's volume after `session` goes 1 → 0, which is when the gateway logs the usage.
  * Sessions start on a command (`water-1 session 500`), or a few seconds after the master turns
  * dispensing on again (0 → 1): a worker the gateway let in is drawing water.
+ * Written through the profile's role bindings (leak, dispensing, valveOpen, ...), and the valve
+ * follows the command role enableDispensing whatever its shape; a dispenser that lacks valve
+ * readback simply reports no valve. Points no role covers (supply, heater, filter life, total
+ * volume, the session cap) keep the reference names where the vendor's map has them.
  */
 
 const HEATER_ON_BELOW_C = 88;
@@ -46,7 +51,10 @@ export interface DispenserSnapshot {
 export class WaterDispenserModel implements DeviceModel {
   readonly bank = new RegisterBank();
   readonly view: ProfileView;
+  readonly roles: RoleView;
   private readonly random: Random;
+  /** The valve, as the master last set it through enableDispensing. */
+  private valveOpen = true;
   private hotTemp: number;
   private heaterOn = false;
   private tankLevel: number;
@@ -58,11 +66,10 @@ export class WaterDispenserModel implements DeviceModel {
   private sessionVolume = 0;
   /** A worker is about to draw water (after the master enabled dispensing). */
   private workerInMs: number | undefined;
-  /** The coil as it was before the master's latest write, to see a 0 → 1 edge. */
-  private wasEnabled = true;
 
   constructor(options: DeviceModelOptions) {
     this.view = new ProfileView(this.bank, options.profile);
+    this.roles = new RoleView(this.view);
     this.random = mulberry32(options.seed ?? 2);
     this.hotTemp = 88 + 4 * this.random();
     this.tankLevel = 70 + Math.floor(25 * this.random());
@@ -70,7 +77,7 @@ export class WaterDispenserModel implements DeviceModel {
     this.totalVolume = Math.floor(5_000_000 * this.random());
     this.view.mapAddresses();
     this.view.set('maxSessionVolume', DEFAULT_MAX_SESSION_ML);
-    this.view.set('dispensingEnabled', true);
+    this.roles.showCommand('enableDispensing', 0, true);
     this.view.set('hotWaterLock', false);
     this.bank.onMasterWrite((write) => this.onMasterWrite(write));
     this.publish();
@@ -85,7 +92,7 @@ export class WaterDispenserModel implements DeviceModel {
   startSession(ml: number): void {
     if (!(Number.isInteger(ml) && ml > 0 && ml <= 65535)) throw new RangeError(`session volume ${ml} ml is not 1..65535`);
     if (this.session) throw new Error('a session is already running');
-    if (!this.enabled()) throw new Error('dispensing is disabled (coil 0)');
+    if (!this.enabled()) throw new Error('dispensing is disabled (the master closed the valve)');
     if (this.tankLevel <= 0) throw new Error('the tank is empty');
     const max = Number(this.view.get('maxSessionVolume') ?? DEFAULT_MAX_SESSION_ML);
     this.session = { target: Math.min(ml, max > 0 ? max : ml) };
@@ -138,7 +145,7 @@ export class WaterDispenserModel implements DeviceModel {
   }
 
   private enabled(): boolean {
-    return this.view.get('dispensingEnabled') !== false;
+    return this.valveOpen;
   }
 
   private step(seconds: number): void {
@@ -174,27 +181,33 @@ export class WaterDispenserModel implements DeviceModel {
   }
 
   private onMasterWrite(write: MasterWrite): void {
-    for (const hit of this.view.commandWrites(write)) {
-      if (hit.command !== 'enableDispensing') continue;
-      if (hit.value === 0) {
+    for (const hit of this.roles.decodeCommandWrite(write, 1)) {
+      if (hit.role !== 'enableDispensing') continue;
+      const was = this.valveOpen;
+      this.valveOpen = hit.on;
+      if (!hit.on) {
         this.session = undefined;
         this.workerInMs = undefined;
-      } else if (!this.wasEnabled && !this.session) this.workerInMs = WORKER_DELAY_MIN_MS + this.random() * WORKER_DELAY_SPREAD_MS;
+      } else if (!was && !this.session) this.workerInMs = WORKER_DELAY_MIN_MS + this.random() * WORKER_DELAY_SPREAD_MS;
     }
-    this.wasEnabled = this.enabled();
     this.publish();
   }
 
   /** The registers show what snapshot() reports, rounded the same way. */
   private publish(): void {
     const v = this.view;
+    const r = this.roles;
     const s = this.snapshot();
-    v.set('status', { supplyOk: s.supplyOk, leak: s.leak, heaterOn: s.heaterOn, filterDue: this.filterLife <= FILTER_DUE_AT_PCT });
-    v.set('hotTemp', s.hotTemp);
-    v.set('tankLevel', s.tankLevel);
+    const filterDue = this.filterLife <= FILTER_DUE_AT_PCT;
+    v.set('status', { supplyOk: s.supplyOk, heaterOn: s.heaterOn, leak: s.leak, filterDue });
     v.set('filterLife', s.filterLife);
     v.set('totalVolume', s.totalVolume);
-    v.set('session', s.session === 'dispensing' ? 1 : 0);
-    v.set('sessionVolume', Math.min(65535, s.sessionVolume));
+    r.setFlag('leak', s.leak);
+    r.setFlag('filterDue', filterDue);
+    r.setFlag('dispensing', s.session === 'dispensing');
+    r.setNumber('sessionVolume', Math.min(65535, s.sessionVolume));
+    r.setNumber('tankLevel', s.tankLevel);
+    r.setNumber('hotTemperature', s.hotTemp);
+    r.setFlag('valveOpen', s.dispensingEnabled);
   }
 }

@@ -40,7 +40,7 @@ describe('gpio devices in the station config', () => {
       'devices.0.transport.pins.presence: a GPIO occupancy sensor needs its PIR pin (pin or pins.presence)',
       'devices.1.transport.pins.strike: a GPIO door needs its strike relay pin (pins.strike)',
       'devices.2.transport.pins.statusLed: pin 8 is also strike',
-      'devices.3.kind: a GPIO device is a PIR sensor (kind occupancy) or a door with a strike relay (kind door-lock)',
+      'devices.3.kind: a GPIO device is a PIR sensor (kind occupancy), a door with a strike relay (kind door-lock) or a smoke detector (kind smoke-detector)',
     ]);
   });
 });

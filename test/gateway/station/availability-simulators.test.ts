@@ -88,6 +88,7 @@ devices:
     station: loaded,
     monitors: [lock, sim.device('cabinet-1').monitor, sim.device('water-1').monitor, sim.device('occupancy-1').monitor],
     store: p.store,
+    allowDoorOpen: () => undefined,
     recorder: p.recorder,
     alarms: p.alarms,
     publishAvailability: (a) => published.push(structuredClone(a)),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { DailyWindow } from '../../../gateway/station/daily-window.js';
 import { OccupancyWatch } from '../../../gateway/station/occupancy-watch.js';
-import { FakeClock, offline, online } from './station-fakes.js';
+import { FakeClock } from './station-fakes.js';
 import { useStationParts } from './station-harness.js';
 
 const parts = useStationParts();
@@ -20,8 +20,7 @@ function setup(nightHours = '22:00-06:00') {
     clock,
     limits: { stillAlarmSeconds: 300, leftAfterMs: 10_000 },
   });
-  const feed = (people: number, stillSeconds: number, sensorStatus = 'ok'): void =>
-    watch.update(online({ presence: people > 0 ? 1 : 0, people, stillSeconds, sensorStatus }));
+  const feed = (people: number, stillSeconds: number | undefined, usable = true): void => watch.update({ online: true, usable, people, stillSeconds });
   return { p, clock, watch, feed };
 }
 
@@ -80,8 +79,8 @@ describe('OccupancyWatch', () => {
     const changes: Array<number | undefined> = [];
     watch.on('changed', () => changes.push(watch.inside()));
     feed(2, 0);
-    watch.update(offline());
-    feed(1, 0, 'fault');
+    watch.update({ online: false, usable: false, people: undefined, stillSeconds: undefined });
+    feed(1, 0, false);
     feed(1, 0);
     expect(changes).toEqual([2, undefined, 1]);
   });
@@ -96,5 +95,20 @@ describe('DailyWindow', () => {
     // 15:00 UTC is 23:00 in Shanghai (UTC+8, no daylight saving).
     expect(new DailyWindow('22:00-06:00', 'Asia/Shanghai').contains(at('2026-01-01T15:00:00Z'))).toBe(true);
     expect(() => new DailyWindow('22:00-06:00', 'Mars/Olympus')).toThrow(RangeError);
+  });
+});
+
+describe('OccupancyWatch on a sensor without a stillness role', () => {
+  it('counts stays but never raises person.still', () => {
+    const { p, clock, watch, feed } = setup();
+    feed(1, undefined);
+    clock.advance(3600_000);
+    feed(1, undefined);
+    expect(watch.inside()).toBe(1);
+    expect(p.alarms.active()).toEqual([]);
+    feed(0, undefined);
+    clock.advance(10_000);
+    feed(0, undefined);
+    expect(p.events('occupancy.session')).toMatchObject([{ data: { peakPeople: 1 } }]);
   });
 });

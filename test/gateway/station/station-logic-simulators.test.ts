@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Capability } from '../../../device-drivers/capabilities/capabilities.js';
+import type { DeviceDriver } from '../../../device-drivers/device.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { BatterySwap } from '../../../gateway/station/battery-swap.js';
 import { CabinetSafety } from '../../../gateway/station/cabinet-safety.js';
@@ -17,6 +19,13 @@ import { useStationParts, type StationParts } from './station-harness.js';
  */
 
 const parts = useStationParts();
+
+/** The driver's typed capability of `kind`: what the station logic is given, as the wiring gives it. */
+function capabilityOf<K extends Capability['kind']>(driver: DeviceDriver, kind: K): Extract<Capability, { kind: K }> {
+  const c = driver.capability;
+  if (c?.kind !== kind) throw new Error(`the driver has no ${kind} capability`);
+  return c as Extract<Capability, { kind: K }>;
+}
 const running: SimStation[] = [];
 afterEach(async () => {
   for (const s of running.splice(0)) await s.stop();
@@ -27,11 +36,12 @@ async function cabinetStation(p: StationParts, limits = {}) {
   running.push(station);
   const log = silentLogger();
   const cabinet = station.device('cabinet-1');
-  const safety = new CabinetSafety({ device: 'cabinet-1', commander: cabinet.driver, alarms: p.alarms, settings: p.store.settings, log });
-  const swap = new BatterySwap({ device: 'cabinet-1', commander: cabinet.driver, safety, outbox: p.store.outbox, recorder: p.recorder, log, limits });
+  const capability = capabilityOf(cabinet.driver, 'battery-cabinet');
+  const safety = new CabinetSafety({ device: 'cabinet-1', cabinet: capability, alarms: p.alarms, settings: p.store.settings, log });
+  const swap = new BatterySwap({ device: 'cabinet-1', cabinet: capability, safety, outbox: p.store.outbox, recorder: p.recorder, log, limits });
   safety.start();
   swap.start();
-  cabinet.monitor.on('state', (s) => safety.update(s));
+  cabinet.monitor.on('state', (s) => safety.update(capability.reading(s)));
   const slots = (): SlotSnapshot[] => station.simState<{ slots: SlotSnapshot[] }>('cabinet-1').slots;
   const cmd = (line: string): Promise<string> => station.sim.command(`cabinet-1 ${line}`);
   // A known cabinet, by door number: 2 ready 48 V, 3 ready 60 V, 4 charging 48 V at 60 %; 1, 5 and 6 empty.
@@ -62,7 +72,7 @@ describe('station logic against the simulators', () => {
     const returned = slots()[0] as SlotSnapshot;
     expect(completed).toMatchObject({
       device: 'cabinet-1',
-      data: { swapId: 'sw-1', sub: 'rider-1', returnedSlot: 1, returnedBatteryId: returned.batteryId, returnedSoc: 15, takenSlot: 2, takenBatteryId: ready48.batteryId, takenSoc: 100, packType: 48 },
+      data: { swapId: 'sw-1', sub: 'rider-1', returnedSlot: 1, returnedBatteryId: String(returned.batteryId), returnedSoc: 15, takenSlot: 2, takenBatteryId: String(ready48.batteryId), takenSoc: 100, packType: '48V' },
     });
     expect(p.store.sessions.list({ kind: 'swap' })).toMatchObject([{ outcome: 'completed', subject: 'rider-1' }]);
   });
@@ -138,8 +148,9 @@ describe('station logic against the simulators', () => {
     const station = await startSimStation([{ id: 'water-1', kind: 'water-dispenser' }]);
     running.push(station);
     const dispenser = station.device('water-1');
-    const water = new WaterService({ device: 'water-1', commander: dispenser.driver, alarms: p.alarms, recorder: p.recorder, log: silentLogger() });
-    dispenser.monitor.on('state', (s) => water.update(s));
+    const valve = capabilityOf(dispenser.driver, 'water-dispenser');
+    const water = new WaterService({ device: 'water-1', dispenser: valve, alarms: p.alarms, recorder: p.recorder, log: silentLogger() });
+    dispenser.monitor.on('state', (s) => water.update(valve.reading(s)));
     const sim = (): DispenserSnapshot => station.simState<DispenserSnapshot>('water-1');
     await station.startPolling();
     // The dispenser boots with its valve open; the gateway closes it until a session is granted.
@@ -171,7 +182,8 @@ describe('station logic against the simulators', () => {
       log: silentLogger(),
       limits: { stillAlarmSeconds: 2, leftAfterMs: 0 },
     });
-    sensor.monitor.on('state', (s) => watch.update(s));
+    const occupancy = capabilityOf(sensor.driver, 'occupancy');
+    sensor.monitor.on('state', (s) => watch.update(occupancy.reading(s)));
     const occ = (line: string): Promise<string> => station.sim.command(`occupancy-1 ${line}`);
     await occ('wander off');
     await occ('people 0');

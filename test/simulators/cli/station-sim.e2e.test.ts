@@ -57,7 +57,7 @@ function run(file: string, args: string[]): Promise<{ code: number; stdout: stri
 }
 
 describe('station-sim --help', () => {
-  it.each(['lock', 'scanner', 'cabinet', 'dispenser', 'occupancy', 'station'])('%s --help explains its options', async (sub) => {
+  it.each(['lock', 'scanner', 'cabinet', 'dispenser', 'occupancy', 'smoke', 'station'])('%s --help explains its options', async (sub) => {
     const r = await run(process.execPath, [ENTRY, sub, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: station-sim ${sub}`);

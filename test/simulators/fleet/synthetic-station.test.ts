@@ -1,12 +1,16 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Availability } from '../../../cloud-bridge/contract-schemas.js';
+import { loadProfileFile } from '../../../config/load-profile.js';
+import { builtinProfilesDir } from '../../../config/package-root.js';
+import { ModbusBatteryCabinet } from '../../../device-drivers/capabilities/modbus-capabilities.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { StationAvailability } from '../../../gateway/station/availability.js';
 import { CabinetSafety } from '../../../gateway/station/cabinet-safety.js';
 import { SyntheticStation } from '../../../simulators/fleet/synthetic-station.js';
 import type { StationFault } from '../../../simulators/fleet/fleet-plan.js';
 import { mulberry32 } from '../../../simulators/modbus/seeded-random.js';
-import { FakeClock, FakeCommander } from '../../gateway/station/station-fakes.js';
+import { FakeClock } from '../../gateway/station/station-fakes.js';
 import { useStationParts } from '../../gateway/station/station-harness.js';
 
 /*
@@ -29,11 +33,15 @@ function comparable(a: Availability): unknown {
 
 function gatewayView(model: SyntheticStation): Availability {
   const p = parts.open();
-  const safety = new CabinetSafety({ device: 'cabinet-1', commander: new FakeCommander(), alarms: p.alarms, settings: p.store.settings, log: silentLogger(), clock: new FakeClock() });
+  // The synthetic cabinet publishes the reference cabinet's points: read through its profile's roles.
+  const { profile } = loadProfileFile(join(builtinProfilesDir(), 'cabinet-ref.yaml'));
+  if (!profile) throw new Error('cabinet-ref.yaml did not load');
+  const capability = new ModbusBatteryCabinet(profile, { command: () => Promise.resolve() });
+  const safety = new CabinetSafety({ device: 'cabinet-1', cabinet: capability, alarms: p.alarms, settings: p.store.settings, log: silentLogger(), clock: new FakeClock() });
   safety.start();
   const cabinet = model.states(new Date()).get('cabinet-1');
   if (!cabinet) throw new Error('no cabinet-1');
-  safety.update(cabinet);
+  safety.update(capability.reading(cabinet));
   return new StationAvailability({ publish: () => undefined, cabinets: [safety], doors: () => ({ inService: 1, online: true }) }).compute();
 }
 

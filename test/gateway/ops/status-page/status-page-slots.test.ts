@@ -31,9 +31,11 @@ async function cabinetPage(): Promise<{ url: string; station: SimStation; alarms
   const station = await startSimStation([{ id: 'cabinet-1', kind: 'battery-cabinet', slots: 6 }]);
   cleanups.push(() => station.stop());
   const cabinet = station.device('cabinet-1');
-  const safety = new CabinetSafety({ device: 'cabinet-1', commander: cabinet.driver, alarms: p.alarms, settings: p.store.settings, log: silentLogger() });
+  const capability = cabinet.driver.capability;
+  if (capability?.kind !== 'battery-cabinet') throw new Error('the cabinet driver has no battery-cabinet capability');
+  const safety = new CabinetSafety({ device: 'cabinet-1', cabinet: capability, alarms: p.alarms, settings: p.store.settings, log: silentLogger() });
   safety.start();
-  cabinet.monitor.on('state', (s) => safety.update(s));
+  cabinet.monitor.on('state', (s) => safety.update(capability.reading(s)));
   await station.startPolling();
   await waitFor(() => safety.current().slots.length === 6, 10_000, 'the cabinet read');
   const view: StationView = {

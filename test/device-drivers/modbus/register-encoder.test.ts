@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PointSpec } from '../../../config/profile-schema.js';
 import { decodePoint } from '../../../device-drivers/modbus/register-codec.js';
-import { encodePoint, pointWidth, type WireOrder } from '../../../simulators/modbus/point-encoder.js';
+import { EncodingError, encodePoint, pointWidth, type WireOrder } from '../../../device-drivers/modbus/register-encoder.js';
 
 const BIG: WireOrder = { byteOrder: 'big', wordOrder: 'big' };
 const point = (p: Partial<PointSpec> & Pick<PointSpec, 'type'>): PointSpec => ({ table: 'holding', address: 0, scale: 1, writable: false, ...p });
@@ -46,7 +46,7 @@ describe('encodePoint', () => {
     expect(() => encodePoint(point({ type: 'uint16' }), -1, BIG)).toThrow(RangeError);
     expect(() => encodePoint(point({ type: 'int16', scale: 0.1 }), 3276.8, BIG)).toThrow(RangeError);
     expect(() => encodePoint(point({ type: 'uint32' }), 2 ** 32, BIG)).toThrow(RangeError);
-    expect(() => encodePoint(point({ type: 'int16' }), Number.NaN, BIG)).toThrow(TypeError);
+    expect(() => encodePoint(point({ type: 'int16' }), Number.NaN, BIG)).toThrow(EncodingError);
   });
 
   it('gives a coil or discrete point one bit', () => {
@@ -96,5 +96,22 @@ describe('decodePoint inverts encodePoint', () => {
     const state = point({ type: 'enum', values: { '0': 'empty', '2': 'ready' } });
     expect(decodePoint(state, encodePoint(state, 'ready', BIG), BIG)).toBe('ready');
     expect(decodePoint(state, [9], BIG)).toBe(9);
+  });
+});
+
+describe('encodePoint for commands (exact)', () => {
+  it('refuses a value that is not a whole number of raw units, where a simulator would round', () => {
+    expect(encodePoint(point({ type: 'int16' }), 1.5, BIG)).toEqual([2]);
+    expect(() => encodePoint(point({ type: 'int16' }), 1.5, BIG, { exact: true })).toThrow(EncodingError);
+    expect(() => encodePoint(point({ type: 'uint32', scale: 0.1 }), 1.25, BIG, { exact: true })).toThrow(/whole number/);
+    // A decimal scale's binary error is not a fraction of a unit.
+    expect(encodePoint(point({ type: 'uint16', scale: 0.1 }), 23.4, BIG, { exact: true })).toEqual([234]);
+    expect(encodePoint(point({ type: 'int32', scale: 0.01 }), -123.45, BIG, { exact: true })).toEqual([0xffff, 0xcfc7]);
+  });
+
+  it('refuses a float32 past its range instead of writing Infinity', () => {
+    expect(() => encodePoint(point({ type: 'float32' }), 1e39, BIG)).toThrow(EncodingError);
+    expect(() => encodePoint(point({ type: 'float32', scale: 1e-30 }), 1e9, BIG)).toThrow(EncodingError);
+    expect(encodePoint(point({ type: 'float32' }), 3.4e38, BIG)).toHaveLength(2);
   });
 });
