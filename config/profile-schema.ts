@@ -32,7 +32,7 @@ export const pointSchema = z
     wordOrder: order.optional().describe('which 16-bit word of a 32-bit value comes first; big = high word first'),
     bits: z.record(name, z.number().int().min(0).max(15)).optional().describe('type bits: flag name → bit number'),
     values: z.record(z.string().regex(/^\d+$/), z.union([z.string(), z.number()])).optional().describe('type enum: raw value → label'),
-    writable: z.boolean().default(false).describe('the gateway may write it'),
+    writable: z.boolean().default(false).describe('the gateway may write it: a command that writes where a point is declared needs the point writable'),
     description: z.string().optional().describe('notes for people'),
   })
   .superRefine((p, ctx) => {
@@ -162,6 +162,7 @@ export const profileSchema = z
       }
     }
     for (const { path, message } of addressRangeIssues(p)) ctx.addIssue({ code: 'custom', path, message });
+    for (const { path, message } of readOnlyTargetIssues(p)) ctx.addIssue({ code: 'custom', path, message });
   });
 
 /** Registers a value takes: 32-bit types two, the rest (and every coil or input bit) one. */
@@ -200,6 +201,51 @@ function addressRangeIssues(p: {
     const w = width(target ?? { table: cmd.table ?? 'holding', type: cmd.type ?? 'uint16' });
     const last = address + (g ? (instances(g) - 1) * (cmd.stride ?? w) : 0) + w - 1;
     if (last > LAST_ADDRESS) out.push({ path: ['commands', name, 'address'], message: `instance ${g ? instances(g) - 1 : 0} writes ${last}, past the last Modbus address ${LAST_ADDRESS}` });
+  }
+  return out;
+}
+
+/**
+ * A command that writes where the profile declares a point it does not mark writable: the
+ * vendor's sheet says the register is read-only (or the author forgot to say it is not), and a
+ * write there would be refused by the device or, worse, change something nobody meant to. Either
+ * the point is marked `writable: true` or the command is wrong.
+ */
+function readOnlyTargetIssues(p: {
+  points: Record<string, { table: string; type: string; address: number; writable: boolean }>;
+  groups: Record<string, { count: number | string; maxCount: number; base: number; stride: number; points: Record<string, { table: string; type: string; address: number; writable: boolean }> }>;
+  commands: Record<string, { address?: number | undefined; point?: string | undefined; type?: string | undefined; table?: string | undefined; stride?: number | undefined; group?: string | undefined }>;
+}): Array<{ path: Array<string | number>; message: string }> {
+  const out: Array<{ path: Array<string | number>; message: string }> = [];
+  const declared: Array<{ name: string; table: string; from: number; to: number; writable: boolean }> = [];
+  for (const [name, spec] of Object.entries(p.points)) declared.push({ name, table: spec.table, from: spec.address, to: spec.address + width(spec) - 1, writable: spec.writable });
+  for (const [group, g] of Object.entries(p.groups)) {
+    // A count the device reports is known only at run time; maxCount is a cap, not a layout, so
+    // instances it allows but no device of the model has say nothing about overlaps.
+    if (typeof g.count !== 'number') continue;
+    const n = Math.min(g.count, g.maxCount);
+    for (const [name, spec] of Object.entries(g.points)) {
+      for (let i = 0; i < n; i++) {
+        const at = g.base + g.stride * i + spec.address;
+        declared.push({ name: `${group}[${i}].${name}`, table: spec.table, from: at, to: at + width(spec) - 1, writable: spec.writable });
+      }
+    }
+  }
+  for (const [name, cmd] of Object.entries(p.commands)) {
+    if (cmd.point !== undefined || cmd.address === undefined || cmd.table === undefined) continue;
+    const w = width({ table: cmd.table, type: cmd.type ?? 'uint16' });
+    const g = cmd.group ? p.groups[cmd.group] : undefined;
+    const instances = g ? (typeof g.count === 'number' ? Math.min(g.count, g.maxCount) : g.maxCount) : 1;
+    const step = cmd.stride ?? w;
+    const hit = declared.find((d) => {
+      if (d.writable || d.table !== cmd.table) return false;
+      for (let i = 0; i < instances; i++) {
+        const from = cmd.address! + step * i;
+        if (from <= d.to && from + w - 1 >= d.from) return true;
+      }
+      return false;
+    });
+    if (hit) out.push({ path: ['commands', name, 'address'], message: `writes ${cmd.table} ${hit.from}, where the profile declares point ${hit.name} read-only: mark that point writable: true if the device takes writes there, or correct the command's address` });
   }
   return out;
 }

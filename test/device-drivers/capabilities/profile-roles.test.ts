@@ -15,7 +15,7 @@ function profile(roles: Record<string, unknown>, extra: Record<string, unknown> 
       mode: { address: 1, type: 'enum', values: { '0': 'idle', '1': 'run', '7': 'alarm' } },
       level: { address: 2, type: 'uint16' },
       tempK: { address: 3, type: 'uint16', scale: 0.1 },
-      flag: { table: 'coil', address: 0, type: 'bool' },
+      flag: { table: 'coil', address: 0, type: 'bool', writable: true },
     },
     groups: {
       slots: {

@@ -28,11 +28,11 @@ describe('encodeCommand', () => {
   it('gives the address and words (or bit) one call writes', () => {
     const p = profile({
       door: { table: 'coil', address: 0, group: 'slots', value: true },
-      wide: { table: 'holding', address: 200, group: 'slots', type: 'float32' },
+      wide: { table: 'holding', address: 300, group: 'slots', type: 'float32' },
       limit: { point: 'limit' },
     });
     expect(encodeCommand(target(p, 'door'), p, { value: false, index: 11 })).toEqual({ table: 'coil', address: 11, bit: true });
-    expect(encodeCommand(target(p, 'wide'), p, { value: 1, index: 2 })).toEqual({ table: 'holding', address: 204, words: [0x3f80, 0] });
+    expect(encodeCommand(target(p, 'wide'), p, { value: 1, index: 2 })).toEqual({ table: 'holding', address: 304, words: [0x3f80, 0] });
     expect(encodeCommand(target(p, 'limit'), p, { value: 35000 })).toEqual({ table: 'holding', address: 40, words: [0x0001, 0x1170] });
   });
 
