@@ -309,6 +309,16 @@ export const stationConfigSchema = stationShape
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'profile'], message: `profiles describe Modbus devices; transport ${t} takes none` });
       }
       if (d.transport.type === 'gpio') gpioIssues(d.kind, d.transport).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path: ['devices', i, ...path], message }));
+      // The rise is measured only across readings no further apart than a quarter of its window
+      // (gateway/station/temperature-rise.ts); a fifth leaves room for a slow poll on a busy bus.
+      const risePollMs = (cfg.batterySafety.riseWindowSeconds * 1000) / 5;
+      if (d.kind === 'battery-cabinet' && d.pollMs > risePollMs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'pollMs'],
+          message: `a cabinet read every ${d.pollMs} ms never has its battery temperature rise measured (batterySafety.riseWindowSeconds ${cfg.batterySafety.riseWindowSeconds} needs a reading at least every ${risePollMs} ms): poll it more often, or widen the window`,
+        });
+      }
     });
     const byId = new Map<string, (typeof cfg.devices)[number]>();
     for (const d of cfg.devices) if (!byId.has(d.id)) byId.set(d.id, d);

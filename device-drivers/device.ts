@@ -9,11 +9,20 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export type PointValue = number | boolean | string | null | PointValue[] | { [name: string]: PointValue };
 export type Points = Record<string, PointValue>;
 
-/** Something a device said by itself (a door contact changed, a scan was read). */
-export interface DeviceEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
+/**
+ * Something a device said by itself, as a typed union: what each kind's drivers may emit and
+ * nothing else, so a consumer's switch is checked by the compiler. Door events carry the door
+ * number (from 1); the lock controller and the GPIO strike emit the same ones.
+ */
+export type DeviceEvent =
+  | { type: 'door.opened' | 'door.closed' | 'exit.pressed'; data: { door: number } }
+  | { type: 'scan'; data: { text: string } }
+  | { type: 'presence.changed'; data: { presence: boolean } }
+  | { type: 'smoke.changed'; data: { smoke: boolean } }
+  | { type: 'lock.tamper'; data: Record<string, never> }
+  | { type: 'lock.boot'; data: { firmware: string } };
+
+export type DeviceEventType = DeviceEvent['type'];
 
 /**
  * What the runtime needs from a driver. A driver owns its protocol, not its schedule: the

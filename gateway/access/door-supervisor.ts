@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DeviceEvent } from '../../device-drivers/device.js';
 import type { StationAlarms } from '../station/station-alarms.js';
 import type { EventRecorder } from '../station/event-recorder.js';
 
@@ -43,9 +44,11 @@ export class DoorSupervisor {
     w.allowedUntil = Math.max(w.allowedUntil, this.now() + ms + OPEN_GRACE_MS);
   }
 
-  /** A device event of a door controller (`door.opened`, `door.closed`, `exit.pressed`). */
-  deviceEvent(device: string, type: string, data: Record<string, unknown>): void {
-    const door = typeof data['door'] === 'number' ? data['door'] : 1;
+  /** A device event; door controllers' (`door.opened`, `door.closed`, `exit.pressed`) are followed. */
+  deviceEvent(device: string, event: DeviceEvent): void {
+    if (event.type !== 'door.opened' && event.type !== 'door.closed' && event.type !== 'exit.pressed') return;
+    const { type } = event;
+    const door = event.data.door;
     const key = `${device}:${door}`;
     const w = this.watch(device, door);
     if (type === 'exit.pressed') {

@@ -81,7 +81,7 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
       commands: undefined,
       counts: undefined,
       prepareKeys: async () => undefined,
-      deviceEvent: (device, e) => supervisor.deviceEvent(device, e.type, e.data),
+      deviceEvent: (device, e) => supervisor.deviceEvent(device, e),
       start: () => undefined,
       stop: () => supervisor.stop(),
     };
@@ -142,8 +142,8 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
       };
     },
     deviceEvent(device, e) {
-      if (e.type === 'scan' && typeof e.data['text'] === 'string') void scans.scanned(device, e.data['text']);
-      else supervisor.deviceEvent(device, e.type, e.data);
+      if (e.type === 'scan') void scans.scanned(device, e.data.text);
+      else supervisor.deviceEvent(device, e);
     },
     start() {
       tickSafely();

@@ -152,6 +152,15 @@ describe('loadStationConfig', () => {
     ]);
   });
 
+  it('refuses a cabinet polled too seldom for its temperature rise to be measured, which would switch the early cut off', () => {
+    const slow = VALID.replace('    profile: cabinet-ref\n', '    profile: cabinet-ref\n    pollMs: 15000\n');
+    expect(problems(slow)).toEqual([
+      expect.stringMatching(/station\.yaml:\d+: devices\[1\] \(cabinet-1\)\.pollMs: a cabinet read every 15000 ms never has its battery temperature rise measured \(batterySafety\.riseWindowSeconds 60 needs a reading at least every 12000 ms\)/),
+    ]);
+    // A wider window fits the slow poll.
+    expect(() => loadStationConfig(write(`${slow}batterySafety: { riseWindowSeconds: 120 }\n`))).not.toThrow();
+  });
+
   it('reports an unknown profile and a profile of the wrong kind', () => {
     expect(problems(VALID.replace('profile: cabinet-ref', 'profile: cabinet-acme'))).toEqual([
       expect.stringMatching(/devices\[1\] \(cabinet-1\)\.profile: profile "cabinet-acme" not found/),

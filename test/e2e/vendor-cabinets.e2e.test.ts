@@ -140,6 +140,7 @@ beforeAll(async () => {
 ${CABINETS.map((c) => `  ${c.id}: { device: ${c.id} }`).join('\n')}
 devices:
   - { id: lock-1, kind: door-lock, transport: { type: serial-tcp, host: 127.0.0.1, port: {port:lock} }, pollMs: 1000 }
+  - { id: smoke-1, kind: smoke-detector, profile: smoke-ref, transport: { type: modbus-tcp, host: 127.0.0.1, port: {port:smoke}, unitId: 9 }, pollMs: 250 }
 ${devices}
 swap: { doorOpenSeconds: 1, insertSeconds: 10, takeSeconds: 10 }
 batterySafety: { riseCPerMinute: 5, riseWindowSeconds: 20 }
@@ -302,6 +303,36 @@ describe('smoke', () => {
     expect((await station.request('swap', c.id, `rider-smoke-${c.id}`)).error?.code).toBe('CLOSED');
     await station.sim.command(`${c.id} smoke off`);
     await waitFor(() => !alarmOf(c.id, 'cabinet.smoke'), 10_000, `${c.id} smoke cleared`);
+    await waitFor(() => station.availability()?.open === true, 10_000, 'station open again');
+    await waitFor(() => station.events.slice(since).find((e) => e.type === 'fire.ended'), 10_000, 'fire.ended');
+  });
+
+  it('a smoke detector of the station (no cabinet sees smoke): the same fire response', async () => {
+    await station.sim.command('lock-1 reboot');
+    await waitFor(() => lockBolt() === 'locked', 5_000, 'main door bolted');
+    const since = station.events.length;
+    await station.sim.command('smoke-1 smoke on');
+    const alarm = await waitFor(() => alarmOf('smoke-1', 'station.smoke'), 10_000, 'station.smoke');
+    expect(alarm.severity).toBe('critical');
+    for (const c of CABINETS) expect(alarmOf(c.id, 'cabinet.smoke')).toBeUndefined();
+    const closed = await waitFor(() => {
+      const a = station.availability();
+      return a?.open === false ? a : undefined;
+    }, 10_000, 'station closed');
+    expect(closed.services['doors']).toEqual({ usable: false, reason: 'smoke' });
+    await waitFor(() => lockBolt() === 'unlocked', 10_000, 'main door released');
+    const started = await waitFor(() => station.events.slice(since).find((e) => e.type === 'fire.started'), 10_000, 'fire.started');
+    expect(started.data['smokeAt']).toEqual(['smoke-1']);
+    for (const c of CABINETS) {
+      await waitFor(
+        () => (c.cut === 'slot-switch' ? simCabinet(c.id).slots.every((x) => !x.chargingEnabled) : !simCabinet(c.id).cabinetCharging),
+        10_000,
+        `${c.id} charging held off for the detector's smoke`,
+      );
+    }
+    expect((await station.request('swap', CABINETS[0]!.id, 'rider-detector')).error?.code).toBe('CLOSED');
+    await station.sim.command('smoke-1 smoke off');
+    await waitFor(() => !alarmOf('smoke-1', 'station.smoke'), 10_000, 'detector smoke cleared');
     await waitFor(() => station.availability()?.open === true, 10_000, 'station open again');
     await waitFor(() => station.events.slice(since).find((e) => e.type === 'fire.ended'), 10_000, 'fire.ended');
   });

@@ -91,7 +91,9 @@ describe('QR scanner over a pty: unplugged and back, cut and noisy scans', () =>
   const scanner = async (): Promise<{ sim: StationSimulator; driver: QrScannerDriver; watched: WatchedMonitor; scans: string[] }> => {
     const device = await lineDevice('qr-scanner', (path) => createQrScannerDriver({ serial: serial(path), log: silentLogger() }));
     const scans: string[] = [];
-    device.driver.onEvent((e: DeviceEvent) => scans.push(String(e.data['text'])));
+    device.driver.onEvent((e: DeviceEvent) => {
+      if (e.type === 'scan') scans.push(e.data.text);
+    });
     return { ...device, scans };
   };
 
