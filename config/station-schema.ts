@@ -81,11 +81,15 @@ export const transportSchema = z.discriminatedUnion('type', [
           exitButton: gpioPin.optional().describe('inside exit button input, to ground (the board\'s pull-up is used)'),
           doorContact: gpioPin.optional().describe('door contact input, to ground when the door is closed'),
           statusLed: gpioPin.optional().describe('status LED output: lit while the strike is released, or with no strike while presence is seen'),
-          smoke: gpioPin.optional().describe('smoke detector alarm contact input (kind smoke-detector), to ground on alarm (the board\'s pull-up is used)'),
+          smoke: gpioPin.optional().describe('smoke detector alarm contact input (kind smoke-detector), on the board\'s pull-up; smokeContact says which way it switches'),
         })
         .default({})
         .describe('pins by function'),
       strikeActiveLow: z.boolean().default(false).describe('the relay module energises on a low pin'),
+      smokeContact: z
+        .enum(['normally-open', 'normally-closed'])
+        .default('normally-open')
+        .describe('smoke detectors: normally-open closes to ground on alarm; normally-closed opens on alarm, so a cut wire reads as a detector fault rather than as quiet (the fail-safe wiring)'),
       exitUnlockMs: z.number().int().min(100).max(30_000).default(5000).describe('how long the exit button releases the strike'),
     })
     .describe('pins on a Firmata board (johnny-five): a PIR sensor (kind occupancy), a door with a strike relay (kind door-lock, door 1) or a smoke detector\'s alarm contact (kind smoke-detector)'),

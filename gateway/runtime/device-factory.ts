@@ -80,8 +80,7 @@ export class DeviceFactory {
         const kind = device.kind;
         if (kind !== 'occupancy' && kind !== 'door-lock' && kind !== 'smoke-detector') throw new UnsupportedDeviceError(`${device.id}: a ${kind} cannot be a GPIO device; the device is left out`);
         const pins = t.pin === undefined ? t.pins : { ...t.pins, presence: t.pin };
-        // pins.smoke is documented as a contact to ground on alarm: normally open.
-        return new GpioDriver({ kind, board: this.boardFor(t), pins, strikeActiveLow: t.strikeActiveLow, exitUnlockMs: t.exitUnlockMs, smokeContact: 'normally-open', log });
+        return new GpioDriver({ kind, board: this.boardFor(t), pins, strikeActiveLow: t.strikeActiveLow, exitUnlockMs: t.exitUnlockMs, smokeContact: t.smokeContact, log });
       }
     }
   }
