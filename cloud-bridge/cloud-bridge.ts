@@ -2,9 +2,9 @@ import type { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { StationConfig } from '../config/station-schema.js';
-import type { DeviceState } from '../device-drivers/device.js';
-import { FloodCounter } from '../gateway/limits/flood-counter.js';
-import type { EventOutbox } from '../gateway/store/event-outbox.js';
+import type { DeviceState } from '../device-drivers/device-state.js';
+import { FloodCounter } from './limits/flood-counter.js';
+import type { ObservedOutbox } from './outbox-port.js';
 import type { CommandHandler } from './command-handler.js';
 import { CommandRouter, type CommandCounts } from './command-router.js';
 import type { Alarm, Availability, SnapshotResult } from './contract-schemas.js';
@@ -27,7 +27,7 @@ export interface CloudBridgeOptions {
   bootId: string;
   /** Read live: a driver learns its model from the device (a lock's firmware) after start. */
   devices: readonly BridgeDevice[];
-  outbox: EventOutbox;
+  outbox: ObservedOutbox;
   log: Logger;
   /** The access logic for unlock/swap/dispense/slot; until it exists they answer FORBIDDEN. */
   commands?: CommandHandler;

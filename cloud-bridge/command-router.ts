@@ -1,10 +1,11 @@
 import type { IPublishPacket } from 'mqtt';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { isRecord } from '../config/is-record.js';
 import { CommandError, type AccessCommandName, type CommandContext, type CommandHandler } from './command-handler.js';
 import { COMMAND_NAMES, commandSchemas, type CommandName, type SnapshotResult } from './contract-schemas.js';
-import { FloodCounter } from '../gateway/limits/flood-counter.js';
-import { TokenBucket } from '../gateway/limits/token-bucket.js';
+import { FloodCounter } from './limits/flood-counter.js';
+import { TokenBucket } from './limits/token-bucket.js';
 
 /** The slice of an MQTT client that sends replies. */
 export interface ReplyPublisher {
@@ -217,10 +218,6 @@ function floodKey(name: string): string {
 
 function isCommandName(name: string): name is CommandName {
   return (COMMAND_NAMES as string[]).includes(name);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {

@@ -13,11 +13,13 @@ import {
 } from './contract-schemas.js';
 import { MAX_COMMAND_PAYLOAD_BYTES, SNAPSHOTS_PER_MINUTE } from './command-router.js';
 import { MAX_PACKET_BYTES } from './mqtt-frame-scanner.js';
+import { renderCatalogueFiles } from './catalogue-reference.js';
 
 /**
  * Renders the contract's JSON Schemas (docs/contract/*.schema.json) and the topic reference
- * (docs/mqtt-topics.md) from the zod schemas. `write-contract-reference` writes them; a test
- * fails when the committed files differ from what this renders.
+ * (docs/mqtt-topics.md) from the zod schemas, and with them the catalogue pages
+ * (catalogue-reference.ts). `write-contract-reference` writes them; a test fails when the
+ * committed files differ from what this renders.
  */
 
 interface PayloadDoc {
@@ -37,8 +39,8 @@ const deviceExample = {
   points: { tankLevel: 72.5, session: 'idle', filterOk: true },
   health: { lastSeen: '2025-03-04T05:06:07.011Z', errors: { timeout: 0, crc: 2 }, latencyMs: 18.4 },
 };
-const alarmExample = { alarm: 'tank.low', severity: 'major', device: 'water-1', detail: { tankLevel: 9.5 }, since: '2025-03-04T04:40:00.000Z' };
-const availabilityExample = { open: true, services: { doors: { usable: true }, batteries: { ready: { '48V-20Ah': 3 } }, water: { ok: false }, occupancy: { inside: 1 } } };
+const alarmExample = { alarm: 'water.tank-low', severity: 'warning', device: 'water-1', detail: { tankLevel: 9.5 }, since: '2025-03-04T04:40:00.000Z' };
+const availabilityExample = { open: true, services: { doors: { usable: true }, batteries: { ready: { '48V': 3 } }, water: { ok: false }, occupancy: { inside: 1 } } };
 
 /** Every payload of the contract, with the example shown in the reference (and checked by a test). */
 export const PAYLOADS: Record<string, PayloadDoc> = {
@@ -92,6 +94,7 @@ export function renderContractFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const [name, doc] of Object.entries(PAYLOADS)) files.set(`contract/${doc.file}`, `${JSON.stringify(jsonSchemaOf(name), null, 2)}\n`);
   files.set('mqtt-topics.md', renderTopicReference());
+  for (const [rel, content] of renderCatalogueFiles()) files.set(rel, content);
   return files;
 }
 
@@ -159,7 +162,8 @@ function renderTopicReference(): string {
     '- **Events** are `{"id","ts","type","device"?,"data"}`: `id` a ULID (unique, sortable), `ts` ISO-8601 UTC with milliseconds.',
     '  Delivery is at least once, in order per station; a consumer dedups by `id`.',
     '- **Alarms** are `{"alarm","severity","device","detail"}` with severity `critical`, `major`, `minor` or `warning`, raised and',
-    '  cleared with hysteresis; `S/alarms` is the whole list active now.',
+    '  cleared with hysteresis; `S/alarms` is the whole list active now. [alarms-and-events.md](alarms-and-events.md) lists every',
+    '  alarm (what raises and clears it, what a crew does) and every event type with the JSON Schema of its `data`.',
     '- **Time**: every `ts` is UTC. People read times in the station\'s `station.timezone`: the console and `station-gateway log`',
     '  convert for display.',
     '',

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { geoPositionSchema } from '../config/station-schema.js';
-import { DEVICE_KINDS } from '../device-drivers/device.js';
+import { DEVICE_KINDS } from '../config/device-kinds.js';
+import { ALARM_SEVERITIES } from './alarm-catalogue.js';
+import { jsonValue, timestamp, ulid } from './contract-primitives.js';
+import { EVENT_TYPES } from './event-catalogue.js';
+
+export { ALARM_SEVERITIES, timestamp };
 
 /**
  * The cloud contract's payloads as zod schemas: the one source of truth. The gateway parses
@@ -9,17 +14,7 @@ import { DEVICE_KINDS } from '../device-drivers/device.js';
  * with an independent validator (ajv).
  */
 
-/** ISO-8601 UTC with milliseconds, as `Date.toISOString()` writes it. */
-export const timestamp = z
-  .string()
-  .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
-  .describe('ISO-8601 UTC with milliseconds');
-const ulid = z
-  .string()
-  .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/)
-  .describe('ULID: unique and sortable');
 const deviceId = z.string().min(1).describe('device id from the station configuration');
-const jsonValue = z.json();
 
 /*
  * Slot numbers (docs/decisions.md): every field that names a cabinet slot for people (`slot`,
@@ -86,10 +81,8 @@ export const deviceStateSchema = z
   })
   .meta({ title: 'device state', description: 'Retained; on change beyond the deadbands, on online/offline, and at least every heartbeatSeconds.' });
 
-export const ALARM_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
-
 export const alarmSchema = z.strictObject({
-  alarm: z.string().min(1).describe('what is wrong, e.g. door.held, water.tank-low, device.offline, slot.overheat.3 (the slot behind door 3)'),
+  alarm: z.string().min(1).describe('what is wrong, e.g. door.held, water.tank-low, device.offline, slot.overheat.3 (the slot behind door 3); docs/alarms-and-events.md lists them all'),
   severity: z.enum(ALARM_SEVERITIES),
   device: deviceId.optional().describe('the device concerned, if one'),
   detail: z.record(z.string(), jsonValue).optional().describe(`values that explain it; ${SLOT_FIELDS} (slot.overheat.<n>: n is the door number too)`),
@@ -110,7 +103,7 @@ export const availabilitySchema = z
     open: z.boolean().describe('whether a worker can use the station now: false outside opening hours, and whenever services.doors.usable is false'),
     services: z
       .record(z.string(), jsonValue)
-      .describe(`what a map or app shows, by service: e.g. doors {"usable":true} (or {"usable":false,"reason":"smoke"}: not usable for entry; reason ${DOOR_CLOSED_REASONS.join(', ')}), batteries {"ready":{"48V-20Ah":3}}, water {"ok":true}, occupancy {"inside":1}`)
+      .describe(`what a map or app shows, by service: e.g. doors {"usable":true} (or {"usable":false,"reason":"smoke"}: not usable for entry; reason ${DOOR_CLOSED_REASONS.join(', ')}), batteries {"ready":{"48V":3}} (ready batteries by pack type), water {"ok":true}, occupancy {"inside":1}`)
       // As JSON Schema beside the open record, like a cabinet's slots: the type stays a record.
       .meta({
         properties: {
@@ -132,7 +125,7 @@ export const eventSchema = z
     type: z
       .string()
       .regex(/^[a-z]+(\.[a-z]+)+$/)
-      .describe('access.granted, access.denied, door.opened, door.closed, door.forced, door.held, exit.pressed, swap.started, swap.completed, swap.aborted, water.dispensed, occupancy.session, alarm.raised, alarm.cleared, device.online, device.offline, gateway.started (extended, never renamed)'),
+      .describe(`${EVENT_TYPES.join(', ')} (extended, never renamed; docs/alarms-and-events.md has the schema of each type's data)`),
     device: deviceId.optional(),
     data: z.record(z.string(), jsonValue).describe(`the event's values; ${SLOT_FIELDS}`),
   })

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { listen } from './listen.js';
+import { listen } from '../config/listen.js';
 import { MAX_PACKET_BYTES, MqttFrameScanner } from './mqtt-frame-scanner.js';
 
 export interface EmbeddedBroker {

@@ -1,16 +1,12 @@
 import type { Logger } from 'pino';
-import type { EventOutbox, PendingEvent } from '../gateway/store/event-outbox.js';
-import { StoreFullError } from '../gateway/store/store-errors.js';
-import { TokenBucket } from '../gateway/limits/token-bucket.js';
+import { isStoreFull, type OutboxPort, type PendingEvent } from './outbox-port.js';
+import { TokenBucket } from './limits/token-bucket.js';
 
 /** The slice of an MQTT client the relay needs; the bridge passes its connected client. */
 export interface QosPublisher {
   readonly connected: boolean;
   publish(topic: string, payload: string, options: { qos: 1; retain: false }, callback: (err?: Error) => void): void;
 }
-
-/** The outbox's public API, as far as delivery goes. */
-export type OutboxPort = Pick<EventOutbox, 'pending' | 'markDelivered' | 'pendingCount'>;
 
 export interface RelayPacing {
   /** Events per second while a backlog drains; `Infinity` turns pacing off. */
@@ -212,7 +208,7 @@ export class OutboxRelay {
     try {
       this.options.outbox.markDelivered(seqs);
     } catch (err) {
-      if (!(err instanceof StoreFullError)) throw err;
+      if (!isStoreFull(err)) throw err;
       // Disk full: they stay acknowledged in memory (this process does not send them again) and
       // are marked once the disk takes writes; a restart meanwhile resends them (at least once).
       this.acked = [...seqs, ...this.acked];

@@ -1,5 +1,7 @@
+import { isRecord } from '../config/is-record.js';
 import type { GeoPosition } from '../config/station-schema.js';
-import type { DeviceKind, DeviceState, Points } from '../device-drivers/device.js';
+import type { DeviceState, Points } from '../device-drivers/device-state.js';
+import type { DeviceKind } from '../config/device-kinds.js';
 
 /** Payload builders for the contract's topics; docs/contract/*.schema.json describe each. */
 
@@ -68,5 +70,5 @@ export function deviceStatePayload(info: DeviceInfo, state: DeviceState, now: Da
 export function withDoorNumbers(points: Points): Points {
   const slots = points['slots'];
   if (!Array.isArray(slots)) return points;
-  return { ...points, slots: slots.map((s, i) => (typeof s === 'object' && s !== null && !Array.isArray(s) ? { ...s, slot: i + 1 } : s)) };
+  return { ...points, slots: slots.map((s, i) => (isRecord(s) ? { ...s, slot: i + 1 } : s)) };
 }

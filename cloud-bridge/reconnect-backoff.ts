@@ -1,3 +1,5 @@
+import { exponentialDelay } from '../device-drivers/health/backoff.js';
+
 /**
  * Reconnect delays: exponential backoff with full jitter (a uniformly random delay between a small
  * floor and the exponential ceiling). After a broker restart a fleet of thousands then spreads its
@@ -16,6 +18,6 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, 
 
 /** The delay before reconnect attempt `attempt` (0 = first retry after a drop). */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt, 30));
+  const ceiling = exponentialDelay(attempt, policy.initialMs, policy.maxMs);
   return Math.round(Math.max(policy.minMs, random() * ceiling));
 }

@@ -1,4 +1,5 @@
-import type { PointValue } from '../device-drivers/device.js';
+import { isRecord } from '../config/is-record.js';
+import type { PointValue } from '../device-drivers/device-state.js';
 
 /**
  * True when `next` differs from the last published `prev` by more than the deadbands allow.
@@ -28,8 +29,4 @@ export function changedBeyondDeadband(
     return false;
   }
   return prev !== next;
-}
-
-function isRecord(v: PointValue | undefined): v is { [name: string]: PointValue } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,5 +1,7 @@
+import type { AlarmName } from './alarm-catalogue.js';
+
 /** Raised while another connection seems to use this station's identity (docs/errors.md). */
-export const IDENTITY_CONFLICT_ALARM = 'cloud.identity-conflict';
+export const IDENTITY_CONFLICT_ALARM = 'cloud.identity-conflict' satisfies AlarmName;
 
 /** MQTT 5 DISCONNECT reason: another connection with our client id took the session. */
 export const SESSION_TAKEN_OVER = 0x8e;

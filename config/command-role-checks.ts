@@ -1,8 +1,8 @@
-import type { CommandRoleSpec } from '../device-drivers/capabilities/role-catalogue.js';
-import { compileExpression, ExpressionError } from '../device-drivers/modbus/command-expression.js';
-import { commandTarget, type CommandTarget } from '../device-drivers/modbus/command-target.js';
+import type { CommandRoleSpec } from './role-catalogue.js';
+import { compileExpression, ExpressionError } from './command-expression.js';
+import { commandTarget, type CommandTarget } from './command-target.js';
 import { didYouMean } from './nearest-name.js';
-import type { Findings } from './profile-fit.js';
+import type { Findings } from './profile-findings.js';
 import type { Profile, RoleBinding } from './profile-schema.js';
 
 /*

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { loadTrustedKeys } from '../gateway/access/trusted-keys.js';
+import { loadTrustedKeys } from './trusted-keys.js';
 import { ConfigError, formatProblem, type ConfigProblem } from './config-error.js';
 import { loadProfileFile, resolveProfileFile } from './load-profile.js';
 import { namedFileProblems } from './named-file-checks.js';

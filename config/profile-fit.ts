@@ -1,17 +1,16 @@
-import { isRequired, contractOf, type CommandRoleSpec, type KindContract, type RoleSpec } from '../device-drivers/capabilities/role-catalogue.js';
+import { isRequired, contractOf, type CommandRoleSpec, type KindContract, type RoleSpec } from './role-catalogue.js';
 import type { ConfigProblem } from './config-error.js';
 import { commandEncodingProblems } from './command-role-checks.js';
 import { loadProfileFile } from './load-profile.js';
 import { didYouMean } from './nearest-name.js';
 import { bindingProblems, normaliseBinding, type RoleScope } from './role-binding-checks.js';
 import type { Profile, RoleBinding } from './profile-schema.js';
-import { renderPath, type ParsedYaml } from './read-yaml-file.js';
-import { keyLine } from './yaml-key-line.js';
+import { Findings, type ProfileSource } from './profile-findings.js';
 
 /*
  * Whether a profile that parses can serve its device kind: every role the station logic reads is
  * bound, to a point that can carry it, and every command the logic gives can be written as the
- * vendor's device takes it. The kind's contract (device-drivers/capabilities/role-catalogue.ts)
+ * vendor's device takes it. The kind's contract (config/role-catalogue.ts)
  * says what is needed; a profile the schema accepts can still switch behaviour off without a
  * sound (a smoke bit bound under another name, a state label no canonical state covers, a door
  * command that opens slot 1 whatever slot was asked for). Each problem names the profile's line,
@@ -25,12 +24,6 @@ export interface ProfileFit {
   notices: ConfigProblem[];
 }
 
-/** Where the profile came from, for lines: its file and, when it was parsed from YAML, the document. */
-export interface ProfileSource {
-  file: string;
-  parsed?: ParsedYaml;
-}
-
 /**
  * Kinds where none of a few optional roles alone is needed but one of them is: an occupancy
  * sensor that reports neither a count nor presence can never say anyone is inside.
@@ -38,22 +31,6 @@ export interface ProfileSource {
 const ONE_OF: Partial<Record<string, ReadonlyArray<readonly string[]>>> = {
   occupancy: [['people', 'presence']],
 };
-
-export class Findings {
-  readonly problems: ConfigProblem[] = [];
-  readonly notices: ConfigProblem[] = [];
-  constructor(private readonly source: ProfileSource) {}
-
-  /** A problem at `path`, on the line of its key (or of `linePath`'s, for something missing there). */
-  problem(path: ReadonlyArray<string | number>, message: string, linePath: ReadonlyArray<string | number> = path): void {
-    const line = this.source.parsed ? keyLine(this.source.parsed, linePath) : undefined;
-    this.problems.push({ file: this.source.file, ...(line !== undefined ? { line } : {}), path: renderPath(path), message });
-  }
-
-  notice(message: string): void {
-    this.notices.push({ file: this.source.file, path: '', message });
-  }
-}
 
 type Roles = Profile['roles'];
 type SlotRoles = { group: string } & Record<string, RoleBinding | string>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DEVICE_KINDS } from '../device-drivers/device.js';
-import { DEVICE_PARTS } from '../device-drivers/capabilities/role-catalogue.js';
-import { expressionProblem } from '../device-drivers/modbus/command-expression.js';
+import { DEVICE_KINDS } from './device-kinds.js';
+import { DEVICE_PARTS } from './role-catalogue.js';
+import { expressionProblem } from './command-expression.js';
 
 /*
  * A Modbus device profile: the register map of one vendor's model, as data. Drivers and
@@ -164,6 +164,11 @@ export const profileSchema = z
     for (const { path, message } of addressRangeIssues(p)) ctx.addIssue({ code: 'custom', path, message });
     for (const { path, message } of readOnlyTargetIssues(p)) ctx.addIssue({ code: 'custom', path, message });
   });
+
+/** How many 16-bit registers a value of this type occupies (bit tables: one bit). */
+export function registerCount(type: (typeof POINT_TYPES)[number]): number {
+  return type === 'int32' || type === 'uint32' || type === 'float32' ? 2 : 1;
+}
 
 /** Registers a value takes: 32-bit types two, the rest (and every coil or input bit) one. */
 const width = (spec: { table: string; type: string }): number => (spec.table === 'holding' || spec.table === 'input') && /32$/.test(spec.type) ? 2 : 1;

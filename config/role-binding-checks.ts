@@ -1,6 +1,6 @@
-import type { RoleSpec, RoleValue } from '../device-drivers/capabilities/role-catalogue.js';
+import type { RoleSpec, RoleValue } from './role-catalogue.js';
 import { didYouMean } from './nearest-name.js';
-import type { Findings } from './profile-fit.js';
+import type { Findings } from './profile-findings.js';
 import type { PointSpec, RoleBinding } from './profile-schema.js';
 
 /*

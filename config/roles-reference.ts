@@ -1,4 +1,4 @@
-import { KIND_CONTRACTS, type CommandRoleSpec, type KindContract, type RoleSpec } from '../device-drivers/capabilities/role-catalogue.js';
+import { KIND_CONTRACTS, type CommandRoleSpec, type KindContract, type RoleSpec } from './role-catalogue.js';
 
 /*
  * Renders the roles reference (docs/device-roles.md) from the role catalogue, the same table the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEVICE_KINDS } from '../device-drivers/device.js';
+import { DEVICE_KINDS } from './device-kinds.js';
 import { brokerUrlProblem, listenAddressProblem } from './network-address.js';
 import { isKnownTimeZone, nearestTimeZone } from './time-zone.js';
 import { wiringProblems } from './wiring-checks.js';

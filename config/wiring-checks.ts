@@ -1,6 +1,5 @@
 import { posix } from 'node:path';
 import { listenAddressesClash } from './network-address.js';
-import type { StationShape } from './station-schema.js';
 
 /*
  * Checks of how devices share wires, which the shapes of single devices cannot see: the runtime
@@ -15,7 +14,21 @@ export interface WiringProblem {
   message: string;
 }
 
-type Device = StationShape['devices'][number];
+/**
+ * What the checks read of a station file, structurally: station-schema.ts runs them inside its
+ * own refinement, so importing its types here would make the two modules one cycle.
+ */
+interface Device {
+  id: string;
+  kind: string;
+  transport: { type: string };
+}
+export interface WiredStation {
+  devices: readonly Device[];
+  resources: Readonly<Record<string, { device: string; door?: number | undefined }>>;
+  metrics?: { listen: string } | undefined;
+  statusPage?: { listen: string } | undefined;
+}
 
 /** Transports that may carry several devices; the others own their port alone. */
 const SHARED = new Set(['modbus-rtu', 'modbus-tcp', 'modbus-rtu-over-tcp', 'gpio']);
@@ -51,7 +64,7 @@ function wireOf(d: Device): Wire | undefined {
   return undefined;
 }
 
-export function wiringProblems(cfg: StationShape): WiringProblem[] {
+export function wiringProblems(cfg: WiredStation): WiringProblem[] {
   const out: WiringProblem[] = [];
   const onWire = new Map<string, Array<{ d: Device; i: number }>>();
   cfg.devices.forEach((d, i) => {
@@ -133,7 +146,7 @@ function boardProblem(d: Device, other: Device, where: string): { field?: string
  */
 const RESOURCE_KINDS = new Set(['door-lock', 'battery-cabinet', 'water-dispenser']);
 
-function resourceProblems(cfg: StationShape): WiringProblem[] {
+function resourceProblems(cfg: WiredStation): WiringProblem[] {
   const out: WiringProblem[] = [];
   const kinds = new Map(cfg.devices.map((d) => [d.id, d.kind] as const));
   for (const [name, r] of Object.entries(cfg.resources)) {

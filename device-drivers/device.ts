@@ -1,13 +1,6 @@
+import type { DeviceKind } from '../config/device-kinds.js';
 import type { Capability } from './capabilities/capabilities.js';
-import type { DeviceErrorCode } from './device-error.js';
-
-/** The device kinds a station config may name. */
-export const DEVICE_KINDS = ['door-lock', 'qr-scanner', 'battery-cabinet', 'water-dispenser', 'occupancy', 'smoke-detector'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
-
-/** Point values as published: plain JSON (numbers, booleans, strings, nested records and arrays). */
-export type PointValue = number | boolean | string | null | PointValue[] | { [name: string]: PointValue };
-export type Points = Record<string, PointValue>;
+import type { Points } from './device-state.js';
 
 /**
  * Something a device said by itself, as a typed union: what each kind's drivers may emit and
@@ -46,18 +39,4 @@ export interface DeviceDriver {
   deadbands(): Record<string, number>;
   /** Unsolicited events and scans; drivers without any may return a no-op. */
   onEvent(listener: (event: DeviceEvent) => void): () => void;
-}
-
-export type ErrorCounters = Record<DeviceErrorCode, number>;
-
-export interface DeviceHealth {
-  lastSeen: string | null;
-  errors: ErrorCounters;
-  latencyMs: number | null;
-}
-
-export interface DeviceState {
-  online: boolean;
-  points: Points;
-  health: DeviceHealth;
 }

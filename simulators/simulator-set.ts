@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { loadProfileFile } from '../config/load-profile.js';
 import { builtinProfilesDir } from '../config/package-root.js';
 import type { Profile } from '../config/profile-schema.js';
-import type { DeviceKind } from '../device-drivers/device.js';
+import type { DeviceKind } from '../config/device-kinds.js';
 import { LINE_8N1_BITS_PER_CHAR, MODBUS_RTU_BITS_PER_CHAR, checkLineTiming, type LineTiming } from './bus/line-timing.js';
 import { splitWords } from './control/command-words.js';
 import { SimCommandError } from './control/sim-command-error.js';

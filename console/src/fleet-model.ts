@@ -1,5 +1,7 @@
+import { ALARM_SEVERITIES } from '../../cloud-bridge/alarm-catalogue.js';
 import type { Alarm } from '../../cloud-bridge/contract-schemas.js';
 import type { DeviceStatePayload } from '../../cloud-bridge/payloads.js';
+import { isRecord } from '../../config/is-record.js';
 import type { GeoPosition } from '../../config/station-schema.js';
 
 /**
@@ -9,7 +11,7 @@ import type { GeoPosition } from '../../config/station-schema.js';
  */
 
 export type Severity = Alarm['severity'];
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, major: 1, minor: 2, warning: 3 };
+export const SEVERITY_RANK = Object.fromEntries(ALARM_SEVERITIES.map((s, i) => [s, i])) as Readonly<Record<Severity, number>>;
 
 export interface DeviceRecord {
   id: string;
@@ -186,10 +188,6 @@ function geoPosition(v: unknown): GeoPosition | undefined {
   const { lat, lon } = v;
   if (typeof lat !== 'number' || typeof lon !== 'number') return undefined;
   return Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { lat, lon } : undefined;
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Sum of `services.batteries.ready` by pack type, or the ready slots of the station's cabinets. */

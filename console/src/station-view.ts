@@ -1,7 +1,8 @@
 import type { Alarm } from '../../cloud-bridge/contract-schemas.js';
 import { ago, h } from './dom.js';
 import type { EventLog } from './event-log.js';
-import { isRecord as isRec, type DeviceRecord, type StationRecord } from './fleet-model.js';
+import { isRecord } from '../../config/is-record.js';
+import type { DeviceRecord, StationRecord } from './fleet-model.js';
 
 type Rec = Record<string, unknown>;
 const num = (v: unknown, digits = 0): string => (typeof v === 'number' ? v.toFixed(digits) : '—');
@@ -47,7 +48,7 @@ function alarmList(alarms: readonly Alarm[]): HTMLElement {
 
 function availability(s: StationRecord): HTMLElement {
   if (!s.availability) return h('p', { class: 'none', text: s.readyBatteries !== undefined ? `Not published; ${s.readyBatteries} ready batteries counted in the cabinet.` : 'Not published.' });
-  const items = Object.entries(s.availability.services).map(([k, v]) => h('li', {}, [h('b', { text: k }), ` ${isRec(v) ? flat(v) : JSON.stringify(v)}`]));
+  const items = Object.entries(s.availability.services).map(([k, v]) => h('li', {}, [h('b', { text: k }), ` ${isRecord(v) ? flat(v) : JSON.stringify(v)}`]));
   return h('ul', { class: 'kv' }, [h('li', {}, [h('b', { text: 'open' }), ` ${s.availability.open ? 'yes' : 'no'}`]), ...items]);
 }
 
@@ -95,8 +96,8 @@ function cabinet(p: Rec, alarmed: ReadonlySet<number>): HTMLElement {
     'div',
     { class: 'slots' },
     slots.map((raw, i) => {
-      const slot = isRec(raw) ? raw : {};
-      const faults = isRec(slot['fault']) ? Object.keys(slot['fault']).filter((k) => (slot['fault'] as Rec)[k] === true) : [];
+      const slot = isRecord(raw) ? raw : {};
+      const faults = isRecord(slot['fault']) ? Object.keys(slot['fault']).filter((k) => (slot['fault'] as Rec)[k] === true) : [];
       const temp = typeof slot['batteryTemp'] === 'number' ? slot['batteryTemp'] : undefined;
       const hot = temp !== undefined && temp >= 45;
       const door = doorNumber(slot, i);
@@ -111,12 +112,12 @@ function cabinet(p: Rec, alarmed: ReadonlySet<number>): HTMLElement {
       ]);
     }),
   );
-  const status = isRec(p['status']) ? flat(p['status']) : '';
+  const status = isRecord(p['status']) ? flat(p['status']) : '';
   return h('div', {}, [h('p', { text: `cabinet ${num(p['cabinetTemp'], 1)} °C · ${status}` }), grid]);
 }
 
 function dispenser(p: Rec): HTMLElement {
-  const status = isRec(p['status']) ? p['status'] : {};
+  const status = isRecord(p['status']) ? p['status'] : {};
   const level = typeof p['tankLevel'] === 'number' ? p['tankLevel'] : 0;
   return h('div', { class: 'dispenser' }, [
     h('div', { class: 'tank', title: `tank ${level} %` }, [h('div', { class: 'level', attrs: { style: `width:${Math.max(0, Math.min(100, level))}%` } })]),
@@ -147,6 +148,6 @@ function nonZero(errors: Record<string, number>): string {
 /** `a=1 b=true c.d=2`: a compact line for nested point records. */
 function flat(r: Rec, prefix = ''): string {
   return Object.entries(r)
-    .map(([k, v]) => (isRec(v) ? flat(v, `${prefix}${k}.`) : `${prefix}${k}=${Array.isArray(v) ? `[${v.length}]` : String(v)}`))
+    .map(([k, v]) => (isRecord(v) ? flat(v, `${prefix}${k}.`) : `${prefix}${k}=${Array.isArray(v) ? `[${v.length}]` : String(v)}`))
     .join(' ');
 }

@@ -1,5 +1,5 @@
-import type { DeviceState } from '../device.js';
-import type { SlotState } from './role-catalogue.js';
+import type { DeviceState } from '../device-state.js';
+import type { SlotState } from '../../config/role-catalogue.js';
 
 /*
  * The typed capability interfaces the station logic programs against. A driver of a kind (a

@@ -1,5 +1,5 @@
 import type { Profile } from '../../config/profile-schema.js';
-import type { DeviceState, PointValue } from '../device.js';
+import type { DeviceState, PointValue } from '../device-state.js';
 import { DeviceError } from '../device-error.js';
 import type {
   BatteryCabinet,
@@ -16,7 +16,7 @@ import type {
   WaterDispenser,
 } from './capabilities.js';
 import { compileProfileRoles, type CompiledRoles, type FlagReader, type PointRecord, type RoleReaders } from './profile-roles.js';
-import { SLOT_STATES } from './role-catalogue.js';
+import { SLOT_STATES } from '../../config/role-catalogue.js';
 
 /*
  * The typed capabilities of a profiled Modbus device: readings through the profile's role

@@ -1,6 +1,6 @@
 import { resolveBinding } from './role-binding.js';
 import type { PointSpec, Profile, RoleBinding, RoleBindingObject, SlotRoles } from '../../config/profile-schema.js';
-import type { PointValue } from '../device.js';
+import type { PointValue } from '../device-state.js';
 
 /*
  * A profile's `roles`, compiled once into plain reader functions over the points a poll

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { DoorController } from '../capabilities/capabilities.js';
-import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
+import type { DeviceDriver, DeviceEvent } from '../device.js';
+import type { Points } from '../device-state.js';
 import { DeviceError } from '../device-error.js';
+import { Listeners } from '../listeners.js';
 import { MAX_LINE_BYTES } from '../line/line-frame.js';
 import { LinePortKeeper } from '../line/line-port-keeper.js';
 import { LineRequestClient, isReplyLost } from '../line/line-request-client.js';
@@ -56,7 +58,7 @@ export class DoorLockDriver implements DeviceDriver {
   private readonly log: Logger;
   private readonly client: LineRequestClient;
   private readonly keeper: LinePortKeeper;
-  private readonly listeners = new Set<(event: DeviceEvent) => void>();
+  private readonly listeners = new Listeners<DeviceEvent>((err, event) => this.log.error({ err, type: event.type }, 'door lock event listener threw'));
   private firmware: string | null = null;
   // After a reconnect the controller may be another unit or have been reflashed: ask again.
   private pingDue = true;
@@ -117,8 +119,7 @@ export class DoorLockDriver implements DeviceDriver {
   }
 
   onEvent(listener: (event: DeviceEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Frame counters of the line, plus EVT frames this driver did not understand. */
@@ -220,13 +221,7 @@ export class DoorLockDriver implements DeviceDriver {
     }
     if (mapped.type === 'lock.boot') this.setFirmware(String(mapped.data.firmware));
     if (mapped.type === 'lock.tamper') this.log.warn('door lock enclosure opened (tamper)');
-    for (const listener of this.listeners) {
-      try {
-        listener(mapped);
-      } catch (err) {
-        this.log.error({ err, type: mapped.type }, 'door lock event listener threw');
-      }
-    }
+    this.listeners.emit(mapped);
   }
 }
 

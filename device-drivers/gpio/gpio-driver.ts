@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { DoorController, OccupancySensor, SmokeDetector } from '../capabilities/capabilities.js';
-import type { DeviceDriver, DeviceEvent, DeviceState, Points } from '../device.js';
+import type { DeviceDriver, DeviceEvent } from '../device.js';
+import type { DeviceState, Points } from '../device-state.js';
 import { DeviceError } from '../device-error.js';
+import { Listeners } from '../listeners.js';
 import type { GpioBoard, GpioConnection, GpioOutput, GpioPin } from './gpio-board.js';
 
 /** What each pin of a GPIO device does; every one is optional, the config says which exist. */
@@ -64,7 +66,7 @@ export class GpioDriver implements DeviceDriver {
   private relockTimer: NodeJS.Timeout | undefined;
   /** Fire egress: the strike stays released until told otherwise, whatever else relocks. */
   private heldReleased = false;
-  private readonly listeners = new Set<(event: DeviceEvent) => void>();
+  private readonly listeners = new Listeners<DeviceEvent>((err, event) => this.options.log.error({ err, type: event.type }, 'GPIO event listener threw'));
   readonly capability: DoorController | OccupancySensor | SmokeDetector;
 
   constructor(private readonly options: GpioDriverOptions) {
@@ -105,8 +107,7 @@ export class GpioDriver implements DeviceDriver {
   }
 
   onEvent(listener: (event: DeviceEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Releases the strike for `ms`, then relocks; the same result shape as the door lock driver. */
@@ -207,11 +208,11 @@ export class GpioDriver implements DeviceDriver {
     if (active === this.presence) return;
     this.presence = active;
     if (!this.strike) this.setLed(active);
-    this.emit({ type: 'presence.changed', data: { presence: active } });
+    this.listeners.emit({ type: 'presence.changed', data: { presence: active } });
   }
 
   private onExit(): void {
-    this.emit({ type: 'exit.pressed', data: { door: GPIO_DOOR } });
+    this.listeners.emit({ type: 'exit.pressed', data: { door: GPIO_DOOR } });
     // With no controller in between, the gateway is what releases the door for egress.
     if (this.strike) this.releaseFor(this.options.exitUnlockMs);
   }
@@ -219,7 +220,7 @@ export class GpioDriver implements DeviceDriver {
   private onSmoke(smoke: boolean): void {
     if (smoke === this.smoke) return;
     this.smoke = smoke;
-    this.emit({ type: 'smoke.changed', data: { smoke } });
+    this.listeners.emit({ type: 'smoke.changed', data: { smoke } });
   }
 
   private onDoor(open: boolean): void {
@@ -227,7 +228,7 @@ export class GpioDriver implements DeviceDriver {
     if (open === this.doorOpen) return;
     this.doorOpen = open;
     // The first report after connecting is the state, not a change.
-    if (known) this.emit({ type: open ? 'door.opened' : 'door.closed', data: { door: GPIO_DOOR } });
+    if (known) this.listeners.emit({ type: open ? 'door.opened' : 'door.closed', data: { door: GPIO_DOOR } });
   }
 
   private releaseFor(ms: number): void {
@@ -248,15 +249,5 @@ export class GpioDriver implements DeviceDriver {
 
   private setLed(on: boolean): void {
     if (this.link?.alive) this.led?.set(on);
-  }
-
-  private emit(event: DeviceEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.options.log.error({ err, type: event.type }, 'GPIO event listener threw');
-      }
-    }
   }
 }

@@ -1,4 +1,13 @@
 /**
+ * The one exponential curve of the project: `firstMs` · 2^step, capped at `maxMs` (step 0 is the
+ * first wait). The exponent is capped too, so a long outage cannot overflow it to Infinity.
+ * Backoff below, the cloud link's jittered reconnect and the status page's login lockout read it.
+ */
+export function exponentialDelay(step: number, firstMs: number, maxMs: number): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.min(Math.max(0, step), 30));
+}
+
+/**
  * Exponential backoff with a ceiling: after n failures in a row the next attempt waits
  * min · 2^(n-1), capped at max. One instance per thing that can fail on its own (a bus's
  * connection, one slave on a bus, a serial port, a Firmata board), so a dead part is retried
@@ -26,7 +35,7 @@ export class Backoff {
   /** Records a failure; returns the delay before the next attempt. */
   failed(): number {
     this.failuresInRow++;
-    const delay = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.failuresInRow - 1, 30));
+    const delay = exponentialDelay(this.failuresInRow - 1, this.minMs, this.maxMs);
     this.notBefore = this.now() + delay;
     return delay;
   }

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { DeviceDriver, DeviceEvent, DeviceKind, DeviceState, ErrorCounters, Points } from '../device.js';
+import type { DeviceDriver, DeviceEvent } from '../device.js';
+import type { DeviceState, ErrorCounters, Points } from '../device-state.js';
+import type { DeviceKind } from '../../config/device-kinds.js';
 import { DEVICE_ERROR_CODES, toDeviceError, type DeviceError } from '../device-error.js';
+import { keepAliveClock, type Clock } from '../../config/clock.js';
 
 export interface DeviceMonitorOptions {
   id: string;
@@ -10,7 +13,8 @@ export interface DeviceMonitorOptions {
   /** Failed polls in a row before the device is declared offline. */
   offlineAfter: number;
   log: Logger;
-  now?: () => number;
+  /** Poll schedule, latency and last-seen time; the system clock unless a test drives it. */
+  clock?: Clock;
 }
 
 interface MonitorEvents {
@@ -37,11 +41,11 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
   private lastSeen: number | null = null;
   private latencyMs: number | null = null;
   private readonly errors = zeroCounters();
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private running = false;
   private inFlight: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   /** Polls settled (good or bad) and when the last one did: liveness and metrics read them. */
   private polls = 0;
   private lastSettledAt: number | null = null;
@@ -49,7 +53,7 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
 
   constructor(private readonly options: DeviceMonitorOptions) {
     super();
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? keepAliveClock;
     this.pollMs = options.pollMs;
   }
 
@@ -94,7 +98,8 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
 
   async stop(): Promise<void> {
     this.running = false;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     await this.inFlight;
     this.unsubscribe?.();
     await this.options.driver.close().catch((err: unknown) => this.options.log.warn({ err: String(err) }, 'close failed'));
@@ -153,13 +158,18 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
 
   private schedule(delayMs: number): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => {
+    this.cancelTimer = this.clock.after(delayMs, () => {
+      this.cancelTimer = undefined;
       this.inFlight = this.pollOnce().finally(() => {
         this.inFlight = undefined;
         this.polls++;
         this.lastSettledAt = this.now();
         this.schedule(this.pollMs);
       });
-    }, delayMs);
+    });
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { DeviceError } from '../device-error.js';
 import { Backoff } from '../health/backoff.js';
+import { keepAliveClock, type Clock } from '../../config/clock.js';
 import type { LinePort } from './serial-line-port.js';
 
 export interface LinePortKeeperOptions {
@@ -10,6 +11,8 @@ export interface LinePortKeeperOptions {
   reopenMaxMs?: number;
   /** Timeouts in a row after which the port is taken for dead and reopened. */
   silentAfter?: number;
+  /** Reopen backoff time; the system clock unless a test drives it. */
+  clock?: Clock;
 }
 
 /**
@@ -24,7 +27,8 @@ export class LinePortKeeper {
   private reopened = 0;
 
   constructor(private readonly options: LinePortKeeperOptions) {
-    this.backoff = new Backoff(options.reopenMinMs ?? 500, options.reopenMaxMs ?? 30_000);
+    const clock = options.clock ?? keepAliveClock;
+    this.backoff = new Backoff(options.reopenMinMs ?? 500, options.reopenMaxMs ?? 30_000, () => clock.now());
   }
 
   /** How many times the port was closed for silence (health and tests read it). */

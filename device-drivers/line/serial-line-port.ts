@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+import { SerialPort, type SerialPortMock } from 'serialport';
 import { DeviceError } from '../device-error.js';
 import { BoundedLineSplitter } from './bounded-line-splitter.js';
 import type { DroppedLine } from './bounded-line-splitter.js';
@@ -38,7 +38,19 @@ export interface SerialLineSettings {
   stopBits: 1 | 2;
 }
 
+/**
+ * The serialport stream one open() drives: a SerialPort over the system's binding, or serialport's
+ * own SerialPortMock (the same stream over its in-memory binding), which is all a test swaps.
+ */
+export type SerialStream = SerialPort | SerialPortMock;
+
+/** The real port: the system binding, opened by open() rather than by the constructor. */
+export const systemSerialStream = (s: SerialLineSettings): SerialStream =>
+  new SerialPort({ path: s.path, baudRate: s.baudRate, dataBits: s.dataBits, parity: s.parity, stopBits: s.stopBits, autoOpen: false });
+
 export interface SerialLinePortOptions extends SerialLineSettings {
+  /** Builds the stream for each open (not opened yet); the system's serial port unless a test gives one. */
+  stream?: (settings: SerialLineSettings) => SerialStream;
   /** Longest line kept, terminator excluded; longer ones are dropped (see BoundedLineSplitter). */
   maxLineBytes: number;
   /** A line that pauses this long is dropped unterminated (see BoundedLineSplitter); off when omitted. */
@@ -50,7 +62,7 @@ export interface SerialLinePortOptions extends SerialLineSettings {
  * so a port that went away (unplugged adapter, killed pty) can simply be opened again.
  */
 export class SerialLinePort extends EventEmitter<LinePortEvents> implements LinePort {
-  private port: SerialPort | undefined;
+  private port: SerialStream | undefined;
   private opening: Promise<void> | undefined;
 
   constructor(private readonly options: SerialLinePortOptions) {
@@ -76,7 +88,7 @@ export class SerialLinePort extends EventEmitter<LinePortEvents> implements Line
 
   private async openOnce(): Promise<void> {
     const { path, baudRate, dataBits, parity, stopBits, maxLineBytes, maxLineIdleMs } = this.options;
-    const port = new SerialPort({ path, baudRate, dataBits, parity, stopBits, autoOpen: false });
+    const port = (this.options.stream ?? systemSerialStream)({ path, baudRate, dataBits, parity, stopBits });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { Profile } from '../../config/profile-schema.js';
-import type { PointValue, Points } from '../device.js';
+import type { PointValue, Points } from '../device-state.js';
 import type { ReadBlock } from './read-plan.js';
 import { compilePointDecoder } from './register-codec.js';
 

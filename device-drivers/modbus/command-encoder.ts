@@ -1,6 +1,6 @@
 import { DeviceError } from '../device-error.js';
-import { ExpressionError } from './command-expression.js';
-import { instanceAddress, type CommandTarget, type CommandValue } from './command-target.js';
+import { ExpressionError } from '../../config/command-expression.js';
+import { instanceAddress, type CommandTarget, type CommandValue } from '../../config/command-target.js';
 import { decodePoint } from './register-codec.js';
 import { EncodingError, encodePoint, type WireOrder } from './register-encoder.js';
 

@@ -2,6 +2,7 @@ import modbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
 import { DeviceError, type DeviceErrorCode } from '../device-error.js';
 import { Backoff } from '../health/backoff.js';
+import { keepAliveClock, type Clock } from '../../config/clock.js';
 
 export type ModbusEndpoint =
   | { type: 'modbus-tcp'; host: string; port: number }
@@ -24,7 +25,27 @@ export interface ModbusSession {
   writeRegisters(address: number, values: number[]): Promise<void>;
 }
 
+/**
+ * A link as modbus-serial drives it (the shape of its own ports): it writes whole RTU request
+ * frames (unit id, PDU, CRC) and takes each whole answer frame from one `data` event. Given one,
+ * the bus drives it in place of the link its endpoint names, so its queue, retries and backoff can
+ * run against an in-memory line; the real links stay modbus-serial's own.
+ */
+export interface ModbusPort {
+  readonly isOpen: boolean;
+  open(callback: (err?: Error | null) => void): void;
+  close(callback: (err?: Error | null) => void): void;
+  write(frame: Buffer): void;
+  on(event: 'data' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  removeListener(event: 'data' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
+}
+
 export interface ModbusBusOptions {
+  /** Drive this port instead of opening the endpoint; the endpoint then only names the bus. */
+  port?: ModbusPort;
+  /** Backoff times and the close wait; the system clock unless a test drives it. */
+  clock?: Clock;
   /** Backoff between attempts to open a port or TCP link that failed. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -66,7 +87,8 @@ const CLOSE_WAIT_MS = 1000;
  * bus, until its next probe is due) and is not retried while it is failing.
  */
 export class ModbusBus {
-  private readonly client = new modbusSerial.default();
+  private readonly client: InstanceType<typeof modbusSerial.default>;
+  private readonly clock: Clock;
   private tail: Promise<unknown> = Promise.resolve();
   private connecting: Promise<void> | undefined;
   /** The link must be reopened before the next transaction (see STALE_BYTES_FAULTS). */
@@ -81,7 +103,9 @@ export class ModbusBus {
     private readonly log: Logger,
     private readonly options: ModbusBusOptions = {},
   ) {
-    this.linkBackoff = new Backoff(options.reconnectMinMs ?? 500, options.reconnectMaxMs ?? 30_000);
+    this.client = new modbusSerial.default(options.port);
+    this.clock = options.clock ?? keepAliveClock;
+    this.linkBackoff = new Backoff(options.reconnectMinMs ?? 500, options.reconnectMaxMs ?? 30_000, () => this.clock.now());
     // modbus-serial re-emits a port's failure (EIO when a USB adapter or pty vanishes mid-write)
     // as 'error' on the client; unheard, Node would end the gateway. The link is reopened instead.
     this.client.on('error', (err: unknown) => {
@@ -144,7 +168,7 @@ export class ModbusBus {
   private unit(unitId: number): { backoff: Backoff; last: DeviceError | undefined } {
     let u = this.units.get(unitId);
     if (!u) {
-      u = { backoff: new Backoff(this.options.unitBackoffMinMs ?? 1000, this.options.unitBackoffMaxMs ?? 30_000), last: undefined };
+      u = { backoff: new Backoff(this.options.unitBackoffMinMs ?? 1000, this.options.unitBackoffMaxMs ?? 30_000, () => this.clock.now()), last: undefined };
       this.units.set(unitId, u);
     }
     return u;
@@ -192,7 +216,8 @@ export class ModbusBus {
   private async connect(): Promise<void> {
     const e = this.endpoint;
     try {
-      if (e.type === 'modbus-tcp') await this.client.connectTCP(e.host, { port: e.port });
+      if (this.options.port) await this.openPort();
+      else if (e.type === 'modbus-tcp') await this.client.connectTCP(e.host, { port: e.port });
       else if (e.type === 'modbus-rtu-over-tcp') await this.client.connectTelnet(e.host, { port: e.port });
       else await this.client.connectRTUBuffered(e.path, { baudRate: e.baudRate, dataBits: e.dataBits, parity: e.parity, stopBits: e.stopBits });
       this.stale = false;
@@ -206,14 +231,18 @@ export class ModbusBus {
     }
   }
 
+  private openPort(): Promise<void> {
+    return new Promise((resolve, reject) => this.client.open((err: unknown) => (err ? reject(err) : resolve())));
+  }
+
   private dropConnection(): void {
     this.stale = true;
     if (this.closing || !this.client.isOpen) return;
     this.closing = new Promise<void>((resolve) => {
       // A peer that never completes the close must not hold the bus.
-      const giveUp = setTimeout(resolve, CLOSE_WAIT_MS);
+      const cancelGiveUp = this.clock.after(CLOSE_WAIT_MS, resolve);
       this.client.close(() => {
-        clearTimeout(giveUp);
+        cancelGiveUp();
         resolve();
       });
     }).finally(() => {

@@ -1,5 +1,7 @@
 import type { Profile } from '../../config/profile-schema.js';
-import type { DeviceDriver, DeviceEvent, DeviceKind, Points } from '../device.js';
+import type { DeviceDriver, DeviceEvent } from '../device.js';
+import type { Points } from '../device-state.js';
+import type { DeviceKind } from '../../config/device-kinds.js';
 import type { Capability } from '../capabilities/capabilities.js';
 import { profileCapability } from '../capabilities/modbus-capabilities.js';
 import { DeviceError } from '../device-error.js';
@@ -7,7 +9,7 @@ import { classify, type ModbusBus, type ModbusSession } from './modbus-bus.js';
 import { compileBlocksDecoder, type BlockData, type BlocksDecoder } from './blocks-decoder.js';
 import { groupCounts, placePoints, profileDeadbands } from './profile-layout.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commandTarget, type CommandTarget } from './command-target.js';
+import { commandTarget, type CommandTarget } from '../../config/command-target.js';
 import { encodeCommandPulse, type CommandWrite, type EncodedCommand } from './command-encoder.js';
 import { planReads, type ReadBlock } from './read-plan.js';
 

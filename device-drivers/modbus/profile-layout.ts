@@ -1,5 +1,5 @@
 import type { Profile } from '../../config/profile-schema.js';
-import type { Points } from '../device.js';
+import type { Points } from '../device-state.js';
 import { pointLength, type PlacedPoint } from './read-plan.js';
 
 /** Places a profile's points at absolute addresses; groups repeat `counts[group]` times. */

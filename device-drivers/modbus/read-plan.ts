@@ -1,5 +1,5 @@
 import type { PointSpec } from '../../config/profile-schema.js';
-import { registerCount } from './register-codec.js';
+import { registerCount } from '../../config/profile-schema.js';
 
 export type Table = PointSpec['table'];
 

@@ -1,12 +1,7 @@
-import type { PointValue } from '../device.js';
+import type { PointValue } from '../device-state.js';
 import type { PointSpec } from '../../config/profile-schema.js';
 
 export type ByteOrder = 'big' | 'little';
-
-/** How many 16-bit registers a point of this type occupies (bit tables: one bit). */
-export function registerCount(type: PointSpec['type']): number {
-  return type === 'int32' || type === 'uint32' || type === 'float32' ? 2 : 1;
-}
 
 /** Registers (16-bit words) or bits, as one block read returned them. */
 export type RawWords = ArrayLike<number | boolean>;

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
-import type { DeviceDriver, DeviceEvent, Points } from '../device.js';
+import type { DeviceDriver, DeviceEvent } from '../device.js';
+import type { Points } from '../device-state.js';
 import { DeviceError } from '../device-error.js';
+import { Listeners } from '../listeners.js';
 import type { DroppedLine } from '../line/bounded-line-splitter.js';
 import { createLinePort, type LineLink } from '../line/line-link.js';
 import type { LinePort } from '../line/serial-line-port.js';
@@ -37,7 +39,8 @@ export class QrScannerDriver implements DeviceDriver {
   readonly model = DEFAULT_SCANNER_MODEL;
   private readonly port: LinePort;
   private readonly log: Logger;
-  private readonly listeners = new Set<(event: DeviceEvent) => void>();
+  // The error only: the event is a scanned credential, never logged.
+  private readonly listeners = new Listeners<DeviceEvent>((err) => this.log.error({ err }, 'scan listener threw'));
   private scans = 0;
   private readonly dropped: Record<QrDropReason, number> = { garbage: 0, 'too-long': 0, unterminated: 0 };
   private lastScanAt: string | null = null;
@@ -83,8 +86,7 @@ export class QrScannerDriver implements DeviceDriver {
   }
 
   onEvent(listener: (event: DeviceEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Dropped lines by reason (read() reports only the total). */
@@ -100,14 +102,7 @@ export class QrScannerDriver implements DeviceDriver {
     this.scans++;
     this.lastScanAt = new Date().toISOString();
     this.log.debug({ length: bytes }, 'scan read');
-    const event: DeviceEvent = { type: 'scan', data: { text: line } };
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.log.error({ err }, 'scan listener threw');
-      }
-    }
+    this.listeners.emit({ type: 'scan', data: { text: line } });
   }
 
   private drop(reason: QrDropReason, bytes: number): void {

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { StationConfig } from '../../config/station-schema.js';
 import { COMMAND_ERROR_CODES, type CommandErrorCode } from '../../cloud-bridge/contract-schemas.js';
-import type { DeviceKind } from '../../device-drivers/device.js';
+import type { DeviceKind } from '../../config/device-kinds.js';
 import type { EventOutbox } from '../store/event-outbox.js';
 import type { ReplayCache } from '../store/replay-cache.js';
 import { StoreFullError } from '../store/store-errors.js';
 import { AccessDenied, UnverifiedToken } from './access-error.js';
 import { AttemptBudgets } from './attempt-budgets.js';
-import { FloodCounter } from '../limits/flood-counter.js';
+import { FloodCounter } from '../../cloud-bridge/limits/flood-counter.js';
 import type { ClockTrust } from './clock-trust.js';
 import { DailyWindow } from '../station/daily-window.js';
 import type { AccessClaims, Action, SignedClaims, TokenVerifier } from './token-verifier.js';

@@ -1,4 +1,4 @@
-import { TokenBucket } from '../limits/token-bucket.js';
+import { TokenBucket } from '../../cloud-bridge/limits/token-bucket.js';
 
 /**
  * Token buckets by key (a source, a worker), `perMinute` attempts a minute each with a burst of

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DeviceEvent } from '../../device-drivers/device.js';
 import type { StationAlarms } from '../station/station-alarms.js';
 import type { EventRecorder } from '../station/event-recorder.js';
+import { systemClock, type Clock } from '../../config/clock.js';
 
 /** After an unlock window or an exit press, the door may still be pushed open this long after. */
 export const OPEN_GRACE_MS = 3000;
@@ -10,7 +11,7 @@ export const EXIT_WINDOW_MS = 10_000;
 
 interface DoorWatch {
   allowedUntil: number;
-  held?: NodeJS.Timeout;
+  cancelHeld?: () => void;
   open: boolean;
 }
 
@@ -21,7 +22,8 @@ export interface DoorSupervisorOptions {
   /** How long each door may stand open, by `device:door`; others get `defaultHeldSeconds`. */
   heldSeconds: ReadonlyMap<string, number>;
   defaultHeldSeconds?: number;
-  now?: () => number;
+  /** Time and the held-open timer; the system clock unless a test drives it. */
+  clock?: Clock;
 }
 
 /**
@@ -32,10 +34,14 @@ export interface DoorSupervisorOptions {
  */
 export class DoorSupervisor {
   private readonly doors = new Map<string, DoorWatch>();
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: DoorSupervisorOptions) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 
   /** The gateway released `door` for `ms`. */
@@ -60,21 +66,25 @@ export class DoorSupervisor {
         this.options.alarms.raise({ alarm: 'door.forced', severity: 'critical', device, detail: { door } });
       }
       const seconds = this.options.heldSeconds.get(key) ?? this.options.defaultHeldSeconds ?? 60;
-      w.held = setTimeout(() => {
+      w.cancelHeld = this.clock.after(seconds * 1000, () => {
+        w.cancelHeld = undefined;
         this.options.recorder.record({ type: 'door.held', device, data: { door, seconds } });
         this.options.alarms.raise({ alarm: 'door.held', severity: 'major', device, detail: { door, seconds } });
-      }, seconds * 1000);
-      w.held.unref();
+      });
     } else if (type === 'door.closed' && w.open) {
       w.open = false;
-      clearTimeout(w.held);
+      w.cancelHeld?.();
+      w.cancelHeld = undefined;
       this.options.alarms.clear('door.held', device);
       this.options.alarms.clear('door.forced', device);
     }
   }
 
   stop(): void {
-    for (const w of this.doors.values()) clearTimeout(w.held);
+    for (const w of this.doors.values()) {
+      w.cancelHeld?.();
+      w.cancelHeld = undefined;
+    }
   }
 
   private watch(device: string, door: number): DoorWatch {

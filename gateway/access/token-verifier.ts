@@ -3,7 +3,7 @@ import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose
 import { z } from 'zod';
 import type { ClockReading } from './clock-trust.js';
 import { AccessDenied, UnverifiedToken } from './access-error.js';
-import type { TrustedKeys } from './trusted-keys.js';
+import type { TrustedKeys } from '../../config/trusted-keys.js';
 
 export const ACTIONS = ['unlock', 'swap', 'dispense', 'operate'] as const;
 export type Action = (typeof ACTIONS)[number];

@@ -4,12 +4,12 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadStationConfig, type LoadedStation } from '../../config/load-station-config.js';
 import { packageRoot } from '../../config/package-root.js';
+import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { stationCommandHelp, stationDeviceList } from '../../simulators/control/command-help.js';
 import { startHttpControl, type HttpControl } from '../../simulators/control/http-control.js';
 import { startLineControl } from '../../simulators/control/stdin-control.js';
@@ -43,28 +43,39 @@ lock-1 door 1 open, water-1 leak on, scanner-1 scan <text>, help, devices.
 Each answer starts ok: or error:.`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      'ws-port': { type: 'string' },
-      'control-port': { type: 'string' },
-      config: { type: 'string' },
-      dir: { type: 'string' },
-      'no-rider': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let values;
+  let port: number;
+  let wsPort: number;
+  let controlPort: number;
+  try {
+    values = parseCommandLine({
+      options: {
+        port: { type: 'string' },
+        'ws-port': { type: 'string' },
+        'control-port': { type: 'string' },
+        config: { type: 'string' },
+        dir: { type: 'string' },
+        'no-rider': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+    port = integerOption(values.port ?? process.env['STATION_DEMO_PORT'], 'port', 0, 65535) ?? 1883;
+    wsPort = integerOption(values['ws-port'], 'ws-port', 0, 65535) ?? 0;
+    controlPort = integerOption(values['control-port'], 'control-port', 0, 65535) ?? 0;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return writeUsageError('demo', err.message, USAGE);
+  }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const root = packageRoot();
-  const port = Number(values.port ?? process.env['STATION_DEMO_PORT'] ?? 1883);
   const configFile = values.config ?? join(root, 'config', 'demo-station.yaml');
 
   let broker: EmbeddedBroker;
   try {
-    broker = await startEmbeddedBroker({ port, wsPort: Number(values['ws-port'] ?? 0) });
+    broker = await startEmbeddedBroker({ port, wsPort });
   } catch (err) {
     const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
     process.stderr.write(
@@ -114,7 +125,7 @@ async function main(): Promise<number> {
 
   let control: HttpControl;
   try {
-    control = await startHttpControl(sim, { port: Number(values['control-port'] ?? 0) });
+    control = await startHttpControl(sim, { port: controlPort });
   } catch (err) {
     process.stderr.write(`demo: control API: ${err instanceof Error ? err.message : String(err)}\n`);
     await stopGateway(gateway);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { queryEvents, type LoggedEvent } from '../store/usage-log-query.js';
 import { UsageSessions, type SessionKind, type UsageSession } from '../store/usage-sessions.js';
+import { integerOption, UsageError } from '../../config/usage-error.js';
 import { formatZoned, parseWallTime } from './zoned-time.js';
 
 export interface LogOptions {
@@ -16,11 +17,6 @@ export interface LogOptions {
   utc?: boolean | undefined;
 }
 
-/** A usage problem in the command's own options (exit 2), as opposed to a missing database (exit 1). */
-export class LogUsageError extends Error {
-  override readonly name = 'LogUsageError';
-  readonly code = 'LOG_USAGE';
-}
 
 const RELATIVE = /^(\d+)\s*(m|h|d)$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -35,7 +31,7 @@ export function parseWhen(text: string, option: string, now: Date = new Date(), 
   const wall = parseWallTime(text, timeZone);
   if (wall) return wall;
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new LogUsageError(`${option}: "${text}" is neither a date (2026-11-28, 2026-11-28T22:00Z) nor a span (30m, 12h, 7d)`);
+  if (Number.isNaN(t)) throw new UsageError(`${option}: "${text}" is neither a date (2026-11-28, 2026-11-28T22:00Z) nor a span (30m, 12h, 7d)`);
   return new Date(t);
 }
 
@@ -48,8 +44,7 @@ export function runLogCommand(dbPath: string, options: LogOptions, write: (line:
   const zone = options.utc ? 'UTC' : timeZone;
   const since = options.since !== undefined ? parseWhen(options.since, '--since', now, zone) : undefined;
   const until = options.until !== undefined ? parseWhen(options.until, '--until', now, zone) : undefined;
-  const limit = options.limit !== undefined ? Number(options.limit) : undefined;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new LogUsageError(`--limit: "${options.limit}" is not a positive whole number`);
+  const limit = integerOption(options.limit, 'limit', 1);
   if (!existsSync(dbPath)) {
     throw new Error(`no usage log at ${dbPath} (has the gateway run with this configuration?)`);
   }

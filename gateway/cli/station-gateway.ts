@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadStation, loadStationConfig, type LoadOptions, type LoadedStation } from '../../config/load-station-config.js';
 import { createLogger } from '../runtime/logger.js';
-import { LogUsageError, runLogCommand } from './log-command.js';
+import { parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
+import { runLogCommand } from './log-command.js';
 import { gatewayVersion } from '../runtime/package-info.js';
 import { StationRuntime } from '../runtime/station-runtime.js';
 import { EXIT } from './exit-codes.js';
@@ -51,7 +51,7 @@ function reportConfigError(err: ConfigError): number {
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: argv,
       allowPositionals: true,
       options: {
@@ -70,8 +70,8 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    process.stderr.write(`station-gateway: ${(err as Error).message}\n\n${USAGE}\n`);
-    return EXIT.USAGE;
+    if (!(err instanceof UsageError)) throw err;
+    return writeUsageError('station-gateway', err.message, USAGE);
   }
   const { values, positionals } = parsed;
   if (values.version) {
@@ -84,12 +84,10 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? EXIT.OK : EXIT.USAGE;
   }
   if (command !== 'run' && command !== 'validate' && command !== 'log' && command !== 'doctor') {
-    process.stderr.write(`station-gateway: unknown command "${command}"\n\n${USAGE}\n`);
-    return EXIT.USAGE;
+    return writeUsageError('station-gateway', `unknown command "${command}"`, USAGE);
   }
   if (!values.config) {
-    process.stderr.write(`station-gateway ${command}: --config FILE is required\n`);
-    return EXIT.USAGE;
+    return writeUsageError(`station-gateway ${command}`, '--config FILE is required');
   }
 
   let station: LoadedStation;
@@ -110,8 +108,9 @@ async function main(argv: string[]): Promise<number> {
       runLogCommand(station.config.storage.path, { since, until, type, device, sessions, limit, csv, utc }, write, new Date(), station.config.station.timezone);
       return EXIT.OK;
     } catch (err) {
+      if (err instanceof UsageError) return writeUsageError('station-gateway log', err.message);
       process.stderr.write(`station-gateway log: ${(err as Error).message}\n`);
-      return err instanceof LogUsageError ? EXIT.USAGE : EXIT.FAILURE;
+      return EXIT.FAILURE;
     }
   }
 

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listen as listenOn } from '../../cloud-bridge/listen.js';
+import { listen as listenOn } from '../../config/listen.js';
 
 export class ListenAddressError extends Error {
   override readonly name = 'ListenAddressError';

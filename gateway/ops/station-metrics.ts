@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AccessCounts } from '../access/access-service.js';
-import type { AlarmSeverity } from '../store/alarm-table.js';
+import { ALARM_SEVERITIES } from '../../cloud-bridge/alarm-catalogue.js';
 import type { HealthMonitor } from './health-monitor.js';
 import type { Liveness } from './liveness.js';
 import type { StationView } from './station-view.js';
@@ -16,8 +16,6 @@ export interface MetricSources {
   /** What the cloud bridge refused of what came in: oversized packets, refused commands. */
   inbound?: () => InboundCounts;
 }
-
-const SEVERITIES: readonly AlarmSeverity[] = ['critical', 'major', 'minor', 'warning'];
 
 /**
  * The station's Prometheus metrics, in a Registry of its own (the global one belongs to whoever
@@ -128,7 +126,7 @@ export class StationMetrics {
       labelNames: ['severity'],
       registers: [r],
       collect() {
-        const counts = new Map<string, number>(SEVERITIES.map((s) => [s, 0]));
+        const counts = new Map<string, number>(ALARM_SEVERITIES.map((s) => [s, 0]));
         for (const a of view.alarms()) counts.set(a.severity, (counts.get(a.severity) ?? 0) + 1);
         for (const [severity, n] of counts) this.set({ severity }, n);
       },

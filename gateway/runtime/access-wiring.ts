@@ -9,9 +9,10 @@ import { DoorControl } from '../access/door-control.js';
 import { DoorSupervisor } from '../access/door-supervisor.js';
 import { ScanIntake } from '../access/scan-intake.js';
 import { TokenVerifier, type Action } from '../access/token-verifier.js';
-import { loadTrustedKeys } from '../access/trusted-keys.js';
+import { loadTrustedKeys } from '../../config/trusted-keys.js';
 import type { EventRecorder } from '../station/event-recorder.js';
 import type { StationAlarms } from '../station/station-alarms.js';
+import type { Clock } from '../../config/clock.js';
 import type { StationStore } from '../store/station-store.js';
 import type { PreparedReload } from '../ops/station-ops.js';
 
@@ -53,10 +54,10 @@ export interface AccessWiring {
 }
 
 /** The door supervisor of a station, with each entrance's held-open time from its file. */
-export function doorSupervisorFor(station: LoadedStation, recorder: EventRecorder, alarms: StationAlarms, log: Logger): DoorSupervisor {
+export function doorSupervisorFor(station: LoadedStation, recorder: EventRecorder, alarms: StationAlarms, log: Logger, clock?: Clock): DoorSupervisor {
   const heldSeconds = new Map<string, number>();
   for (const r of Object.values(station.config.resources)) if (r.door !== undefined) heldSeconds.set(`${r.device}:${r.door}`, r.heldOpenSeconds);
-  return new DoorSupervisor({ recorder, alarms, log: log.child({ part: 'doors' }), heldSeconds });
+  return new DoorSupervisor({ recorder, alarms, log: log.child({ part: 'doors' }), heldSeconds, ...(clock ? { clock } : {}) });
 }
 
 const COMMAND_ACTION: Readonly<Record<string, Action>> = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', slot: 'operate' };

@@ -2,7 +2,7 @@ import { DOOR_CLOSED_REASONS, type Availability } from '../../cloud-bridge/contr
 
 /*
  * The one rule for what `S/availability` says: pure, so the gateway (StationAvailability) and the
- * fleet simulator (simulators/fleet) compute it with the same code and cannot drift apart.
+ * fleet simulator (fleet/) compute it with the same code and cannot drift apart.
  */
 
 /** Why the entrance cannot be used (`services.doors.reason`); the contract lists them, most urgent first. */

@@ -1,6 +1,6 @@
 import type { Availability } from '../../cloud-bridge/contract-schemas.js';
 import { stationAvailability, type AvailabilityInputs } from './availability-rule.js';
-import { systemClock, type Clock } from './station-ports.js';
+import { systemClock, type Clock } from '../../config/clock.js';
 
 /** Says when what it reports changed; structural, so an emitter with more events fits too. */
 export interface ChangeSource {

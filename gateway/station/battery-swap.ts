@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { BatteryCabinet, CabinetReading, SlotReading } from '../../device-drivers/capabilities/capabilities.js';
 import { AccessDenied } from '../access/access-error.js';
 import type { CabinetSafety } from './cabinet-safety.js';
-import { systemClock, type Clock, type DurableEvents, type ReportedEvents } from './station-ports.js';
+import { type DurableEvents, type ReportedEvents } from './station-ports.js';
+import { systemClock, type Clock } from '../../config/clock.js';
 
 export interface SwapLimits {
   /** A pulsed door that has not read open (nor changed its battery) by then is jammed. Unused on a cabinet without door sensors. */

@@ -4,8 +4,10 @@ import type { BatteryCabinet, CabinetReading, SlotReading } from '../../device-d
 import { DeviceError } from '../../device-drivers/device-error.js';
 import { AccessDenied } from '../access/access-error.js';
 import { Latch } from './latch.js';
-import { clearStaleAlarms, systemClock, type AlarmSink, type Clock, type SettingsStore } from './station-ports.js';
+import { clearStaleAlarms, type AlarmSink, type SettingsStore } from './station-ports.js';
+import { systemClock, type Clock } from '../../config/clock.js';
 import { DEFAULT_RISE_C_PER_MINUTE, DEFAULT_RISE_WINDOW_MS, TemperatureRise } from './temperature-rise.js';
+import type { AlarmName } from '../../cloud-bridge/alarm-catalogue.js';
 
 /** devices.md §3 Safety: alarm at 60.0 °C or the pack's over-temperature flag; released only below 45.0 °C with the flag clear. */
 export const OVERHEAT_C = 60;
@@ -21,21 +23,21 @@ export const SMOKE_CLEAR_MS = 60_000;
  */
 export const RISE_RELEASE_MS = 600_000;
 
-export const overheatAlarm = (slot: number): string => `slot.overheat.${slot}`;
-export const risingAlarm = (slot: number): string => `slot.temp-rising.${slot}`;
+export const overheatAlarm = (slot: number): AlarmName => `slot.overheat.${slot}`;
+export const risingAlarm = (slot: number): AlarmName => `slot.temp-rising.${slot}`;
 /**
  * Critical while slot N holds a battery whose charging safety wants off and the gateway has no
  * way to switch it off (no per-slot switch, no whole-cabinet cut, or the cabinet refused the
  * command as unsupported). The overheat, rise or smoke alarm says why; this one says that the
  * charger may still be feeding the battery, so someone has to go and pull it.
  */
-export const notCutAlarm = (slot: number): string => `slot.charging-not-cut.${slot}`;
-export const SMOKE_ALARM = 'cabinet.smoke';
+export const notCutAlarm = (slot: number): AlarmName => `slot.charging-not-cut.${slot}`;
+export const SMOKE_ALARM = 'cabinet.smoke' satisfies AlarmName;
 /**
  * The record of the cabinet's latched safety (the alarm table) was lost with the database: every
  * slot is held as if it had overheated until a reading of it meets the release rule.
  */
-export const SAFETY_UNPROVEN_ALARM = 'cabinet.safety-unproven';
+export const SAFETY_UNPROVEN_ALARM = 'cabinet.safety-unproven' satisfies AlarmName;
 
 const OVERHEAT_PREFIX = 'slot.overheat.';
 const RISING_PREFIX = 'slot.temp-rising.';

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DoorController } from '../../device-drivers/capabilities/capabilities.js';
-import { systemClock, type Clock, type ReportedEvents } from './station-ports.js';
+import { type ReportedEvents } from './station-ports.js';
+import { systemClock, type Clock } from '../../config/clock.js';
 
 /** Something that can report smoke (a cabinet's safety, a smoke detector's watch). */
 export interface SmokeSource {

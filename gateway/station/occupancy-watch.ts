@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { OccupancyReading } from '../../device-drivers/capabilities/capabilities.js';
 import type { DailyWindow } from './daily-window.js';
 import { Latch } from './latch.js';
-import { clearStaleAlarms, systemClock, type AlarmSink, type Clock, type ReportedEvents } from './station-ports.js';
+import { clearStaleAlarms, type AlarmSink, type ReportedEvents } from './station-ports.js';
+import { systemClock, type Clock } from '../../config/clock.js';
+import type { AlarmName } from '../../cloud-bridge/alarm-catalogue.js';
 
 export interface OccupancyLimits {
   /** Seconds without movement, at night, before `person.still` is raised. */
@@ -14,7 +16,7 @@ export interface OccupancyLimits {
 
 export const DEFAULT_OCCUPANCY_LIMITS: OccupancyLimits = { stillAlarmSeconds: 600, leftAfterMs: 10_000 };
 
-export const STILL_ALARM = 'person.still';
+export const STILL_ALARM = 'person.still' satisfies AlarmName;
 
 export interface OccupancyWatchOptions {
   device: string;

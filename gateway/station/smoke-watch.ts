@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SmokeReading } from '../../device-drivers/capabilities/capabilities.js';
 import { Latch } from './latch.js';
-import { clearStaleAlarms, systemClock, type AlarmSink, type Clock } from './station-ports.js';
+import { clearStaleAlarms, type AlarmSink } from './station-ports.js';
+import { systemClock, type Clock } from '../../config/clock.js';
+import type { AlarmName } from '../../cloud-bridge/alarm-catalogue.js';
 
-export const STATION_SMOKE_ALARM = 'station.smoke';
-export const DETECTOR_FAULT_ALARM = 'smoke-detector.fault';
+export const STATION_SMOKE_ALARM = 'station.smoke' satisfies AlarmName;
+export const DETECTOR_FAULT_ALARM = 'smoke-detector.fault' satisfies AlarmName;
 /** As for a cabinet's smoke bit: a detector that goes quiet must stay quiet this long. */
 export const DETECTOR_CLEAR_MS = 60_000;
 

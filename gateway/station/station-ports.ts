@@ -9,23 +9,6 @@ import type { AlarmRaise } from './station-alarms.js';
  * through their typed capabilities (device-drivers/capabilities), never a point or command name.
  */
 
-/** Time as station logic sees it, so tests can drive every timeout without waiting. */
-export interface Clock {
-  now(): number;
-  /** Runs `fn` once after `ms`; the returned function cancels it. */
-  after(ms: number, fn: () => void): () => void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  after(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    // A pending swap or water timeout must not keep a stopping gateway alive.
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
-};
-
 /** Events that gate an effect: written durably before the effect, and the effect is refused if that fails. */
 export interface DurableEvents {
   append(event: NewEvent): unknown;

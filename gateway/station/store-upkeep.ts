@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import type { StationStore } from '../store/station-store.js';
 import type { HousekeepingLimits, HousekeepingReport } from '../store/store-housekeeping.js';
 import type { StationAlarms } from './station-alarms.js';
+import type { AlarmName } from '../../cloud-bridge/alarm-catalogue.js';
 
-export const STORE_BUDGET_ALARM = 'store.budget';
+export const STORE_BUDGET_ALARM = 'store.budget' satisfies AlarmName;
 /** Share of the budget under which the alarm clears: well below the pruning target (0.7). */
 export const CLEAR_BELOW = 0.5;
 

@@ -4,7 +4,9 @@ import type { DispenserReading, WaterDispenser } from '../../device-drivers/capa
 import { DeviceError } from '../../device-drivers/device-error.js';
 import { AccessDenied } from '../access/access-error.js';
 import { Latch } from './latch.js';
-import { clearStaleAlarms, systemClock, type AlarmSink, type Clock, type ReportedEvents } from './station-ports.js';
+import { clearStaleAlarms, type AlarmSink, type ReportedEvents } from './station-ports.js';
+import { systemClock, type Clock } from '../../config/clock.js';
+import type { AlarmName } from '../../cloud-bridge/alarm-catalogue.js';
 
 export interface WaterLimits {
   /** A session nobody draws from is closed after this. */
@@ -21,7 +23,7 @@ export const SENSOR_CLEAR_MS = 30_000;
 /** Below this level the tank counts as empty and sessions are refused. */
 const EMPTY_BELOW_PERCENT = 1;
 
-export const WATER_ALARMS = { leak: 'water.leak', tankLow: 'water.tank-low', filterDue: 'water.filter-due' } as const;
+export const WATER_ALARMS = { leak: 'water.leak', tankLow: 'water.tank-low', filterDue: 'water.filter-due' } as const satisfies Record<string, AlarmName>;
 
 export interface WaterServiceOptions {
   device: string;

@@ -1,7 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { ALARM_SEVERITIES, type AlarmSeverity } from '../../cloud-bridge/alarm-catalogue.js';
 import { translateWriteError } from './store-errors.js';
 
-export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning';
+export type { AlarmSeverity };
 
 /** An active alarm as the contract's `S/alarms` lists it. */
 export interface ActiveAlarm {
@@ -20,7 +21,6 @@ interface Row {
   since: string;
 }
 
-const SEVERITY_ORDER: Readonly<Record<AlarmSeverity, number>> = { critical: 0, major: 1, minor: 2, warning: 3 };
 
 /**
  * Active alarms on disk, so a restart neither forgets an open alarm (a leak stays a leak) nor
@@ -73,7 +73,7 @@ export class AlarmTable {
   all(): ActiveAlarm[] {
     return (this.selectAll.all() as Row[])
       .map(fromRow)
-      .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.since.localeCompare(b.since) || a.alarm.localeCompare(b.alarm));
+      .sort((a, b) => ALARM_SEVERITIES.indexOf(a.severity) - ALARM_SEVERITIES.indexOf(b.severity) || a.since.localeCompare(b.since) || a.alarm.localeCompare(b.alarm));
   }
 }
 

@@ -1,16 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
+import type { OutboxPort, PendingEvent, StationEvent } from '../../cloud-bridge/outbox-port.js';
 import { translateWriteError } from './store-errors.js';
-
-/** An event as the contract defines it (`S/events`). */
-export interface StationEvent {
-  id: string;
-  ts: string;
-  type: string;
-  device?: string;
-  data: Record<string, unknown>;
-}
 
 export interface NewEvent {
   type: string;
@@ -30,9 +22,6 @@ export interface EventRow {
   data: string;
 }
 
-export interface PendingEvent extends StationEvent {
-  seq: number;
-}
 
 /** An `events` row as the event it stores, with its `seq`. */
 export function eventFromRow(r: EventRow): PendingEvent {
@@ -55,7 +44,7 @@ export interface EventOutboxOptions {
  * The durable outbox: every event is committed to disk before `append` returns, and stays
  * pending until the broker acknowledged it. Delivered events remain as the usage log.
  */
-export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> {
+export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> implements OutboxPort {
   private db!: Database;
   private insert!: Statement;
   private selectPending!: Statement;

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { eventFromRow, type EventRow, type PendingEvent } from './event-outbox.js';
+import { eventFromRow, type EventRow } from './event-outbox.js';
+import { type PendingEvent } from '../../cloud-bridge/outbox-port.js';
 
 export interface LoggedEvent extends PendingEvent {
   deliveredAt?: string;

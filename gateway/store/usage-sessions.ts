@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
-import type { StationEvent } from './event-outbox.js';
+import type { StationEvent } from '../../cloud-bridge/outbox-port.js';
 
 export type SessionKind = 'access' | 'door' | 'swap' | 'water' | 'occupancy';
 

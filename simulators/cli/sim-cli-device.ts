@@ -3,7 +3,8 @@ import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadCheckedProfile } from '../../config/profile-fit.js';
 import { builtinProfilesDir } from '../../config/package-root.js';
 import type { Profile } from '../../config/profile-schema.js';
-import type { DeviceKind } from '../../device-drivers/device.js';
+import { integerOption, UsageError } from '../../config/usage-error.js';
+import type { DeviceKind } from '../../config/device-kinds.js';
 import type { DeviceSimSpec, SimTransport } from '../simulator-set.js';
 
 /** The parsed options of `station-sim` (node:util parseArgs values). */
@@ -53,26 +54,19 @@ const KINDS: Record<string, { kind: DeviceKind; id: string; modbus: boolean }> =
 const DEFAULT_TCP_PORT = 5020;
 const TERMINATORS: Record<string, '\r' | '\n' | '\r\n'> = { crlf: '\r\n', cr: '\r', lf: '\n' };
 
-function int(text: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`--${name} must be an integer ${min}..${max}, not "${text}"`);
-  return n;
-}
-
 /**
  * One device from the command line; `tempDir` makes a directory for a pty with no path given,
  * `notice` hears what a `--profile` leaves off (its optional roles left unbound).
  */
 export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => string, notice: (line: string) => void = () => undefined): DeviceSimSpec {
   const what = KINDS[sub];
-  if (!what) throw new RangeError(`unknown device "${sub}"`);
+  if (!what) throw new UsageError(`unknown device "${sub}"`);
   const id = args.id ?? what.id;
-  if (!/^[a-z0-9-]{1,64}$/.test(id)) throw new RangeError(`--id must be [a-z0-9-]{1,64}, not "${id}"`);
+  if (!/^[a-z0-9-]{1,64}$/.test(id)) throw new UsageError(`--id must be [a-z0-9-]{1,64}, not "${id}"`);
   const chosen = (['tcp', 'rtu-tcp', 'serial', 'pty'] as const).filter((k) => args[k] !== undefined);
-  if (chosen.length > 1) throw new RangeError(`choose one transport, not --${chosen.join(' and --')}`);
-  if (!what.modbus && args['rtu-tcp'] !== undefined) throw new RangeError(`a ${sub} is a serial device: use --serial DEV, --pty [PATH] or --tcp PORT (a device server)`);
-  const baudRate = int(args.baud, 'baud', 50, 4_000_000);
+  if (chosen.length > 1) throw new UsageError(`choose one transport, not --${chosen.join(' and --')}`);
+  if (!what.modbus && args['rtu-tcp'] !== undefined) throw new UsageError(`a ${sub} is a serial device: use --serial DEV, --pty [PATH] or --tcp PORT (a device server)`);
+  const baudRate = integerOption(args.baud, 'baud', 50, 4_000_000);
   const host = args.host ?? '127.0.0.1';
   const ptyPath = (): string => (args.pty ? args.pty : join(tempDir(), id));
   let transport: SimTransport;
@@ -80,11 +74,11 @@ export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => st
     const endpoint = { type: 'serial' as const, path: args.serial };
     transport = what.modbus ? { type: 'modbus-rtu', endpoint, ...(baudRate ? { baudRate } : {}) } : { type: 'serial', endpoint, ...(baudRate ? { baudRate } : {}) };
   } else if (args.tcp !== undefined) {
-    const port = int(args.tcp, 'tcp', 0, 65535);
+    const port = integerOption(args.tcp, 'tcp', 0, 65535);
     // A line device on TCP is a serial port behind a device server, not a Modbus TCP server.
     transport = what.modbus ? { type: 'modbus-tcp', host, port: port ?? DEFAULT_TCP_PORT } : { type: 'serial-tcp', host, port: port ?? 0 };
   } else if (args['rtu-tcp'] !== undefined) {
-    transport = { type: 'modbus-rtu-over-tcp', host, port: int(args['rtu-tcp'], 'rtu-tcp', 0, 65535) ?? 0, ...(baudRate ? { baudRate } : {}) };
+    transport = { type: 'modbus-rtu-over-tcp', host, port: integerOption(args['rtu-tcp'], 'rtu-tcp', 0, 65535) ?? 0, ...(baudRate ? { baudRate } : {}) };
   } else if (args.pty !== undefined || !what.modbus) {
     const endpoint = { type: 'pty' as const, path: ptyPath() };
     transport = what.modbus ? { type: 'modbus-rtu', endpoint, ...(baudRate ? { baudRate } : {}) } : { type: 'serial', endpoint, ...(baudRate ? { baudRate } : {}) };
@@ -92,13 +86,13 @@ export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => st
     transport = { type: 'modbus-tcp', host, port: DEFAULT_TCP_PORT };
   }
   const terminator = args.terminator === undefined ? undefined : TERMINATORS[args.terminator];
-  if (args.terminator !== undefined && !terminator) throw new RangeError(`--terminator must be crlf, cr or lf, not "${args.terminator}"`);
-  const unitId = int(args.unit, 'unit', 1, 247);
-  const slots = int(args.slots, 'slots', 1, 24);
-  const doors = int(args.doors, 'doors', 1, 16);
-  if (args.profile !== undefined && !what.modbus) throw new RangeError(`a ${sub} speaks its own line protocol: --profile is for Modbus devices`);
+  if (args.terminator !== undefined && !terminator) throw new UsageError(`--terminator must be crlf, cr or lf, not "${args.terminator}"`);
+  const unitId = integerOption(args.unit, 'unit', 1, 247);
+  const slots = integerOption(args.slots, 'slots', 1, 24);
+  const doors = integerOption(args.doors, 'doors', 1, 16);
+  if (args.profile !== undefined && !what.modbus) throw new UsageError(`a ${sub} speaks its own line protocol: --profile is for Modbus devices`);
   const profile = args.profile === undefined ? undefined : loadProfileArg(args.profile, notice);
-  if (profile && profile.kind !== what.kind) throw new RangeError(`--profile ${args.profile} is a ${profile.kind} profile, not a ${what.kind}`);
+  if (profile && profile.kind !== what.kind) throw new UsageError(`--profile ${args.profile} is a ${profile.kind} profile, not a ${what.kind}`);
   return {
     id,
     kind: what.kind,

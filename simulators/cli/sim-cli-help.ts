@@ -50,10 +50,9 @@ const COMMON = `Common options:\n${DEVICE_ONLY}${SHARED}`;
 export const HELP: Record<string, string> = {
   main: `Usage: station-sim <device> [options]    a single simulated device
        station-sim station --config FILE [options]
-       station-sim fleet --stations N --broker URL [options]   many stations, for the console
 
-Devices: lock, scanner, cabinet, dispenser, occupancy, smoke, station, fleet. "station-sim <device> --help"
-for each one's options.
+Devices: lock, scanner, cabinet, dispenser, occupancy, smoke, station. "station-sim <device> --help"
+for each one's options. Many stations at once, for the console: station-fleet simulate.
 
 Examples:
   station-sim cabinet --tcp 5020 --unit 1 --slots 8

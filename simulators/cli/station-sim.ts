@@ -2,20 +2,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadStationConfig } from '../../config/load-station-config.js';
+import { integerOption, parseCommandLine, USAGE_EXIT_CODE, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { startHttpControl } from '../control/http-control.js';
 import { stationCommandHelp, stationDeviceList } from '../control/command-help.js';
 import { startLineControl } from '../control/stdin-control.js';
 import { ScenarioError, loadScenarioFile, type Scenario } from '../scenario/scenario.js';
 import { startSimulators, UnsimulatedDeviceError, type StationSimulator } from '../simulator-set.js';
 import { startStationSimulator } from '../station-simulator.js';
-import { runFleetCommand } from './fleet-command.js';
 import { HELP } from './sim-cli-help.js';
 import { deviceSpecFromArgs, initialCommands, type SimArgs } from './sim-cli-device.js';
-
-class UsageError extends Error {}
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -58,22 +55,15 @@ function normaliseArgv(argv: string[]): string[] {
   return argv.flatMap((arg, i) => (arg === '--pty' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('-')) ? ['--pty='] : [arg]));
 }
 
-function intOption(text: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer ${min}..${max}, not "${text}"`);
-  return n;
-}
-
 async function main(argv: string[]): Promise<number> {
-  // The fleet has options of its own and no devices on ports: it parses its own arguments.
-  if (argv[0] === 'fleet') return runFleetCommand(argv.slice(1));
+  // The fleet simulator runs whole stations' bridges, above the device simulators: its own tool now.
+  if (argv[0] === 'fleet') return writeUsageError('station-sim', 'the fleet simulator is `station-fleet simulate` now, with the same options');
   let parsed;
   try {
-    parsed = parseArgs({ args: normaliseArgv(argv), allowPositionals: true, options: OPTIONS });
+    parsed = parseCommandLine({ args: normaliseArgv(argv), allowPositionals: true, options: OPTIONS });
   } catch (err) {
-    process.stderr.write(`station-sim: ${(err as Error).message}\n\n${HELP['main'] ?? ''}\n`);
-    return 2;
+    if (!(err instanceof UsageError)) throw err;
+    return writeUsageError('station-sim', err.message, HELP['main'] ?? '');
   }
   const values = parsed.values as SimArgs;
   const sub = parsed.positionals[0];
@@ -82,16 +72,16 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${HELP['main'] ?? ''}\n`);
       return 0;
     }
-    process.stderr.write(`${sub === undefined ? '' : `station-sim: unknown device "${sub}"\n\n`}${HELP['main'] ?? ''}\n`);
-    return 2;
+    if (sub !== undefined) return writeUsageError('station-sim', `unknown device "${sub}"`, HELP['main'] ?? '');
+    process.stderr.write(`${HELP['main'] ?? ''}\n`);
+    return USAGE_EXIT_CODE;
   }
   if (values.help) {
     process.stdout.write(`${HELP[sub] ?? ''}\n`);
     return 0;
   }
   if (parsed.positionals.length > 1) {
-    process.stderr.write(`station-sim: unexpected argument "${parsed.positionals[1] ?? ''}"\n\n${HELP[sub] ?? ''}\n`);
-    return 2;
+    return writeUsageError('station-sim', `unexpected argument "${parsed.positionals[1] ?? ''}"`, HELP[sub] ?? '');
   }
 
   const cleanups: Array<() => void> = [];
@@ -99,10 +89,12 @@ async function main(argv: string[]): Promise<number> {
   let seed: number;
   let scenario: Scenario | undefined;
   let title: string;
+  let controlPort: number;
   try {
-    seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
-    const responseDelayMs = intOption(values['response-delay'], 'response-delay', 0, 60_000);
-    const bitsPerChar = intOption(values['bits-per-char'], 'bits-per-char', 7, 12);
+    seed = integerOption(values.seed, 'seed', 0, 2 ** 32 - 1) ?? 1;
+    const responseDelayMs = integerOption(values['response-delay'], 'response-delay', 0, 60_000);
+    const bitsPerChar = integerOption(values['bits-per-char'], 'bits-per-char', 7, 12);
+    controlPort = integerOption(values['control-port'], 'control-port', 0, 65535) ?? 0;
     const baudTiming = values['baud-timing'] ? { ...(responseDelayMs !== undefined ? { responseDelayMs } : {}), ...(bitsPerChar !== undefined ? { bitsPerChar } : {}) } : false;
     if (values.scenario) scenario = loadScenarioFile(values.scenario);
     if (sub === 'station') {
@@ -129,11 +121,10 @@ async function main(argv: string[]): Promise<number> {
     for (const c of cleanups) c();
     if (err instanceof ConfigError) {
       for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
-      return 2;
+      return USAGE_EXIT_CODE;
     }
     if (err instanceof UsageError || err instanceof UnsimulatedDeviceError || err instanceof ScenarioError || err instanceof RangeError) {
-      process.stderr.write(`station-sim: ${err.message}\n`);
-      return 2;
+      return writeUsageError('station-sim', err.message);
     }
     throw err;
   }
@@ -154,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
 
   let control;
   try {
-    control = await startHttpControl(sim, { port: intOption(values['control-port'], 'control-port', 0, 65535) ?? 0 });
+    control = await startHttpControl(sim, { port: controlPort });
   } catch (err) {
     process.stderr.write(`station-sim: control API: ${err instanceof Error ? err.message : String(err)}\n`);
     await stopSim();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { ulid } from 'ulid';
+import { isRecord } from '../../config/is-record.js';
+import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { issueToken, readIssuerKey, writeIssuerKeyFiles } from '../cloud/token-issuer.js';
 
 const USAGE = `Usage: station-token <command> [options]
@@ -29,7 +30,7 @@ ACT is unlock, swap, dispense or operate.`;
 const COMMAND_FOR = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', operate: 'slot' } as const;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: argv,
     allowPositionals: true,
     options: {
@@ -65,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
   if (!keyFile || !station || !res || !act) return usage(`${command} needs --key, --station, --res and --act`);
   if (!(act in COMMAND_FOR)) return usage(`--act must be unlock, swap, dispense or operate, not "${act}"`);
   if (values.role !== undefined && values.role !== 'worker' && values.role !== 'operator') return usage('--role must be worker or operator');
+  const ttlSeconds = integerOption(values.ttl, 'ttl', 1) ?? 120;
+  const slot = integerOption(values.slot, 'slot', 1) ?? 1;
   const key = await readIssuerKey(keyFile);
   const token = await issueToken(key, {
     station,
@@ -72,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     act: act as keyof typeof COMMAND_FOR,
     sub: values.sub ?? 'bench-worker',
     ...(values.role ? { role: values.role } : {}),
-    ttlSeconds: Number(values.ttl ?? 120),
+    ttlSeconds,
   });
   if (command === 'issue') {
     process.stdout.write(`${token}\n`);
@@ -95,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
       });
     });
     const body: Record<string, unknown> = { token, replyTo, correlationId };
-    if (act === 'operate') Object.assign(body, { device: res, slot: Number(values.slot ?? 1), enabled: values.enabled !== 'false' });
+    if (act === 'operate') Object.assign(body, { device: res, slot, enabled: values.enabled !== 'false' });
     await client.publishAsync(`${prefix}/${station}/cmd/${COMMAND_FOR[act as keyof typeof COMMAND_FOR]}`, JSON.stringify(body), { qos: 1 });
     const text = await reply;
     process.stdout.write(`${text}\n`);
@@ -109,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
 function parseReply(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return isRecord(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -124,13 +127,16 @@ function replyOk(text: string): boolean {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`station-token: ${message}\n\n${USAGE}\n`);
-  return 2;
+  return writeUsageError('station-token', message, USAGE);
 }
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.exitCode = usage(err.message);
+      return;
+    }
     process.stderr.write(`station-token: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },

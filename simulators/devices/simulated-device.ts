@@ -1,4 +1,4 @@
-import type { DeviceKind } from '../../device-drivers/device.js';
+import type { DeviceKind } from '../../config/device-kinds.js';
 import { applyFaultWords, describeFaults, type TransportFaults } from '../faults/transport-faults.js';
 import { durationWord, intWord, splitWords } from '../control/command-words.js';
 import { SimCommandError } from '../control/sim-command-error.js';

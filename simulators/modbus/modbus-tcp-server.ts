@@ -8,7 +8,7 @@ import type { RegisterBank } from './register-bank.js';
 import { RtuSlaveSession, type RtuSlaveCounters } from './rtu-slave-session.js';
 import { mulberry32, type Random } from './seeded-random.js';
 import { answerRequest, damageFrame } from './unit-response.js';
-import { listen } from '../../cloud-bridge/listen.js';
+import { listen } from '../../config/listen.js';
 
 /**
  * 'mbap': Modbus TCP. 'rtu': raw RTU frames over TCP, what an RS-485-to-Ethernet converter passes

@@ -1,7 +1,7 @@
 import type { PointSpec, Profile } from '../../config/profile-schema.js';
-import { commandTarget, instanceAddress } from '../../device-drivers/modbus/command-target.js';
+import { commandTarget, instanceAddress } from '../../config/command-target.js';
 import { decodePoint } from '../../device-drivers/modbus/register-codec.js';
-import type { PointValue } from '../../device-drivers/device.js';
+import type { PointValue } from '../../device-drivers/device-state.js';
 import { encodePoint, pointWidth, type EngineeringValue } from '../../device-drivers/modbus/register-encoder.js';
 import type { RegisterBank } from './register-bank.js';
 

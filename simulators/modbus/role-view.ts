@@ -1,8 +1,8 @@
 import { resolveBinding } from '../../device-drivers/capabilities/role-binding.js';
 import type { PointSpec, RoleBinding, RoleBindingObject, SlotRoles } from '../../config/profile-schema.js';
-import { contractOf, type DevicePart, type SlotState } from '../../device-drivers/capabilities/role-catalogue.js';
+import { contractOf, type DevicePart, type SlotState } from '../../config/role-catalogue.js';
 import { encodeCommand, encodeCommandPulse, findCommandCalls, type CommandWrite } from '../../device-drivers/modbus/command-encoder.js';
-import { commandTarget, instanceAddress, type CommandTarget } from '../../device-drivers/modbus/command-target.js';
+import { commandTarget, instanceAddress, type CommandTarget } from '../../config/command-target.js';
 import type { EngineeringValue } from '../../device-drivers/modbus/register-encoder.js';
 import type { PointLocation, ProfileView } from './profile-view.js';
 import type { MasterWrite } from './register-bank.js';

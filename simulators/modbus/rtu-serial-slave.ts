@@ -1,7 +1,8 @@
 import { BusScheduler } from '../bus/bus-scheduler.js';
 import { frameSilenceMs, rtuWire, type LineTiming } from '../bus/line-timing.js';
 import type { TransportFaults } from '../faults/transport-faults.js';
-import { openSimSerialLink, type SerialEndpoint, type SimSerialLink } from '../serial/sim-serial-link.js';
+import { openSimSerialLink, type SerialEndpoint } from '../serial/sim-serial-link.js';
+import { type SimSerialLink } from '../serial/sim-link.js';
 import type { RegisterBank } from './register-bank.js';
 import { RtuSlaveSession, type RtuSlaveCounters } from './rtu-slave-session.js';
 import { mulberry32 } from './seeded-random.js';

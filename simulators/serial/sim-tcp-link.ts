@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { SimSerialLink } from './sim-serial-link.js';
-import { listen } from '../../cloud-bridge/listen.js';
+import type { SimSerialLink } from './sim-link.js';
+import { listen } from '../../config/listen.js';
 
 /** A serial port served on TCP, as a device server (ser2net `raw`, Moxa "TCP server") does. Port 0 picks a free one. */
 export interface SimTcpEndpoint {

@@ -1,8 +1,8 @@
 import mqtt from 'mqtt';
 import { deviceStatePayload, type BirthPayload, type DeathPayload, type DeviceInfo } from '../../cloud-bridge/payloads.js';
 import { stationTopics } from '../../cloud-bridge/topics.js';
-import { planFleet } from '../../simulators/fleet/fleet-plan.js';
-import { SyntheticStation } from '../../simulators/fleet/synthetic-station.js';
+import { planFleet } from '../../fleet/fleet-plan.js';
+import { SyntheticStation } from '../../fleet/synthetic-station.js';
 import { mulberry32 } from '../../simulators/modbus/seeded-random.js';
 
 const DEVICES: Record<string, DeviceInfo> = {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { CloudBridge, type BridgeDevice, type CloudBridgeOptions } from '../../cloud-bridge/cloud-bridge.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
 import { stationConfigSchema, type StationConfig } from '../../config/station-schema.js';
-import type { DeviceState } from '../../device-drivers/device.js';
+import type { DeviceState } from '../../device-drivers/device-state.js';
 import { DEVICE_ERROR_CODES } from '../../device-drivers/device-error.js';
 import { silentLogger } from '../../gateway/runtime/logger.js';
 import { EventOutbox } from '../../gateway/store/event-outbox.js';

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { OutboxRelay, type OutboxPort, type QosPublisher } from '../../cloud-bridge/outbox-relay.js';
+import type { OutboxPort } from '../../cloud-bridge/outbox-port.js';
+import { OutboxRelay, type QosPublisher } from '../../cloud-bridge/outbox-relay.js';
 import { silentLogger } from '../../gateway/runtime/logger.js';
-import type { PendingEvent } from '../../gateway/store/event-outbox.js';
+import type { PendingEvent } from '../../cloud-bridge/outbox-port.js';
 import { StoreFullError } from '../../gateway/store/store-errors.js';
 
 /*

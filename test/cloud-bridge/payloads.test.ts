@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deviceStatePayload } from '../../cloud-bridge/payloads.js';
-import type { DeviceState } from '../../device-drivers/device.js';
+import type { DeviceState } from '../../device-drivers/device-state.js';
 import { assertContract } from './contract-validator.js';
 
 /* A cabinet's published slots carry their door number, so no consumer ever adds 1 itself. */

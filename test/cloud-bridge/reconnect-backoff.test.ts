@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../cloud-bridge/reconnect-backoff.js';
-import { TokenBucket } from '../../gateway/limits/token-bucket.js';
+import { TokenBucket } from '../../cloud-bridge/limits/token-bucket.js';
 
 describe('backoffDelay (exponential, full jitter)', () => {
   it('doubles its ceiling per attempt up to the maximum, and never goes under the floor', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../config/config-error.js';
 import { loadStation, type LoadedStation } from '../../config/load-station-config.js';
-import { DEVICE_KINDS } from '../../device-drivers/device.js';
+import { DEVICE_KINDS } from '../../config/device-kinds.js';
 import { freePort } from '../helpers/free-port.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { PROPERTY_TIMEOUT_MS, settings } from '../fuzz/fuzz-settings.js';

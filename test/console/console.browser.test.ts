@@ -5,8 +5,8 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/emb
 import { consoleUrl, serveStatic, type StaticServer } from '../../gateway/cli/static-server.js';
 import { boundsOf, fitProjection, MAP_FIT } from '../../console/src/geo-fit.js';
 import { loadStationConfig } from '../../config/load-station-config.js';
-import { planFleet } from '../../simulators/fleet/fleet-plan.js';
-import { FleetRunner } from '../../simulators/fleet/fleet-runner.js';
+import { planFleet } from '../../fleet/fleet-plan.js';
+import { FleetRunner } from '../../fleet/fleet-runner.js';
 import { launchChromium, screenshot, type HeadlessBrowser } from '../helpers/browser.js';
 import { distEntry, runNode, type RunningProcess } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';

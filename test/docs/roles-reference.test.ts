@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../config/package-root.js';
 import { renderRolesReference } from '../../config/roles-reference.js';
-import { KIND_CONTRACTS } from '../../device-drivers/capabilities/role-catalogue.js';
+import { KIND_CONTRACTS } from '../../config/role-catalogue.js';
 
 describe('the roles reference', () => {
   it('docs/device-roles.md is what the role catalogue renders (run npm run docs:config)', () => {

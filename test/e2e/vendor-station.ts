@@ -1,12 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { alarmEntry } from '../../cloud-bridge/alarm-catalogue.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
 import { loadStation } from '../../config/load-station-config.js';
 import { silentLogger } from '../../gateway/runtime/logger.js';
 import { StationRuntime } from '../../gateway/runtime/station-runtime.js';
 import { generateIssuerKey, issueToken, writeTrustedKeys, type IssuerKey } from '../../simulators/cloud/token-issuer.js';
 import { startStationSimulator, type StationSimulator } from '../../simulators/station-simulator.js';
+import { assertContract } from '../cloud-bridge/contract-validator.js';
 import { freePort } from '../helpers/free-port.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -15,6 +17,9 @@ import { waitFor } from '../helpers/wait-for.js';
  * One station of vendor devices run through the gateway's real composition root (StationRuntime)
  * against the simulators of the same profiles, over an embedded broker, watched as the cloud sees
  * it: S/devices, S/alarms, S/availability and S/events, and commands answered on a reply topic.
+ * Every event and alarm list is checked against the contract as it arrives (the JSON Schema of
+ * each event type's data, the alarm catalogue's severities): `stop()` fails with what broke it, so
+ * every scenario run on this harness is a contract test of real traffic as well.
  */
 
 export interface Reply {
@@ -52,6 +57,8 @@ export interface VendorStation {
   readonly sim: StationSimulator;
   readonly devices: Map<string, DeviceMessage>;
   readonly events: StationEvent[];
+  /** What the station published that the contract or the catalogues do not allow. */
+  readonly violations: string[];
   alarms(): Alarm[];
   availability(): Availability | undefined;
   /** A token for `act` on `res`, sent as `S/cmd/<act>`; resolves with the reply. */
@@ -71,12 +78,21 @@ export async function startVendorStation(stationId: string, body: string, seed =
   let sim: StationSimulator | undefined;
   let runtime: StationRuntime | undefined;
   let client: MqttClient | undefined;
+  const violations: string[] = [];
+  const check = (what: () => void): void => {
+    try {
+      what();
+    } catch (err) {
+      violations.push(err instanceof Error ? err.message : String(err));
+    }
+  };
   const stop = async (): Promise<void> => {
     await client?.endAsync(true);
     await runtime?.stop();
     await sim?.stop();
     await broker?.close();
     dir.remove();
+    if (violations.length > 0) throw new Error(`the station published what its contract does not allow:\n${violations.join('\n')}`);
   };
   try {
     broker = await startEmbeddedBroker({ port: 0 });
@@ -114,7 +130,14 @@ ${text}`,
     client.on('message', (topic, payload) => {
       const body = JSON.parse(payload.toString('utf8')) as unknown;
       if (topic.startsWith(`${prefix}/devices/`)) devices.set(topic.slice(`${prefix}/devices/`.length), body as DeviceMessage);
-      else if (topic === `${prefix}/alarms`) alarms = (body as { alarms?: Alarm[] }).alarms ?? [];
+      else if (topic === `${prefix}/alarms`) {
+        alarms = (body as { alarms?: Alarm[] }).alarms ?? [];
+        check(() => assertContract('alarms', body));
+        for (const a of alarms) {
+          const severities: readonly string[] = alarmEntry(a.alarm)?.severities ?? [];
+          if (!severities.includes(a.severity)) violations.push(`alarm ${a.alarm} (${a.severity}) is not in the alarm catalogue with that severity`);
+        }
+      }
       else if (topic === `${prefix}/availability`) availability = body as Availability;
       else if (topic === `${prefix}/events`) {
         // At least once: a redelivery is the same event.
@@ -122,6 +145,7 @@ ${text}`,
         if (!seen.has(e.id)) {
           seen.add(e.id);
           events.push(e);
+          check(() => assertContract('event', e));
         }
       } else if (topic.startsWith(`${replyPrefix}/`)) replies.set(topic.slice(replyPrefix.length + 1), body as Reply);
     });
@@ -134,6 +158,7 @@ ${text}`,
       sim: simulator,
       devices,
       events,
+      violations,
       alarms: () => alarms,
       availability: () => availability,
       async request(act, res, sub) {

@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../config/load-profile.js';
 import { builtinProfilesDir } from '../../config/package-root.js';
 import { POINT_TYPES, TABLES, pointSchema, profileSchema, type PointSpec, type Profile } from '../../config/profile-schema.js';
-import type { PointValue } from '../../device-drivers/device.js';
+import type { PointValue } from '../../device-drivers/device-state.js';
 import { compileBlocksDecoder, type BlockData } from '../../device-drivers/modbus/blocks-decoder.js';
 import { groupCounts, placePoints } from '../../device-drivers/modbus/profile-layout.js';
 import { planReads, type PlacedPoint, type PlanLimits, type ReadBlock } from '../../device-drivers/modbus/read-plan.js';
-import { decodePoint, registerCount } from '../../device-drivers/modbus/register-codec.js';
+import { registerCount } from '../../config/profile-schema.js';
+import { decodePoint } from '../../device-drivers/modbus/register-codec.js';
 import { encodePoint } from '../../device-drivers/modbus/register-encoder.js';
 import { PROPERTY_TIMEOUT_MS, settings } from './fuzz-settings.js';
 

@@ -92,7 +92,7 @@ devices:
     // The backlog a station builds up during a long uplink outage, written as the gateway writes it.
     const { db } = openDatabase(join(dir.path, `${station}.db`));
     const outbox = new EventOutbox(db);
-    for (let n = 0; n < total; n++) outbox.append({ type: 'door.opened', device: 'lock-1', data: { n } });
+    for (let n = 0; n < total; n++) outbox.append({ type: 'door.opened', device: 'lock-1', data: { door: 1, n } });
     db.close();
 
     const rec = await consumer(station, 5);

@@ -1,3 +1,5 @@
+import { exponentialDelay } from '../../../device-drivers/health/backoff.js';
+
 /**
  * Failed-login throttle for the status page. Basic auth is checked on every request, so without
  * this a laptop on the LAN can try thousands of passwords a second. Per client (its address): a
@@ -76,7 +78,7 @@ export class LoginThrottle {
     const forgotten = !prev || now - prev.lastFailureAt > this.o.forgetMs;
     const failures = forgotten ? 1 : prev.failures + 1;
     const over = failures - this.o.freeFailures;
-    const lockedUntil = over >= 0 ? now + Math.min(this.o.maxLockMs, this.o.baseLockMs * 2 ** Math.min(over, 30)) : 0;
+    const lockedUntil = over >= 0 ? now + exponentialDelay(over, this.o.baseLockMs, this.o.maxLockMs) : 0;
     this.remember(this.clients, client, { failures, lastFailureAt: now, lockedUntil });
     this.rollGlobalWindow(now);
     this.globalFailures++;

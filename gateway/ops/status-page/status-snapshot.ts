@@ -1,7 +1,7 @@
 import { withDoorNumbers } from '../../../cloud-bridge/payloads.js';
-import type { PointValue } from '../../../device-drivers/device.js';
+import type { PointValue } from '../../../device-drivers/device-state.js';
 import type { ActiveAlarm } from '../../store/alarm-table.js';
-import type { StationEvent } from '../../store/event-outbox.js';
+import type { StationEvent } from '../../../cloud-bridge/outbox-port.js';
 import type { LivenessResult } from '../liveness.js';
 import type { StationView } from '../station-view.js';
 

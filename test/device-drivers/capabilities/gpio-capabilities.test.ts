@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DeviceEvent, DeviceState, Points } from '../../../device-drivers/device.js';
+import type { DeviceEvent } from '../../../device-drivers/device.js';
+import type { DeviceState, Points } from '../../../device-drivers/device-state.js';
 import { GpioDriver, type GpioKind, type GpioPins, type SmokeContact } from '../../../device-drivers/gpio/gpio-driver.js';
 import { JohnnyFiveBoard } from '../../../device-drivers/gpio/johnny-five-board.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';

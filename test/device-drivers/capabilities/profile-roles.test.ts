@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { profileSchema, type Profile } from '../../../config/profile-schema.js';
 import { compileProfileRoles } from '../../../device-drivers/capabilities/profile-roles.js';
-import type { Points } from '../../../device-drivers/device.js';
+import type { Points } from '../../../device-drivers/device-state.js';
 
 /** A profile with the points the bindings below name; only `roles` differs between the cases. */
 function profile(roles: Record<string, unknown>, extra: Record<string, unknown> = {}): Profile {

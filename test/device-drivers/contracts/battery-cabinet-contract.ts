@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Profile, RoleBinding } from '../../../config/profile-schema.js';
 import type { BatteryCabinet, CabinetReading, SlotReading } from '../../../device-drivers/capabilities/capabilities.js';
-import type { SlotState } from '../../../device-drivers/capabilities/role-catalogue.js';
+import type { SlotState } from '../../../config/role-catalogue.js';
 import { DeviceError } from '../../../device-drivers/device-error.js';
 import { BatteryCabinetModel, type SlotSnapshot } from '../../../simulators/modbus/models/battery-cabinet-model.js';
 import { startModbusBench, type ModbusBench } from './modbus-bench.js';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadProfileFile } from '../../../config/load-profile.js';
 import type { Profile } from '../../../config/profile-schema.js';
 import type { Capability } from '../../../device-drivers/capabilities/capabilities.js';
-import type { DeviceState, ErrorCounters } from '../../../device-drivers/device.js';
+import type { DeviceState, ErrorCounters } from '../../../device-drivers/device-state.js';
 import { DEVICE_ERROR_CODES } from '../../../device-drivers/device-error.js';
 import { ModbusBus } from '../../../device-drivers/modbus/modbus-bus.js';
 import { ModbusProfileDriver } from '../../../device-drivers/modbus/modbus-profile-driver.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SmokeDetector } from '../../../device-drivers/capabilities/capabilities.js';
-import type { DeviceState } from '../../../device-drivers/device.js';
+import type { DeviceState } from '../../../device-drivers/device-state.js';
 
 /** A SmokeDetector on its real stand-in, with the hand that makes smoke (and, where it can, a fault). */
 export interface SmokeDetectorBench {

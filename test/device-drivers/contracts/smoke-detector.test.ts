@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 import type { SmokeDetector } from '../../../device-drivers/capabilities/capabilities.js';
 import { DEVICE_ERROR_CODES } from '../../../device-drivers/device-error.js';
-import type { DeviceState, ErrorCounters, Points } from '../../../device-drivers/device.js';
+import type { DeviceState, ErrorCounters, Points } from '../../../device-drivers/device-state.js';
 import { GpioDriver } from '../../../device-drivers/gpio/gpio-driver.js';
 import { JohnnyFiveBoard } from '../../../device-drivers/gpio/johnny-five-board.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../../device-drivers/health/backoff.js';
+import { Backoff, exponentialDelay } from '../../../device-drivers/health/backoff.js';
 
 describe('Backoff', () => {
   it('doubles from min up to max and resets on success', () => {
@@ -14,5 +14,13 @@ describe('Backoff', () => {
     b.succeeded();
     expect(b.waitMs()).toBe(0);
     expect(b.failed()).toBe(100);
+  });
+});
+
+describe('exponentialDelay', () => {
+  it('starts at the first wait, doubles per step, stops at the ceiling, and never overflows', () => {
+    expect([0, 1, 2, 3, 4].map((n) => exponentialDelay(n, 250, 3000))).toEqual([250, 500, 1000, 2000, 3000]);
+    expect(exponentialDelay(10_000, 1000, 60_000)).toBe(60_000);
+    expect(exponentialDelay(10_000, 1000, Infinity)).toBe(1000 * 2 ** 30);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { profileSchema, type Profile } from '../../../config/profile-schema.js';
 import { commandEncodingProblem, decodeCommandWrite, encodeCommand, encodeCommandPulse, findCommandCalls } from '../../../device-drivers/modbus/command-encoder.js';
-import { commandTarget, type CommandTarget } from '../../../device-drivers/modbus/command-target.js';
+import { commandTarget, type CommandTarget } from '../../../config/command-target.js';
 
 /* The pure half of command encoding, as validate and the simulators use it (the wire half is command-encoding.test.ts). */
 

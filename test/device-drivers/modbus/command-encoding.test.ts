@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema, type PointSpec, type Profile } from '../../../config/profile-schema.js';
 import { DeviceError } from '../../../device-drivers/device-error.js';
-import { commandTarget } from '../../../device-drivers/modbus/command-target.js';
+import { commandTarget } from '../../../config/command-target.js';
 import { ModbusBus } from '../../../device-drivers/modbus/modbus-bus.js';
 import { HELD_PULSE_MS, ModbusProfileDriver } from '../../../device-drivers/modbus/modbus-profile-driver.js';
 import { decodePoint } from '../../../device-drivers/modbus/register-codec.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileExpression, ExpressionError, expressionProblem } from '../../../device-drivers/modbus/command-expression.js';
+import { compileExpression, ExpressionError, expressionProblem } from '../../../config/command-expression.js';
 
 const at = (text: string, slot = 3, value = 1): number => compileExpression(text)({ slot, index: slot - 1, value });
 

@@ -6,7 +6,7 @@ import { stationConfigSchema, type StationConfig } from '../../../config/station
 import { AccessService, type AccessEffects, type AccessSource } from '../../../gateway/access/access-service.js';
 import { ClockTrust } from '../../../gateway/access/clock-trust.js';
 import { TokenVerifier } from '../../../gateway/access/token-verifier.js';
-import { loadTrustedKeys, type TrustedKeys } from '../../../gateway/access/trusted-keys.js';
+import { loadTrustedKeys, type TrustedKeys } from '../../../config/trusted-keys.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import type { StationStore } from '../../../gateway/store/station-store.js';
 import { generateIssuerKey, issueToken, writeTrustedKeys, type IssuerKey, type TokenRequest } from '../../../simulators/cloud/token-issuer.js';

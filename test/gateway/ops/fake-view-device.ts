@@ -1,4 +1,4 @@
-import type { DeviceState } from '../../../device-drivers/device.js';
+import type { DeviceState } from '../../../device-drivers/device-state.js';
 import type { ViewDevice } from '../../../gateway/ops/station-view.js';
 
 /** A device whose poll bookkeeping a test sets by hand. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { loadProfileFile } from '../../../config/load-profile.js';
 import { builtinProfilesDir } from '../../../config/package-root.js';
-import type { DeviceKind } from '../../../device-drivers/device.js';
+import type { DeviceKind } from '../../../config/device-kinds.js';
 import { DeviceMonitor } from '../../../device-drivers/health/device-monitor.js';
 import { ModbusBus } from '../../../device-drivers/modbus/modbus-bus.js';
 import { ModbusProfileDriver } from '../../../device-drivers/modbus/modbus-profile-driver.js';

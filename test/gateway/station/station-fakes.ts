@@ -10,42 +10,8 @@ import type {
   WaterDispenser,
 } from '../../../device-drivers/capabilities/capabilities.js';
 import { DeviceError } from '../../../device-drivers/device-error.js';
-import type { Clock } from '../../../gateway/station/station-ports.js';
 
-/** A clock that moves only when the test says so; timers fire in time order as it passes them. */
-export class FakeClock implements Clock {
-  private t = Date.parse('2026-11-29T02:00:00.000Z');
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private nextId = 0;
-
-  now(): number {
-    return this.t;
-  }
-
-  after(ms: number, fn: () => void): () => void {
-    const id = this.nextId++;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return () => {
-      this.timers = this.timers.filter((x) => x.id !== id);
-    };
-  }
-
-  advance(ms: number): void {
-    const until = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((x) => x !== due);
-      this.t = due.at;
-      due.fn();
-    }
-    this.t = until;
-  }
-
-  pending(): number {
-    return this.timers.length;
-  }
-}
+export { FakeClock } from '../../helpers/fake-clock.js';
 
 /** A slot as a test describes it; the rest of the reading is filled in as a cabinet would report it. */
 export interface SlotSpec {

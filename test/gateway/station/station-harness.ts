@@ -1,7 +1,7 @@
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { EventRecorder } from '../../../gateway/station/event-recorder.js';
 import { StationAlarms } from '../../../gateway/station/station-alarms.js';
-import type { StationEvent } from '../../../gateway/store/event-outbox.js';
+import type { StationEvent } from '../../../cloud-bridge/outbox-port.js';
 import type { StationStore } from '../../../gateway/store/station-store.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { useTempStores } from '../store/temp-store.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../../../gateway/access/token-verifier.js';
 import type { ClockReading } from '../../../gateway/access/clock-trust.js';
-import { loadTrustedKeys } from '../../../gateway/access/trusted-keys.js';
+import { loadTrustedKeys } from '../../../config/trusted-keys.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { anchorPath } from '../../../gateway/store/store-anchor.js';
 import { StationStore } from '../../../gateway/store/station-store.js';

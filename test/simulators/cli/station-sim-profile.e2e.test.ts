@@ -7,7 +7,7 @@ import { builtinProfilesDir } from '../../../config/package-root.js';
 import type { Profile } from '../../../config/profile-schema.js';
 import type { CabinetReading } from '../../../device-drivers/capabilities/capabilities.js';
 import { ModbusBatteryCabinet, ModbusSmokeDetector } from '../../../device-drivers/capabilities/modbus-capabilities.js';
-import type { DeviceState } from '../../../device-drivers/device.js';
+import type { DeviceState } from '../../../device-drivers/device-state.js';
 import { ModbusBus } from '../../../device-drivers/modbus/modbus-bus.js';
 import { ModbusProfileDriver } from '../../../device-drivers/modbus/modbus-profile-driver.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mbpoll, mbpollValues, type MbpollRun } from '../../helpers/mbpoll.js';
-import type { DeviceKind } from '../../../device-drivers/device.js';
+import type { DeviceKind } from '../../../config/device-kinds.js';
 import { startSimulators, type StationSimulator } from '../../../simulators/simulator-set.js';
 import type { SimulatedDevice } from '../../../simulators/devices/simulated-device.js';
 import { tempDir } from '../../helpers/temp-dir.js';

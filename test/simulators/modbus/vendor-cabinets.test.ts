@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CabinetReading } from '../../../device-drivers/capabilities/capabilities.js';
 import { ModbusBatteryCabinet } from '../../../device-drivers/capabilities/modbus-capabilities.js';
-import type { DeviceState } from '../../../device-drivers/device.js';
+import type { DeviceState } from '../../../device-drivers/device-state.js';
 import { ModbusBus } from '../../../device-drivers/modbus/modbus-bus.js';
 import { ModbusProfileDriver } from '../../../device-drivers/modbus/modbus-profile-driver.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModbusOccupancySensor, ModbusSmokeDetector, ModbusWaterDispenser } from '../../../device-drivers/capabilities/modbus-capabilities.js';
-import type { DeviceState, Points } from '../../../device-drivers/device.js';
+import type { DeviceState, Points } from '../../../device-drivers/device-state.js';
 import { ModbusBus } from '../../../device-drivers/modbus/modbus-bus.js';
 import { ModbusProfileDriver } from '../../../device-drivers/modbus/modbus-profile-driver.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';

@@ -10,7 +10,7 @@ import { StationMetrics } from '../../../../gateway/ops/station-metrics.js';
 import type { StationView } from '../../../../gateway/ops/station-view.js';
 import { LoginThrottle } from '../../../../gateway/ops/status-page/login-throttle.js';
 import { startStatusPage, type RunningStatusPage, type StatusPageOptions } from '../../../../gateway/ops/status-page/status-page-server.js';
-import type { StationEvent } from '../../../../gateway/store/event-outbox.js';
+import type { StationEvent } from '../../../../cloud-bridge/outbox-port.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { waitFor } from '../../../helpers/wait-for.js';
 

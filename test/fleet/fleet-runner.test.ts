@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../cloud-bridge/embedded-broker.js';
-import { planFleet } from '../../../simulators/fleet/fleet-plan.js';
-import { FleetRunner } from '../../../simulators/fleet/fleet-runner.js';
-import { assertContract, schemaForTopic } from '../../cloud-bridge/contract-validator.js';
-import { MqttRecorder } from '../../helpers/mqtt-recorder.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
+import { planFleet } from '../../fleet/fleet-plan.js';
+import { FleetRunner } from '../../fleet/fleet-runner.js';
+import { assertContract, schemaForTopic } from '../cloud-bridge/contract-validator.js';
+import { MqttRecorder } from '../helpers/mqtt-recorder.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('the fleet plan', () => {
-  it('is the same fleet when split into slices (station-sim fleet --processes)', () => {
+  it('is the same fleet when split into slices (station-fleet simulate --processes)', () => {
     const whole = planFleet({ stations: 40, faultyPercent: 30, seed: 7 });
     const split = [...planFleet({ stations: 25, faultyPercent: 30, seed: 7 }), ...planFleet({ stations: 15, faultyPercent: 30, seed: 7, offset: 25 })];
     expect(split).toEqual(whole);
@@ -34,7 +34,7 @@ describe('the fleet plan', () => {
   });
 });
 
-describe('station-sim fleet on a broker', () => {
+describe('station-fleet simulate on a broker', () => {
   let broker: EmbeddedBroker;
   let runner: FleetRunner;
   let recorder: MqttRecorder;

@@ -1,5 +1,5 @@
-import type { GeoPosition } from '../../config/station-schema.js';
-import { mulberry32, type Random } from '../modbus/seeded-random.js';
+import type { GeoPosition } from '../config/station-schema.js';
+import { mulberry32, type Random } from '../simulators/modbus/seeded-random.js';
 
 /** What is wrong with a faulty simulated station. */
 export const STATION_FAULTS = ['offline', 'critical', 'no-batteries', 'hot'] as const;

@@ -1,10 +1,11 @@
-import type { Availability } from '../../cloud-bridge/contract-schemas.js';
-import type { DeviceState, Points } from '../../device-drivers/device.js';
-import { stationAvailability } from '../../gateway/station/availability-rule.js';
-import type { AlarmRaise } from '../../gateway/station/station-alarms.js';
-import type { NewEvent } from '../../gateway/store/event-outbox.js';
-import type { Random } from '../modbus/seeded-random.js';
+import type { Availability } from '../cloud-bridge/contract-schemas.js';
+import type { DeviceState, Points } from '../device-drivers/device-state.js';
+import { stationAvailability } from '../gateway/station/availability-rule.js';
+import type { AlarmRaise } from '../gateway/station/station-alarms.js';
+import type { NewEvent } from '../gateway/store/event-outbox.js';
+import type { Random } from '../simulators/modbus/seeded-random.js';
 import type { StationFault } from './fleet-plan.js';
+import { monotonicFactory } from 'ulid';
 
 const SLOTS = 8;
 type SlotState = 'empty' | 'charging' | 'ready' | 'fault' | 'disabled';
@@ -36,11 +37,14 @@ export class SyntheticStation {
   private people = 0;
   private stillSeconds = 0;
   private doorOpen = false;
+  /** Swap ids from the station's own seed: the same fleet makes the same ids at the same times. */
+  private readonly swapIds: (seedTime: number) => string;
 
   constructor(
     private readonly random: Random,
     readonly fault: StationFault | undefined,
   ) {
+    this.swapIds = monotonicFactory(random);
     for (let i = 0; i < SLOTS; i++) {
       const r = random();
       const state: SlotState = fault === 'no-batteries' ? (r < 0.5 ? 'empty' : 'charging') : r < 0.15 ? 'empty' : r < 0.55 ? 'charging' : 'ready';
@@ -80,7 +84,9 @@ export class SyntheticStation {
         Object.assign(into, { state: 'charging', soc: 10 + Math.round(r() * 20), batteryId: 100_000 + Math.floor(r() * 900_000), packType: out.packType });
         Object.assign(out, { state: 'empty', soc: 0 });
         // Door numbers, from 1, as the gateway's swap.completed names them.
-        events.push({ type: 'swap.completed', device: 'cabinet-1', data: { returnedSlot: empty + 1, takenSlot: ready + 1, packType: out.packType } });
+        // The id and pack key in the shapes the event catalogue gives them (a ULID, `48V`).
+        const swapId = this.swapIds(Date.now());
+        events.push({ type: 'swap.completed', device: 'cabinet-1', data: { swapId, returnedSlot: empty + 1, takenSlot: ready + 1, packType: `${out.packType}V` } });
       }
     }
     if (r() < 0.1 * (seconds / 10)) {

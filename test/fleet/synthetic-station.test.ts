@@ -1,17 +1,17 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Availability } from '../../../cloud-bridge/contract-schemas.js';
-import { loadProfileFile } from '../../../config/load-profile.js';
-import { builtinProfilesDir } from '../../../config/package-root.js';
-import { ModbusBatteryCabinet } from '../../../device-drivers/capabilities/modbus-capabilities.js';
-import { silentLogger } from '../../../gateway/runtime/logger.js';
-import { StationAvailability } from '../../../gateway/station/availability.js';
-import { CabinetSafety } from '../../../gateway/station/cabinet-safety.js';
-import { SyntheticStation } from '../../../simulators/fleet/synthetic-station.js';
-import type { StationFault } from '../../../simulators/fleet/fleet-plan.js';
-import { mulberry32 } from '../../../simulators/modbus/seeded-random.js';
-import { FakeClock } from '../../gateway/station/station-fakes.js';
-import { useStationParts } from '../../gateway/station/station-harness.js';
+import type { Availability } from '../../cloud-bridge/contract-schemas.js';
+import { loadProfileFile } from '../../config/load-profile.js';
+import { builtinProfilesDir } from '../../config/package-root.js';
+import { ModbusBatteryCabinet } from '../../device-drivers/capabilities/modbus-capabilities.js';
+import { silentLogger } from '../../gateway/runtime/logger.js';
+import { StationAvailability } from '../../gateway/station/availability.js';
+import { CabinetSafety } from '../../gateway/station/cabinet-safety.js';
+import { SyntheticStation } from '../../fleet/synthetic-station.js';
+import type { StationFault } from '../../fleet/fleet-plan.js';
+import { mulberry32 } from '../../simulators/modbus/seeded-random.js';
+import { FakeClock } from '../gateway/station/station-fakes.js';
+import { useStationParts } from '../gateway/station/station-harness.js';
 
 /*
  * The fleet simulator's availability is the gateway's: the same rule (availability-rule.ts) on the

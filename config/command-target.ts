@@ -1,6 +1,5 @@
-import type { CommandSpec, PointSpec, Profile } from '../../config/profile-schema.js';
+import { registerCount, type CommandSpec, type PointSpec, type Profile } from './profile-schema.js';
 import { compileExpression, type CompiledExpression } from './command-expression.js';
-import { registerCount } from './register-codec.js';
 
 /** What a command writes: the caller's value, a fixed value, or an expression of slot, index and value. */
 export type CommandValue = { kind: 'caller' } | { kind: 'fixed'; value: boolean | number } | { kind: 'expression'; text: string; evaluate: CompiledExpression };

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { FleetRunner } from '../fleet/fleet-runner.js';
+import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../config/usage-error.js';
+import { FleetRunner } from './fleet-runner.js';
 
-export const FLEET_HELP = `Usage: station-sim fleet --stations N --broker URL [options]
+export const SIMULATE_HELP = `Usage: station-fleet simulate --stations N --broker URL [options]
 
 Many simulated stations in one process, each with its own MQTT connection (client id = station
 id), publishing the contract through the gateway's own CloudBridge, alarm logic and event outbox
@@ -23,10 +23,6 @@ Options:
       --prefix P           topic prefix (default stations)
       --username U         broker user for every station (--password-file FILE for its password)`;
 
-class FleetUsageError extends Error {
-  readonly code = 'SIM_USAGE';
-}
-
 const OPTIONS = {
   stations: { type: 'string' },
   broker: { type: 'string' },
@@ -42,41 +38,36 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function int(text: string | undefined, name: string, min: number, max: number, fallback?: number): number {
-  if (text === undefined) {
-    if (fallback === undefined) throw new FleetUsageError(`--${name} is required`);
-    return fallback;
-  }
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new FleetUsageError(`--${name} must be an integer ${min}..${max}, not "${text}"`);
-  return n;
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new UsageError(`--${name} is required`);
+  return value;
 }
 
-/** `station-sim fleet ...`; resolves with the exit code. */
-export async function runFleetCommand(argv: string[]): Promise<number> {
+/** `station-fleet simulate ...`; resolves with the exit code. */
+export async function runSimulateCommand(argv: string[]): Promise<number> {
   let values;
   let settings;
   try {
-    values = parseArgs({ args: argv, options: OPTIONS }).values;
+    values = parseCommandLine({ args: argv, options: OPTIONS }).values;
     if (values.help) {
-      process.stdout.write(`${FLEET_HELP}\n`);
+      process.stdout.write(`${SIMULATE_HELP}\n`);
       return 0;
     }
     const broker = values.broker;
-    if (!broker || !/^(mqtts?|wss?):\/\//.test(broker)) throw new FleetUsageError('--broker must be a URL such as mqtt://127.0.0.1:1883');
+    if (!broker || !/^(mqtts?|wss?):\/\//.test(broker)) throw new UsageError('--broker must be a URL such as mqtt://127.0.0.1:1883');
     settings = {
       broker,
-      stations: int(values.stations, 'stations', 1, 200_000),
-      faultyPercent: int(values.faulty, 'faulty', 0, 100, 0),
-      seed: int(values.seed, 'seed', 0, 2 ** 32 - 1, 1),
-      processes: int(values.processes, 'processes', 1, 64, 1),
-      offset: int(values.offset, 'offset', 0, 10_000_000, 0),
-      connectRate: int(values.rate, 'rate', 1, 100_000, 500),
-      tickSeconds: int(values.tick, 'tick', 1, 3600, 10),
+      stations: required(integerOption(values.stations, 'stations', 1, 200_000), 'stations'),
+      faultyPercent: integerOption(values.faulty, 'faulty', 0, 100) ?? 0,
+      seed: integerOption(values.seed, 'seed', 0, 2 ** 32 - 1) ?? 1,
+      processes: integerOption(values.processes, 'processes', 1, 64) ?? 1,
+      offset: integerOption(values.offset, 'offset', 0, 10_000_000) ?? 0,
+      connectRate: integerOption(values.rate, 'rate', 1, 100_000) ?? 500,
+      tickSeconds: integerOption(values.tick, 'tick', 1, 3600) ?? 10,
     };
   } catch (err) {
-    process.stderr.write(`station-sim fleet: ${err instanceof Error ? err.message : String(err)}\n\n${FLEET_HELP}\n`);
-    return 2;
+    if (!(err instanceof UsageError)) throw err;
+    return writeUsageError('station-fleet simulate', err.message, SIMULATE_HELP);
   }
   if (settings.processes > 1) return runSplit(argv, settings.stations, settings.offset, settings.processes);
 
@@ -107,13 +98,13 @@ export async function runFleetCommand(argv: string[]): Promise<number> {
 
 /** The same fleet over P child processes, each a slice planned with its offset. */
 async function runSplit(argv: string[], stations: number, offset: number, processes: number): Promise<number> {
-  const entry = fileURLToPath(new URL('./station-sim.js', import.meta.url));
+  const entry = fileURLToPath(new URL('./cli/station-fleet.js', import.meta.url));
   const rest = stripOptions(argv, ['--stations', '--offset', '--processes']);
   const per = Math.ceil(stations / processes);
   const children: ChildProcess[] = [];
   for (let p = 0; p < processes && p * per < stations; p++) {
     const count = Math.min(per, stations - p * per);
-    const child = spawn(process.execPath, [entry, 'fleet', ...rest, '--stations', String(count), '--offset', String(offset + p * per)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [entry, 'simulate', ...rest, '--stations', String(count), '--offset', String(offset + p * per)], { stdio: ['ignore', 'inherit', 'inherit'] });
     children.push(child);
   }
   const exits = children.map((c) => new Promise<number>((resolve) => c.once('exit', (code) => resolve(code ?? 1))));

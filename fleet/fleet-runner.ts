@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { BridgeDevice } from '../../cloud-bridge/cloud-bridge.js';
-import { builtinProfilesDir } from '../../config/package-root.js';
-import { loadProfileFile } from '../../config/load-profile.js';
-import { stationConfigSchema, type StationConfig } from '../../config/station-schema.js';
-import { profileDeadbands } from '../../device-drivers/modbus/profile-layout.js';
-import { silentLogger } from '../../gateway/runtime/logger.js';
+import type { BridgeDevice } from '../cloud-bridge/cloud-bridge.js';
+import { builtinProfilesDir } from '../config/package-root.js';
+import { loadProfileFile } from '../config/load-profile.js';
+import { stationConfigSchema, type StationConfig } from '../config/station-schema.js';
+import { profileDeadbands } from '../device-drivers/modbus/profile-layout.js';
+import { silentLogger } from '../gateway/runtime/logger.js';
 import { planFleet, type FleetPlanOptions } from './fleet-plan.js';
 import { FleetStation } from './fleet-station.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
-import { ConfigError, type ConfigProblem } from '../../config/config-error.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
 
 /** The public keys that may sign access tokens, by `kid`. */
 export type TrustedKeys = ReadonlyMap<string, CryptoKey>;

@@ -1,4 +1,4 @@
-import type { DeviceKind } from '../device.js';
+import type { DeviceKind } from './device-kinds.js';
 
 /*
  * The capability contract of each device kind, as data: the roles the station logic reads and

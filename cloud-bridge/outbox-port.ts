@@ -1,0 +1,37 @@
+/*
+ * What the bridge needs of the station's durable outbox, in the bridge's own terms: the station's
+ * store implements it (gateway/store/event-outbox.ts), and the bridge knows nothing of SQLite.
+ */
+
+/** An event as the contract defines it (`S/events`). */
+export interface StationEvent {
+  id: string;
+  ts: string;
+  type: string;
+  device?: string;
+  data: Record<string, unknown>;
+}
+
+/** An event not yet delivered, with its place in the outbox. */
+export interface PendingEvent extends StationEvent {
+  seq: number;
+}
+
+export interface OutboxPort {
+  /** Up to `limit` undelivered events after `afterSeq`, oldest first. */
+  pending(limit: number, afterSeq?: number): PendingEvent[];
+  /** Marks events delivered; throws an error with code `STORE_FULL` when the disk takes no writes. */
+  markDelivered(seqs: readonly number[]): void;
+  pendingCount(): number;
+}
+
+/** The outbox as the bridge holds it: delivery, and word of every event written (no polling). */
+export interface ObservedOutbox extends OutboxPort {
+  on(event: 'appended', listener: () => void): unknown;
+  off(event: 'appended', listener: () => void): unknown;
+}
+
+/** A write the store refused for want of room: marks wait in memory and are tried again. */
+export function isStoreFull(err: unknown): err is Error & { code: 'STORE_FULL' } {
+  return err instanceof Error && (err as { code?: unknown }).code === 'STORE_FULL';
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { writeUsageError } from '../../config/usage-error.js';
+import { runSimulateCommand } from '../simulate-command.js';
+
+/*
+ * The operators' fleet tool. Today it has one command, the fleet simulator (many stations on the
+ * gateway's own bridge code, for the console and for load); enrolment and remote configuration
+ * come here too. It sits above the station: it builds stations' bridges, which a device simulator
+ * never does.
+ */
+
+const USAGE = `Usage: station-fleet <command> [options]
+
+Commands:
+  simulate --stations N --broker URL [options]   many simulated stations, for the console and for load
+                                                 (station-fleet simulate --help)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'simulate') return runSimulateCommand(rest);
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  // Worded as parseArgs words it in every other tool.
+  if (command.startsWith('-')) return writeUsageError('station-fleet', `Unknown option '${command}'`, USAGE);
+  return writeUsageError('station-fleet', `unknown command "${command}"`, USAGE);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    process.stderr.write(`station-fleet: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
