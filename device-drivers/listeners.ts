@@ -16,6 +16,11 @@ export class Listeners<T> {
     };
   }
 
+  /** Forgets every listener (a disposed client hears nothing more). */
+  clear(): void {
+    this.listeners.clear();
+  }
+
   emit(event: T): void {
     for (const listener of this.listeners) {
       try {

@@ -3,6 +3,7 @@ import { DeviceError, toDeviceError, type DeviceErrorCode } from '../device-erro
 import { MAX_SEQ, decodeFrame, encodeFrame } from './line-frame.js';
 import type { DroppedLine } from './bounded-line-splitter.js';
 import type { LinePort } from './serial-line-port.js';
+import { Listeners } from '../listeners.js';
 
 export interface LineReply {
   verb: string;
@@ -57,7 +58,8 @@ export class LineRequestClient {
   private readonly port: LinePort;
   private readonly log: Logger;
   private readonly inFlight = new Map<number, InFlight>();
-  private readonly eventListeners = new Set<(event: LineEvent) => void>();
+  // A faulty listener must not stop the reader or the other listeners.
+  private readonly eventListeners = new Listeners<LineEvent>((err) => this.log.error({ err }, 'line event listener threw'));
   private readonly stats: LineClientCounters = {
     requests: 0, replies: 0, timeouts: 0, refused: 0, unmatched: 0, events: 0, checksum: 0, protocol: 0,
   };
@@ -87,8 +89,7 @@ export class LineRequestClient {
   }
 
   onEvent(listener: (event: LineEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+    return this.eventListeners.add(listener);
   }
 
   /**
@@ -191,14 +192,7 @@ export class LineRequestClient {
   }
 
   private emitEvent(event: LineEvent): void {
-    for (const listener of this.eventListeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        // A faulty listener must not stop the reader or the other listeners.
-        this.log.error({ err }, 'line event listener threw');
-      }
-    }
+    this.eventListeners.emit(event);
   }
 
   private failInFlight(err: DeviceError): void {
