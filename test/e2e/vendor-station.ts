@@ -116,8 +116,6 @@ ${text}`,
     );
     const station = await loadStation(file);
     sim = await startStationSimulator(station, { seed });
-    runtime = new StationRuntime({ station, log: silentLogger(), version: 'test' });
-    await runtime.start();
     client = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: `cloud-${stationId}`, reconnectPeriod: 0 });
     const prefix = `stations/${stationId}`;
     const replyPrefix = `cloud/replies/${stationId}`;
@@ -150,6 +148,10 @@ ${text}`,
       } else if (topic.startsWith(`${replyPrefix}/`)) replies.set(topic.slice(replyPrefix.length + 1), body as Reply);
     });
     await client.subscribeAsync([`${replyPrefix}/#`, `${prefix}/devices/+`, `${prefix}/alarms`, `${prefix}/availability`, `${prefix}/events`], { qos: 1 });
+    // The cloud listens before the station starts: S/events is not retained, and gateway.started
+    // goes out within milliseconds of the connection.
+    runtime = new StationRuntime({ station, log: silentLogger(), version: 'test' });
+    await runtime.start();
     let seq = 0;
     const mqttClient = client;
     const simulator = sim;
