@@ -153,7 +153,8 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     if (controller?.kind === 'door-lock' && r.door !== undefined) fireDoors.push({ device: r.device, door: r.door, controller });
   }
   const fire = new FireResponse({
-    sources: [...[...cabinets.values()].map((c) => c.safety).filter((s) => s.parts.smokeSensor), ...detectors],
+    // Every cabinet, with a smoke role or not: a smoke latch restored from the alarm table counts too.
+    sources: [...[...cabinets.values()].map((c) => c.safety), ...detectors],
     cabinets: [...cabinets.values()].map((c) => c.safety),
     doors: fireDoors,
     allowOpen: options.allowDoorOpen,
@@ -195,7 +196,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   return {
     effects,
     closedForSafety() {
-      return fire.smokeAt().length > 0 || [...cabinets.values()].some((c) => c.safety.smokeActive()) ? 'smoke' : undefined;
+      return fire.smokeAt().length > 0 ? 'smoke' : undefined;
     },
     peopleInside() {
       const counts = occupancy.map((o) => o.inside());

@@ -29,6 +29,8 @@ export class SmokeWatch extends EventEmitter<{ changed: [] }> {
   private readonly clock: Clock;
   private readonly smoke: Latch;
   private reconciled = false;
+  /** The fault as last read; undefined before the first reading, so that one always counts. */
+  private faulty: boolean | undefined;
 
   constructor(private readonly options: SmokeWatchOptions) {
     super();
@@ -60,8 +62,12 @@ export class SmokeWatch extends EventEmitter<{ changed: [] }> {
       alarms.clear(STATION_SMOKE_ALARM, device);
       log.info('smoke detector quiet for the clear hold: smoke cleared');
     }
-    if (reading.fault) alarms.raise({ alarm: DETECTOR_FAULT_ALARM, severity: 'major', device });
-    else alarms.clear(DETECTOR_FAULT_ALARM, device);
+    // On a change only: a detector polled four times a second must not cost the alarm table a lookup each time.
+    if (reading.fault !== this.faulty) {
+      this.faulty = reading.fault;
+      if (reading.fault) alarms.raise({ alarm: DETECTOR_FAULT_ALARM, severity: 'major', device });
+      else alarms.clear(DETECTOR_FAULT_ALARM, device);
+    }
     if (!this.reconciled) {
       this.reconciled = true;
       const active = new Set<string>();
