@@ -39,6 +39,13 @@ module.exports = {
       from: { path: TOOLS },
       to: { path: LAYERS.fleet.path },
     },
+    {
+      name: 'one-composition-root',
+      severity: 'error',
+      comment: 'a station is assembled only by gateway/runtime/compose-station.ts; doctor and the fleet simulator call it rather than building parts of their own',
+      from: { pathNot: '^gateway/runtime/' },
+      to: { path: '^gateway/runtime/(device-factory|access-wiring|station-logic-wiring|parts/)' },
+    },
     { name: 'no-circular', severity: 'error', comment: 'a cycle makes its modules one lump that cannot be tested or moved apart', from: {}, to: { circular: true } },
   ],
   options: {

@@ -7,7 +7,7 @@ import { FloodCounter } from './limits/flood-counter.js';
 import type { ObservedOutbox } from './outbox-port.js';
 import type { CommandHandler } from './command-handler.js';
 import { CommandRouter, type CommandCounts } from './command-router.js';
-import type { Alarm, Availability, SnapshotResult } from './contract-schemas.js';
+import type { Alarm, AlarmInput, AlarmRaise, Availability, SnapshotResult } from './contract-schemas.js';
 import { InboundPacketGuard } from './inbound-packet-guard.js';
 import { MAX_PACKET_BYTES, type OversizePacket } from './mqtt-frame-scanner.js';
 import { mqttClientOptions } from './mqtt-options.js';
@@ -18,9 +18,6 @@ import { changedBeyondDeadband } from './state-change.js';
 import { IDENTITY_CONFLICT_ALARM, SESSION_TAKEN_OVER, TakeoverWatch, type TakeoverWatchOptions } from './takeover-watch.js';
 import { stationTopics, type StationTopics } from './topics.js';
 
-/** An alarm as station logic holds it; `detail` must serialise to JSON. */
-export type AlarmInput = Omit<Alarm, 'detail'> & { detail?: Record<string, unknown> };
-
 export interface CloudBridgeOptions {
   config: StationConfig;
   version: string;
@@ -30,7 +27,7 @@ export interface CloudBridgeOptions {
   outbox: ObservedOutbox;
   log: Logger;
   /** The access logic for unlock/swap/dispense/slot; until it exists they answer FORBIDDEN. */
-  commands?: CommandHandler;
+  commands?: CommandHandler | undefined;
   /** Reconnect backoff (full jitter); defaults to 1 s doubling to 60 s. */
   backoff?: BackoffPolicy;
   /** Outbox delivery: window, pacing of a backlog, batching of delivery marks. */
@@ -40,13 +37,13 @@ export interface CloudBridgeOptions {
   /** How a taken-over identity is told apart (tests shorten it); defaults in DEFAULT_TAKEOVER. */
   takeover?: Pick<TakeoverWatchOptions, 'shortLivedMs' | 'threshold' | 'clearAfterMs'>;
   /** The MQTT client factory; tests and the interop suite pass the real one with other options. */
-  connect?: (url: string, options: IClientOptions) => MqttClient;
+  connect?: ((url: string, options: IClientOptions) => MqttClient) | undefined;
   now?: () => Date;
   random?: () => number;
 }
 
 export interface BridgeAlarms {
-  raise(a: { alarm: string; severity: Alarm['severity']; detail?: Record<string, unknown> }): void;
+  raise(a: AlarmRaise): void;
   clear(alarm: string): void;
 }
 

@@ -134,7 +134,7 @@ export class CommandRouter {
     }
     this.logOutcome(name, outcome, reply.topic);
     if (!reply.topic) return;
-    const message = { ...outcome, ...(reply.correlationId !== undefined ? { correlationId: reply.correlationId } : {}) };
+    const message = { ...outcome, correlationId: reply.correlationId };
     const properties = reply.correlationData && this.options.protocolVersion === 5 ? { correlationData: reply.correlationData } : undefined;
     await new Promise<void>((resolve) => {
       client.publish(reply.topic as string, JSON.stringify(message), { qos: 1, retain: false, ...(properties ? { properties } : {}) }, (err) => {

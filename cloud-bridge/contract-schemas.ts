@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { geoPositionSchema } from '../config/station-schema.js';
 import { DEVICE_KINDS } from '../config/device-kinds.js';
+import { errorCodesIn, type ErrorCodeIn } from '../config/error-catalogue.js';
 import { ALARM_SEVERITIES } from './alarm-catalogue.js';
 import { jsonValue, timestamp, ulid } from './contract-primitives.js';
 import { EVENT_TYPES } from './event-catalogue.js';
@@ -90,6 +91,18 @@ export const alarmSchema = z.strictObject({
 });
 export type Alarm = z.output<typeof alarmSchema>;
 
+/*
+ * The one alarm shape, the contract's: station logic holds it with a `detail` of any values that
+ * serialise to JSON (the schema checks them on the wire), raises it without `since`, and keeps it
+ * active with `since` set.
+ */
+/** An alarm as station logic holds it and hands it to the bridge. */
+export type AlarmInput = Omit<Alarm, 'detail'> & { detail?: Record<string, unknown> | undefined };
+/** What a source raises: `since` is the alarm table's to set. */
+export type AlarmRaise = Omit<AlarmInput, 'since'>;
+/** An active alarm as the station keeps it and `S/alarms` lists it. */
+export type ActiveAlarm = AlarmRaise & { since: string };
+
 export const alarmsSchema = z
   .strictObject({ ts: timestamp, alarms: z.array(alarmSchema).describe('every alarm active now; empty when none') })
   .meta({ title: 'alarms', description: 'Retained: the alarms active now, replaced whole on every change.' });
@@ -158,26 +171,12 @@ export type CommandName = keyof typeof commandSchemas;
 export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
 export type CommandRequest<N extends CommandName> = z.output<(typeof commandSchemas)[N]>;
 
-export const COMMAND_ERROR_CODES = [
-  'BAD_REQUEST',
-  'BAD_TOKEN',
-  'UNKNOWN_KEY',
-  'EXPIRED',
-  'NOT_YET_VALID',
-  'WRONG_STATION',
-  'UNKNOWN_RESOURCE',
-  'FORBIDDEN',
-  'REPLAYED',
-  'CLOSED',
-  'FULL',
-  'DEVICE_OFFLINE',
-  'DEVICE_ERROR',
-  'BUSY',
-  'NO_BATTERY',
-  'CLOCK_UNTRUSTED',
-  'INTERNAL',
-] as const;
-export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];
+/**
+ * The codes a command reply may carry: the `command` codes of the error catalogue
+ * (config/error-catalogue.ts), in its order, which is the order of the reply schema's enum.
+ */
+export const COMMAND_ERROR_CODES: readonly CommandErrorCode[] = errorCodesIn('command');
+export type CommandErrorCode = ErrorCodeIn<'command'>;
 
 const correlationId = z.string().optional().describe('MQTT 3.1.1: the request’s correlationId (MQTT 5: the correlationData property)');
 

@@ -8,7 +8,7 @@ export interface StationEvent {
   id: string;
   ts: string;
   type: string;
-  device?: string;
+  device?: string | undefined;
   data: Record<string, unknown>;
 }
 

@@ -43,8 +43,8 @@ export function commandTarget(profile: Profile, name: string): CommandTarget | u
     type: command.type ?? (table === 'coil' ? 'bool' : 'uint16'),
     scale: command.scale ?? 1,
     writable: true,
-    ...(command.byteOrder !== undefined ? { byteOrder: command.byteOrder } : {}),
-    ...(command.wordOrder !== undefined ? { wordOrder: command.wordOrder } : {}),
+    byteOrder: command.byteOrder,
+    wordOrder: command.wordOrder,
   };
   const width = table === 'coil' ? 1 : registerCount(spec.type);
   const group = command.group !== undefined ? profile.groups[command.group] : undefined;

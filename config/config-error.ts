@@ -2,7 +2,7 @@
 export interface ConfigProblem {
   file: string;
   /** 1-based line in the file, when the problem can be pinned to one. */
-  line?: number;
+  line?: number | undefined;
   /** Key path such as `devices[2] (cabinet-1).transport.port`; empty for the file as a whole. */
   path: string;
   message: string;

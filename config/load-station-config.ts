@@ -65,10 +65,10 @@ export async function loadStation(file: string, options: LoadOptions = {}): Prom
 
 interface Collected {
   /** Undefined when a part is wrong; `problems` then says which. */
-  station?: LoadedStation;
+  station?: LoadedStation | undefined;
   problems: ConfigProblem[];
   /** The trusted keys file, when it is named and readable, for the async check. */
-  trustedKeys?: string;
+  trustedKeys?: string | undefined;
 }
 
 function collectStation(file: string, options: LoadOptions): Collected {
@@ -105,9 +105,9 @@ function collectStation(file: string, options: LoadOptions): Collected {
 
   const keysReadable = config.access && !skipped('access.trustedKeys') && options.checkFiles !== false && !fileProblems.some((p) => p.path === 'access.trustedKeys');
   return {
-    ...(found.length === 0 ? { station: { file: abs, config, profiles, notices: dedupe(notices) } } : {}),
+    station: found.length === 0 ? { file: abs, config, profiles, notices: dedupe(notices) } : undefined,
     problems: dedupe(found),
-    ...(keysReadable && config.access ? { trustedKeys: config.access.trustedKeys } : {}),
+    trustedKeys: keysReadable && config.access ? config.access.trustedKeys : undefined,
   };
 }
 
@@ -139,7 +139,7 @@ function loadProfiles(
       return;
     }
     // The profile's own lines: the roles it binds are what is wrong, not the device's choice of it.
-    const fit = checkProfileFit(loaded.profile, { file: profileFile, ...(loaded.parsed ? { parsed: loaded.parsed } : {}) });
+    const fit = checkProfileFit(loaded.profile, { file: profileFile, parsed: loaded.parsed });
     found.push(...fit.problems);
     notices.push(...fit.notices);
     if (fit.problems.length === 0) profiles.set(device.id, loaded.profile);
@@ -150,8 +150,7 @@ function loadProfiles(
 const a = (kind: string): string => (/^[aeiou]/.test(kind) ? `an ${kind}` : `a ${kind}`);
 
 function at(file: string, parsed: ParsedYaml, path: readonly PropertyKey[], message: string, label: (p: readonly PropertyKey[]) => string): ConfigProblem {
-  const line = lineOf(parsed, path);
-  return { file, ...(line !== undefined ? { line } : {}), path: label(path), message };
+  return { file, line: lineOf(parsed, path), path: label(path), message };
 }
 
 /** The station file's problems top to bottom, then each other file's (profiles, keys). */
@@ -193,8 +192,8 @@ function makePathsAbsolute(config: StationConfig, base: string): StationConfig {
     ...config,
     cloud,
     storage: { ...config.storage, path: abs(config.storage.path) },
-    ...(config.access ? { access: { ...config.access, trustedKeys: abs(config.access.trustedKeys) } } : {}),
-    ...(config.statusPage ? { statusPage: { ...config.statusPage, passwordFile: abs(config.statusPage.passwordFile) } } : {}),
+    access: config.access ? { ...config.access, trustedKeys: abs(config.access.trustedKeys) } : undefined,
+    statusPage: config.statusPage ? { ...config.statusPage, passwordFile: abs(config.statusPage.passwordFile) } : undefined,
     devices: config.devices.map((d) =>
       'path' in d.transport ? { ...d, transport: { ...d.transport, path: abs(d.transport.path) } } : d,
     ),

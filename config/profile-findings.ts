@@ -5,7 +5,7 @@ import { keyLine } from './yaml-key-line.js';
 /** Where the profile came from, for lines: its file and, when it was parsed from YAML, the document. */
 export interface ProfileSource {
   file: string;
-  parsed?: ParsedYaml;
+  parsed?: ParsedYaml | undefined;
 }
 
 /** What the checks of one profile found: refusals on the profile's lines, and notices. */
@@ -17,7 +17,7 @@ export class Findings {
   /** A problem at `path`, on the line of its key (or of `linePath`'s, for something missing there). */
   problem(path: ReadonlyArray<string | number>, message: string, linePath: ReadonlyArray<string | number> = path): void {
     const line = this.source.parsed ? keyLine(this.source.parsed, linePath) : undefined;
-    this.problems.push({ file: this.source.file, ...(line !== undefined ? { line } : {}), path: renderPath(path), message });
+    this.problems.push({ file: this.source.file, line, path: renderPath(path), message });
   }
 
   notice(message: string): void {

@@ -179,9 +179,9 @@ const a = (kind: string): string => (/^[aeiou]/.test(kind) ? `an ${kind}` : `a $
  * A profile file read and checked for its kind, as the station loader does: for tools that take a
  * profile on its own (the simulators' `--profile FILE`).
  */
-export function loadCheckedProfile(file: string): { profile?: Profile; problems: ConfigProblem[]; notices: ConfigProblem[] } {
+export function loadCheckedProfile(file: string): { profile?: Profile | undefined; problems: ConfigProblem[]; notices: ConfigProblem[] } {
   const loaded = loadProfileFile(file);
   if (!loaded.profile) return { problems: loaded.problems, notices: [] };
-  const fit = checkProfileFit(loaded.profile, { file, ...(loaded.parsed ? { parsed: loaded.parsed } : {}) });
-  return { ...(fit.problems.length === 0 ? { profile: loaded.profile } : {}), problems: fit.problems, notices: fit.notices };
+  const fit = checkProfileFit(loaded.profile, { file, parsed: loaded.parsed });
+  return { profile: fit.problems.length === 0 ? loaded.profile : undefined, problems: fit.problems, notices: fit.notices };
 }

@@ -30,7 +30,7 @@ export function readYamlFile(file: string): { parsed?: ParsedYaml; problems: Con
     return {
       problems: doc.errors.map((e) => {
         const first = e.linePos?.[0];
-        return { file, ...(first ? { line: first.line } : {}), path: '', message: `YAML: ${yamlErrorText(e.message, first?.col)}` };
+        return { file, line: first?.line, path: '', message: `YAML: ${yamlErrorText(e.message, first?.col)}` };
       }),
     };
   }
@@ -93,8 +93,7 @@ function problemAt(
   label: (path: readonly PropertyKey[]) => string,
   message: string,
 ): ConfigProblem {
-  const line = lineOf(parsed, path);
-  return { file, ...(line !== undefined ? { line } : {}), path: label(path), message };
+  return { file, line: lineOf(parsed, path), path: label(path), message };
 }
 
 const isDefaultMessage = (m: string): boolean => m.startsWith('Invalid input');

@@ -57,8 +57,9 @@ export function normaliseBinding(binding: RoleBinding): NormalBinding {
   return full;
 }
 
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+/** The object without its undefined keys, typed so: optional keys stay optional but never hold undefined. */
+function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
 const OPTION_FOR: ReadonlyArray<[keyof NormalBinding, RoleValue]> = [

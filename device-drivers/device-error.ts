@@ -1,20 +1,14 @@
-/**
- * Every failure the device layer reports. The code is what health counters, logs and command
- * replies key on; the message is for people. Catalogue: docs/errors.md.
- */
-export const DEVICE_ERROR_CODES = {
-  TIMEOUT: 'the device did not answer within the timeout',
-  CRC: 'a Modbus frame failed its CRC check',
-  CHECKSUM: 'a line-protocol frame failed its checksum',
-  EXCEPTION: 'the device answered with a Modbus exception',
-  DISCONNECTED: 'the port or TCP link is closed or could not be opened',
-  PROTOCOL: 'the device answered something the protocol does not allow',
-  REFUSED: 'the device refused the request (an ERR reply)',
-  UNSUPPORTED: 'the device lacks the part a command needs (its profile binds no such role)',
-  ENCODING: 'a command value does not fit the type, scale or range its profile gives; nothing was written',
-} as const;
+import { ERROR_CATALOGUE, errorCodesIn, type ErrorCodeIn } from '../config/error-catalogue.js';
 
-export type DeviceErrorCode = keyof typeof DEVICE_ERROR_CODES;
+/**
+ * Every failure the device layer reports: the `device` codes of the error catalogue
+ * (config/error-catalogue.ts, docs/errors.md). The code is what health counters, logs and command
+ * replies key on; the message is for people.
+ */
+export type DeviceErrorCode = ErrorCodeIn<'device'>;
+
+/** Each device code with its meaning, in the catalogue's order: the order of `health.errors`. */
+export const DEVICE_ERROR_CODES = Object.fromEntries(errorCodesIn('device').map((c) => [c, ERROR_CATALOGUE[c].meaning])) as Readonly<Record<DeviceErrorCode, string>>;
 
 export class DeviceError extends Error {
   override readonly name = 'DeviceError';

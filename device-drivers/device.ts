@@ -29,7 +29,7 @@ export interface DeviceDriver {
    * The typed capability of its kind (a BatteryCabinet, a DoorController, ...): all the station
    * logic uses. Undefined for a driver that only reports points.
    */
-  readonly capability?: Capability;
+  readonly capability?: Capability | undefined;
   /** Open the transport. Must not throw for a device that is merely absent: read() reports that. */
   open(): Promise<void>;
   close(): Promise<void>;

@@ -72,11 +72,13 @@ export class FleetRunner {
   private timer: NodeJS.Timeout | undefined;
   private started = 0;
   private slice = 0;
+  private readonly log: Logger;
 
   constructor(private readonly options: FleetOptions) {
     const template = fleetConfig(options);
     const devices = fleetDevices();
     const log = options.log ?? silentLogger();
+    this.log = log;
     this.stations = planFleet(options).map(
       (plan) =>
         new FleetStation({ plan, config: { ...template, station: { ...template.station, id: plan.id, location: plan.location } }, devices, version: options.version ?? '0.1.0-fleet', log }),
@@ -90,7 +92,10 @@ export class FleetRunner {
     const perSlice = Math.max(1, Math.ceil(rate / 10));
     this.timer = setInterval(() => {
       const end = Math.min(this.stations.length, this.started + perSlice);
-      for (; this.started < end; this.started++) this.stations[this.started]?.start();
+      for (; this.started < end; this.started++) {
+        const station = this.stations[this.started];
+        station?.start().catch((err: unknown) => this.log.error({ err, station: station.id }, 'a simulated station did not start'));
+      }
       const slot = this.slice++ % (tick * 10);
       for (let i = slot; i < this.started; i += tick * 10) this.stations[i]?.tick(tick);
     }, 100);

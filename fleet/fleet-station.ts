@@ -1,13 +1,11 @@
-import type { Database } from 'better-sqlite3';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
-import { CloudBridge, type BridgeDevice } from '../cloud-bridge/cloud-bridge.js';
+import type { BridgeDevice, CloudBridge } from '../cloud-bridge/cloud-bridge.js';
 import type { StationConfig } from '../config/station-schema.js';
-import { StationAlarms } from '../gateway/station/station-alarms.js';
-import { AlarmTable } from '../gateway/store/alarm-table.js';
-import { EventOutbox } from '../gateway/store/event-outbox.js';
-import { openDatabase } from '../gateway/store/open-database.js';
+import { composeStation, type ComposedStation } from '../gateway/runtime/compose-station.js';
+import type { StationAlarms } from '../gateway/station/station-alarms.js';
+import type { EventOutbox } from '../gateway/store/event-outbox.js';
 import { mulberry32 } from '../simulators/modbus/seeded-random.js';
 import type { FleetStationPlan } from './fleet-plan.js';
 import { SyntheticStation } from './synthetic-station.js';
@@ -22,13 +20,15 @@ export interface FleetStationOptions {
 }
 
 /**
- * One simulated station on the gateway's own parts: CloudBridge (birth, Last Will, retained
- * states, alarms, availability, the event outbox), StationAlarms and the SQLite outbox (in
- * memory: the simulator has no power cuts to survive). Only the devices are synthetic.
+ * One simulated station, assembled by the gateway's own composition root and started only as far
+ * as the bridge: the store (in memory: the simulator has no power cuts to survive), alarms and
+ * the event log, and the CloudBridge (birth, Last Will, retained states, alarms, availability,
+ * the outbox relayed). Only the devices are synthetic: what the monitors would read comes from
+ * the model, handed to the same bridge.
  */
 export class FleetStation {
   readonly id: string;
-  private db: Database | undefined;
+  private composed: ComposedStation | undefined;
   private bridge: CloudBridge | undefined;
   private alarms: StationAlarms | undefined;
   private outbox: EventOutbox | undefined;
@@ -50,33 +50,35 @@ export class FleetStation {
     return this.crashed;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     const { config, devices, version, log, plan } = this.options;
-    const { db } = openDatabase(':memory:');
-    this.db = db;
-    const outbox = new EventOutbox(db);
-    this.outbox = outbox;
-    const alarms = new StationAlarms(new AlarmTable(db), outbox, log);
-    this.alarms = alarms;
-    const bridge = new CloudBridge({
-      config,
-      version,
-      // The boot id is a ULID: one a station would make, from its seed, stable across runs.
-      bootId: bootIdFor(plan.seed),
-      devices,
-      outbox,
-      log,
-      connect: (url: string, o: IClientOptions) => {
-        this.client = mqtt.connect(url, o);
-        return this.client;
+    // No devices of its own to build or poll: the synthetic ones are reported instead.
+    const composed = composeStation(
+      { file: '(fleet simulator)', config: { ...config, devices: [] }, profiles: new Map() },
+      {
+        log,
+        version,
+        // The boot id is a ULID: one a station would make, from its seed, stable across runs.
+        bootId: bootIdFor(plan.seed),
+        env: {},
+        storePath: ':memory:',
+        reportedDevices: devices,
+        simulated: true,
+        bridgeStopDeadlineMs: 1000,
+        connect: (url: string, o: IClientOptions) => {
+          this.client = mqtt.connect(url, o);
+          return this.client;
+        },
       },
-    });
-    this.bridge = bridge;
-    alarms.on('changed', (list) => bridge.setAlarms(list));
-    bridge.setAlarms(alarms.active());
-    outbox.append({ type: 'gateway.started', data: { version, bootId: bootIdFor(plan.seed), simulated: true } });
+    );
+    this.composed = composed;
+    // Started as far as the bridge: no station logic or access, whose availability would be the
+    // empty station's rather than the model's.
+    await composed.parts.start({ only: ['bridge'] });
+    this.bridge = composed.bridge.bridge;
+    this.alarms = composed.records.alarms;
+    this.outbox = composed.storage.store.outbox;
     this.publishModel();
-    bridge.start();
   }
 
   /** One step of the synthetic devices, handed to the bridge as a DeviceMonitor would. */
@@ -112,10 +114,9 @@ export class FleetStation {
   }
 
   async stop(): Promise<void> {
-    await this.bridge?.stop(1000);
-    this.db?.close();
+    await this.composed?.parts.stop();
     this.bridge = undefined;
-    this.db = undefined;
+    this.composed = undefined;
   }
 }
 

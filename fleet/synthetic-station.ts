@@ -1,7 +1,7 @@
 import type { Availability } from '../cloud-bridge/contract-schemas.js';
 import type { DeviceState, Points } from '../device-drivers/device-state.js';
 import { stationAvailability } from '../gateway/station/availability-rule.js';
-import type { AlarmRaise } from '../gateway/station/station-alarms.js';
+import type { AlarmRaise } from '../cloud-bridge/contract-schemas.js';
 import type { NewEvent } from '../gateway/store/event-outbox.js';
 import type { Random } from '../simulators/modbus/seeded-random.js';
 import type { StationFault } from './fleet-plan.js';

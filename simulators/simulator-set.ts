@@ -33,41 +33,41 @@ import { playScenario, type Scenario, type ScenarioRun, type ScenarioRunOptions 
 
 /** How one simulated device is reached. Port 0 picks a free port (read it from the device's endpoint). */
 export type SimTransport =
-  | { type: 'modbus-tcp'; host?: string; port: number }
-  | { type: 'modbus-rtu-over-tcp'; host?: string; port: number; baudRate?: number }
-  | { type: 'modbus-rtu'; endpoint: SerialEndpoint; baudRate?: number }
-  | { type: 'serial'; endpoint: SerialEndpoint; baudRate?: number }
+  | { type: 'modbus-tcp'; host?: string | undefined; port: number }
+  | { type: 'modbus-rtu-over-tcp'; host?: string | undefined; port: number; baudRate?: number | undefined }
+  | { type: 'modbus-rtu'; endpoint: SerialEndpoint; baudRate?: number | undefined }
+  | { type: 'serial'; endpoint: SerialEndpoint; baudRate?: number | undefined }
   /** A line device on a TCP listener, as a serial device server (ser2net, Moxa NPort) serves its port. */
-  | { type: 'serial-tcp'; host?: string; port: number; baudRate?: number };
+  | { type: 'serial-tcp'; host?: string | undefined; port: number; baudRate?: number | undefined };
 
 export interface DeviceSimSpec {
   id: string;
   kind: DeviceKind;
   transport: SimTransport;
   /** Modbus: the unit id (default: the profile's defaultUnitId). */
-  unitId?: number;
+  unitId?: number | undefined;
   /**
    * Modbus: the register map and role bindings (default: the reference profile of the kind). Any
    * vendor's profile of the kind works: the models write and read through its roles.
    */
-  profile?: Profile;
+  profile?: Profile | undefined;
   /** Cabinet: number of slots. */
-  slots?: number;
+  slots?: number | undefined;
   /** Door lock: number of doors, firmware string, someone walks through released doors. */
-  doors?: number;
-  firmware?: string;
-  walkThrough?: boolean;
+  doors?: number | undefined;
+  firmware?: string | undefined;
+  walkThrough?: boolean | undefined;
   /** QR scanner: what ends a scan. */
-  terminator?: '\r' | '\n' | '\r\n';
+  terminator?: '\r' | '\n' | '\r\n' | undefined;
   /** Default: the set's seed plus the device's position. */
-  seed?: number;
+  seed?: number | undefined;
 }
 
 export interface BaudTimingOptions {
   /** How long a device thinks before it answers, after the request's t3.5 (default 5 ms). */
-  responseDelayMs?: number;
+  responseDelayMs?: number | undefined;
   /** Override bits per character (default 11 for Modbus RTU, 10 for the 8N1 line devices). */
-  bitsPerChar?: number;
+  bitsPerChar?: number | undefined;
 }
 
 export interface SimulatorSetOptions {
@@ -75,7 +75,7 @@ export interface SimulatorSetOptions {
   seed?: number;
   log?: Logger;
   /** Pace serial answers (and RTU-over-TCP) at each line's baud rate. */
-  baudTiming?: boolean | BaudTimingOptions;
+  baudTiming?: boolean | BaudTimingOptions | undefined;
   /** How often device models advance (default 1000 ms); tests may pass less. */
   tickMs?: number;
 }
@@ -246,7 +246,7 @@ function buildModel(spec: DeviceSimSpec, profile: Profile, seed: number): Modbus
   const faults: TransportFaults = { ...NO_FAULTS };
   switch (spec.kind) {
     case 'battery-cabinet': {
-      const model = new BatteryCabinetModel({ profile, seed, ...(spec.slots !== undefined ? { slots: spec.slots } : {}) });
+      const model = new BatteryCabinetModel({ profile, seed, slots: spec.slots });
       return { spec, unitId, model, faults, domain: cabinetCommands(model) };
     }
     case 'water-dispenser': {
@@ -282,27 +282,25 @@ async function startModbusBus(bus: ModbusBusPlan, seed: number, options: Simulat
     const host = t.host ?? '127.0.0.1';
     const framing = t.type === 'modbus-tcp' ? 'mbap' : 'rtu';
     const timing = t.type === 'modbus-rtu-over-tcp' ? timingFor(options, t.baudRate, MODBUS_RTU_BITS_PER_CHAR) : undefined;
-    const server: ModbusTcpServer = await startModbusTcpServer({ host, port: t.port, units, faults, framing, seed, ...(timing ? { timing } : {}) });
+    const server: ModbusTcpServer = await startModbusTcpServer({ host, port: t.port, units, faults, framing, seed, timing });
     const devices = bus.members.map((m) => {
-      const scope = others(m);
-      const wire: WireControl = { faults: m.faults, modbus: true, drop: (ms) => server.drop(ms), isUp: () => server.listening(), ...(scope ? { dropScope: scope } : {}) };
+      const wire: WireControl = { faults: m.faults, modbus: true, drop: (ms) => server.drop(ms), isUp: () => server.listening(), dropScope: others(m) };
       return createSimulatedDevice({ id: m.spec.id, kind: m.spec.kind, endpoint: { transport: t.type, host, port: server.port, unitId: m.unitId }, wire, domain: m.domain });
     });
     return { devices, stop: () => server.stop() };
   }
   if (t.type !== 'modbus-rtu') throw new UnsimulatedDeviceError(`${bus.key}: not a Modbus transport`);
   const timing = timingFor(options, t.baudRate, MODBUS_RTU_BITS_PER_CHAR);
-  const slave: RtuSerialSlave = await startRtuSerialSlave({ endpoint: t.endpoint, baudRate: t.baudRate ?? 9600, units, faults, seed, ...(timing ? { timing } : {}) });
+  const slave: RtuSerialSlave = await startRtuSerialSlave({ endpoint: t.endpoint, baudRate: t.baudRate ?? 9600, units, faults, seed, timing });
   const random = mulberry32(seed);
   const devices = bus.members.map((m) => {
-    const scope = others(m);
     const wire: WireControl = {
       faults: m.faults,
       modbus: true,
       drop: (ms) => slave.link.drop(ms),
       noise: (bytes) => slave.link.write(noiseLine(bytes, random).subarray(0, bytes)),
       isUp: () => slave.link.isUp(),
-      ...(scope ? { dropScope: scope } : {}),
+      dropScope: others(m),
     };
     return createSimulatedDevice({ id: m.spec.id, kind: m.spec.kind, endpoint: { transport: 'modbus-rtu', path: slave.link.devicePath, unitId: m.unitId }, wire, domain: m.domain });
   });
@@ -321,24 +319,18 @@ async function startLineDevice(
   options: SimulatorSetOptions,
 ): Promise<{ device: SimulatedDevice; stop: () => Promise<void> }> {
   const timing = timingFor(options, t.baudRate, LINE_8N1_BITS_PER_CHAR);
-  const endpoint: LineEndpoint = t.type === 'serial' ? t.endpoint : { type: 'tcp', port: t.port, ...(t.host ? { host: t.host } : {}) };
-  const common = { path: 'path' in endpoint ? endpoint.path : '', endpoint, seed, ...(t.baudRate ? { baudRate: t.baudRate } : {}), ...(timing ? { timing } : {}) };
+  const endpoint: LineEndpoint = t.type === 'serial' ? t.endpoint : { type: 'tcp', port: t.port, host: t.host };
+  const common = { path: 'path' in endpoint ? endpoint.path : '', endpoint, seed, baudRate: t.baudRate, timing };
   const where = (sim: { devicePath: string; tcp: { host: string; port: number } | undefined }): SimEndpointInfo =>
     sim.tcp ? { transport: 'serial-tcp', host: sim.tcp.host, port: sim.tcp.port } : { transport: 'serial', path: sim.devicePath };
   if (spec.kind === 'door-lock') {
-    const sim = await startDoorLockSimulator({
-      ...common,
-      ...(spec.doors !== undefined ? { doors: spec.doors } : {}),
-      ...(spec.firmware !== undefined ? { firmware: spec.firmware } : {}),
-      ...(spec.walkThrough !== undefined ? { walkThrough: spec.walkThrough } : {}),
-      ...(options.log ? { log: options.log.child({ sim: spec.id }) } : {}),
-    });
+    const sim = await startDoorLockSimulator({ ...common, doors: spec.doors, firmware: spec.firmware, walkThrough: spec.walkThrough, log: options.log?.child({ sim: spec.id }) });
     const wire = lineWire(sim);
     const device = createSimulatedDevice({ id: spec.id, kind: spec.kind, endpoint: where(sim), wire, domain: lockCommands(sim) });
     return { device, stop: () => sim.stop() };
   }
   if (spec.kind === 'qr-scanner') {
-    const sim = await startQrScannerSimulator({ ...common, ...(spec.terminator ? { terminator: spec.terminator } : {}) });
+    const sim = await startQrScannerSimulator({ ...common, terminator: spec.terminator });
     const wire = lineWire(sim);
     const device = createSimulatedDevice({ id: spec.id, kind: spec.kind, endpoint: where(sim), wire, domain: scannerCommands(sim) });
     return { device, stop: () => sim.stop() };

@@ -9,7 +9,7 @@ export { startSimulators, UnsimulatedDeviceError } from './simulator-set.js';
 
 export interface StationSimulatorOptions extends SimulatorSetOptions {
   /** Someone walks through each released door (the lock's door contact opens and closes). */
-  walkThrough?: boolean;
+  walkThrough?: boolean | undefined;
 }
 
 /**
@@ -34,10 +34,10 @@ export async function startStationSimulator(station: LoadedStation, options: Sta
       id: device.id,
       kind: device.kind,
       transport,
-      ...('unitId' in device.transport ? { unitId: device.transport.unitId } : {}),
-      ...(profile ? { profile } : {}),
-      ...(device.kind === 'door-lock' ? { doors: Math.max(2, ...lockDoors(station.config, device)) } : {}),
-      ...(options.walkThrough !== undefined ? { walkThrough: options.walkThrough } : {}),
+      unitId: 'unitId' in device.transport ? device.transport.unitId : undefined,
+      profile,
+      doors: device.kind === 'door-lock' ? Math.max(2, ...lockDoors(station.config, device)) : undefined,
+      walkThrough: options.walkThrough,
     });
   }
   const sim = await startSimulators(specs, options);
@@ -54,7 +54,7 @@ function simTransport(device: DeviceConfig): SimTransport | undefined {
     case 'modbus-tcp':
       return { type: 'modbus-tcp', host: t.host, port: t.port };
     case 'modbus-rtu-over-tcp':
-      return { type: 'modbus-rtu-over-tcp', host: t.host, port: t.port, ...('baudRate' in t && typeof t.baudRate === 'number' ? { baudRate: t.baudRate } : {}) };
+      return { type: 'modbus-rtu-over-tcp', host: t.host, port: t.port };
     case 'modbus-rtu':
       return { type: 'modbus-rtu', endpoint: { type: 'pty', path: t.path }, baudRate: t.baudRate };
     case 'gpio':

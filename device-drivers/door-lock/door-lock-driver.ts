@@ -40,7 +40,7 @@ export interface DoorLockDriverOptions {
   timeoutMs: number;
   log: Logger;
   /** Reopen backoff and silence detection of the port (defaults: see LinePortKeeper). */
-  keeper?: { reopenMinMs?: number; reopenMaxMs?: number; silentAfter?: number };
+  keeper?: { reopenMinMs?: number; reopenMaxMs?: number; silentAfter?: number } | undefined;
 }
 
 /**
@@ -232,7 +232,7 @@ export function createDoorLockDriver(options: CreateDoorLockDriverOptions): Door
   const link: LineLink = 'tcp' in options ? { tcp: options.tcp } : { serial: options.serial };
   const { doors, timeoutMs, log, keeper } = options;
   const port = createLinePort(link, { maxLineBytes: MAX_LINE_BYTES });
-  return new DoorLockDriver({ doors, timeoutMs, log, ...(keeper ? { keeper } : {}), port });
+  return new DoorLockDriver({ doors, timeoutMs, log, keeper, port });
 }
 
 /** 'LK-REF 1.4.2' -> 'lk-ref': the product part of the firmware string. */

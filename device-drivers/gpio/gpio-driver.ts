@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { keepAliveClock, type Clock } from '../../config/clock.js';
 import type { DoorController, OccupancySensor, SmokeDetector } from '../capabilities/capabilities.js';
 import type { DeviceDriver, DeviceEvent } from '../device.js';
 import type { DeviceState, Points } from '../device-state.js';
@@ -9,17 +10,17 @@ import type { GpioBoard, GpioConnection, GpioOutput, GpioPin } from './gpio-boar
 /** What each pin of a GPIO device does; every one is optional, the config says which exist. */
 export interface GpioPins {
   /** PIR motion sensor (high = motion). */
-  presence?: GpioPin;
+  presence?: GpioPin | undefined;
   /** Relay that releases an electric strike. */
-  strike?: GpioPin;
+  strike?: GpioPin | undefined;
   /** Inside exit button, to ground. */
-  exitButton?: GpioPin;
+  exitButton?: GpioPin | undefined;
   /** Door contact, to ground: closed door = closed contact. */
-  doorContact?: GpioPin;
+  doorContact?: GpioPin | undefined;
   /** Status LED: lit while the strike is released (or, with no strike, while presence is seen). */
-  statusLed?: GpioPin;
+  statusLed?: GpioPin | undefined;
   /** A smoke detector's alarm contact, to ground (the board's pull-up is used). */
-  smoke?: GpioPin;
+  smoke?: GpioPin | undefined;
 }
 
 /**
@@ -39,7 +40,9 @@ export interface GpioDriverOptions {
   /** How long the exit button releases the strike. */
   exitUnlockMs: number;
   /** Default normally-open. */
-  smokeContact?: SmokeContact;
+  smokeContact?: SmokeContact | undefined;
+  /** The relock timer's; keeps the process alive like any live work, unless a test drives it. */
+  clock?: Clock | undefined;
   log: Logger;
 }
 
@@ -63,7 +66,8 @@ export class GpioDriver implements DeviceDriver {
   private presence: boolean | null = null;
   private doorOpen: boolean | null = null;
   private smoke: boolean | null = null;
-  private relockTimer: NodeJS.Timeout | undefined;
+  private cancelRelock: (() => void) | undefined;
+  private readonly clock: Clock;
   /** Fire egress: the strike stays released until told otherwise, whatever else relocks. */
   private heldReleased = false;
   private readonly listeners = new Listeners<DeviceEvent>((err, event) => this.options.log.error({ err, type: event.type }, 'GPIO event listener threw'));
@@ -71,6 +75,7 @@ export class GpioDriver implements DeviceDriver {
 
   constructor(private readonly options: GpioDriverOptions) {
     this.kind = options.kind;
+    this.clock = options.clock ?? keepAliveClock;
     this.capability = this.capabilityOf(options.kind);
   }
 
@@ -127,8 +132,7 @@ export class GpioDriver implements DeviceDriver {
     this.heldReleased = on;
     await this.ensureLinked();
     if (on) {
-      clearTimeout(this.relockTimer);
-      this.relockTimer = undefined;
+      this.stopRelockTimer();
       this.strike?.set(true);
       this.setLed(true);
     } else this.relock();
@@ -178,7 +182,7 @@ export class GpioDriver implements DeviceDriver {
 
   private attach(link: GpioConnection): void {
     const { pins, strikeActiveLow, log } = this.options;
-    clearTimeout(this.relockTimer);
+    this.stopRelockTimer();
     this.presence = null;
     this.doorOpen = null;
     // The board only reports a change from the pin's idle (open contact) level: an open
@@ -233,15 +237,19 @@ export class GpioDriver implements DeviceDriver {
 
   private releaseFor(ms: number): void {
     if (!this.strike) return;
-    clearTimeout(this.relockTimer);
+    this.stopRelockTimer();
     this.strike.set(true);
     this.setLed(true);
-    this.relockTimer = setTimeout(() => this.relock(), ms);
+    this.cancelRelock = this.clock.after(ms, () => this.relock());
+  }
+
+  private stopRelockTimer(): void {
+    this.cancelRelock?.();
+    this.cancelRelock = undefined;
   }
 
   private relock(): void {
-    clearTimeout(this.relockTimer);
-    this.relockTimer = undefined;
+    this.stopRelockTimer();
     if (!this.link?.alive || this.heldReleased) return;
     this.strike?.set(false);
     if (this.strike) this.setLed(false);

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
+import { keepAliveClock, type Clock } from '../../config/clock.js';
 import { DeviceError } from '../device-error.js';
 import { Backoff } from '../health/backoff.js';
 import type { GpioBoard, GpioConnection, GpioOutput, GpioPin } from './gpio-board.js';
@@ -48,6 +49,8 @@ export interface JohnnyFiveBoardOptions {
   readyTimeoutMs?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** Reconnect backoff and the ready timeout; the system clock unless a test drives it. */
+  clock?: Clock | undefined;
   log: Logger;
 }
 
@@ -55,10 +58,12 @@ export class JohnnyFiveBoard implements GpioBoard {
   private current: J5Connection | undefined;
   private connecting: Promise<GpioConnection> | undefined;
   private readonly backoff: Backoff;
+  private readonly clock: Clock;
   private closed = false;
 
   constructor(private readonly options: JohnnyFiveBoardOptions) {
-    this.backoff = new Backoff(options.reconnectMinMs ?? 1000, options.reconnectMaxMs ?? 30_000);
+    this.clock = options.clock ?? keepAliveClock;
+    this.backoff = new Backoff(options.reconnectMinMs ?? 1000, options.reconnectMaxMs ?? 30_000, () => this.clock.now());
   }
 
   get path(): string {
@@ -93,7 +98,7 @@ export class JohnnyFiveBoard implements GpioBoard {
       io.on('error', () => undefined);
       // repl and sigint off: johnny-five would otherwise read stdin and exit the process on Ctrl-C.
       board = new (loadJohnnyFive().Board)({ io, repl: false, debug: false, sigint: false, timeout: timeoutMs });
-      await whenReady(board, io, timeoutMs);
+      await whenReady(board, io, timeoutMs, this.clock);
     } catch (err) {
       if (board) endBoard(board);
       const delay = this.backoff.failed();
@@ -110,11 +115,11 @@ export class JohnnyFiveBoard implements GpioBoard {
   }
 }
 
-function whenReady(board: J5Board, io: FirmataIo, timeoutMs: number): Promise<void> {
+function whenReady(board: J5Board, io: FirmataIo, timeoutMs: number, clock: Clock): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => settle(new Error(`not ready within ${timeoutMs} ms (is Firmata flashed?)`)), timeoutMs);
+    const cancelTimer = clock.after(timeoutMs, () => settle(new Error(`not ready within ${timeoutMs} ms (is Firmata flashed?)`)));
     const settle = (err?: Error): void => {
-      clearTimeout(timer);
+      cancelTimer();
       board.off('ready', onReady);
       board.off('error', settle);
       io.off('error', settle);

@@ -14,7 +14,7 @@ export interface DeviceMonitorOptions {
   offlineAfter: number;
   log: Logger;
   /** Poll schedule, latency and last-seen time; the system clock unless a test drives it. */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 interface MonitorEvents {

@@ -18,7 +18,7 @@ export interface BoundedLineSplitterOptions {
    * line in one burst (a scanner): otherwise half a line cut short would be glued to the next one
    * and read as a line neither of them was. Off when omitted.
    */
-  maxIdleMs?: number;
+  maxIdleMs?: number | undefined;
 }
 
 const CR = 0x0d;

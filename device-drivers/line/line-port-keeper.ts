@@ -12,7 +12,7 @@ export interface LinePortKeeperOptions {
   /** Timeouts in a row after which the port is taken for dead and reopened. */
   silentAfter?: number;
   /** Reopen backoff time; the system clock unless a test drives it. */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /**

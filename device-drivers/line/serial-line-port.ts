@@ -94,7 +94,7 @@ export class SerialLinePort extends EventEmitter<LinePortEvents> implements Line
     } catch (err) {
       throw new DeviceError('DISCONNECTED', `cannot open ${path}: ${(err as Error).message}`, { path }, { cause: err });
     }
-    const splitter = new BoundedLineSplitter({ maxLength: maxLineBytes, ...(maxLineIdleMs !== undefined ? { maxIdleMs: maxLineIdleMs } : {}) });
+    const splitter = new BoundedLineSplitter({ maxLength: maxLineBytes, maxIdleMs: maxLineIdleMs });
     splitter.on('data', (line: string) => this.emit('line', line));
     splitter.on('dropped', (info: DroppedLine) => this.emit('dropped', info));
     port.on('data', (chunk: Buffer) => splitter.write(chunk));

@@ -97,7 +97,7 @@ export class TcpLinePort extends EventEmitter<LinePortEvents> implements LinePor
     // A scanner is silent between scans, so no request would notice a server that vanished
     // without a FIN (power cut, cable out): keepalive probes do, after the OS's probe count.
     socket.setKeepAlive(true, this.options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS);
-    const splitter = new BoundedLineSplitter({ maxLength: maxLineBytes, ...(maxLineIdleMs !== undefined ? { maxIdleMs: maxLineIdleMs } : {}) });
+    const splitter = new BoundedLineSplitter({ maxLength: maxLineBytes, maxIdleMs: maxLineIdleMs });
     splitter.on('data', (line: string) => this.emit('line', line));
     splitter.on('dropped', (info: DroppedLine) => this.emit('dropped', info));
     socket.on('data', (chunk: Buffer) => splitter.write(chunk));

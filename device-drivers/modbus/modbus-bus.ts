@@ -45,7 +45,7 @@ export interface ModbusBusOptions {
   /** Drive this port instead of opening the endpoint; the endpoint then only names the bus. */
   port?: ModbusPort;
   /** Backoff times and the close wait; the system clock unless a test drives it. */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Backoff between attempts to open a port or TCP link that failed. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { StationConfig } from '../../config/station-schema.js';
 import { COMMAND_ERROR_CODES, type CommandErrorCode } from '../../cloud-bridge/contract-schemas.js';
 import type { DeviceKind } from '../../config/device-kinds.js';
-import type { EventOutbox } from '../store/event-outbox.js';
+import type { EventOutbox, NewEvent } from '../store/event-outbox.js';
 import type { ReplayCache } from '../store/replay-cache.js';
 import { StoreFullError } from '../store/store-errors.js';
 import { AccessDenied, UnverifiedToken } from './access-error.js';
@@ -53,7 +53,7 @@ export interface AccessServiceOptions {
    * Why the station is closed to workers for their safety right now (`smoke`), from the same
    * station logic that publishes it in `S/availability`; undefined while it is safe.
    */
-  closedForSafety?: () => string | undefined;
+  closedForSafety?: (() => string | undefined) | undefined;
   log: Logger;
   monotonic?: () => number;
 }
@@ -187,7 +187,7 @@ export class AccessService {
     const attempts = this.floods.note(scope === 'worker' ? `busy ${via}\n${sub}` : `busy ${via}`);
     if (attempts !== undefined) {
       // A flood is logged once a minute with its count, never once per attempt: it must not fill the disk.
-      this.record({ type: 'access.denied', data: { code: 'BUSY', via, reason: 'rate limited', scope, attempts, ...(scope === 'worker' ? { sub } : {}) } });
+      this.record({ type: 'access.denied', data: { code: 'BUSY', via, reason: 'rate limited', scope, attempts, sub } });
       this.options.log.warn({ via, scope, attempts }, 'access attempts rate limited');
     }
     throw new BusyDenied(scope === 'worker' ? 'too many attempts by this worker; wait a minute' : 'too many attempts; wait a minute');
@@ -294,12 +294,12 @@ export class AccessService {
     const data: Record<string, unknown> = { code: err.code, reason: err.message, via };
     if (claims) Object.assign(data, { res: claims.res, act: claims.act, sub: claims.sub, jti: claims.jti });
     const device = claims ? this.options.config.resources[claims.res]?.device : undefined;
-    this.record({ type: 'access.denied', ...(device ? { device } : {}), data });
+    this.record({ type: 'access.denied', device, data });
     this.options.log.info({ code: err.code, via, res: claims?.res }, 'access denied');
   }
 
   /** A refusal's record; a full disk does not turn the refusal into another error. */
-  private record(event: { type: string; device?: string; data: Record<string, unknown> }): void {
+  private record(event: NewEvent & { data: Record<string, unknown> }): void {
     try {
       this.options.outbox.append(event);
     } catch (e) {

@@ -11,7 +11,7 @@ export const EXIT_WINDOW_MS = 10_000;
 
 interface DoorWatch {
   allowedUntil: number;
-  cancelHeld?: () => void;
+  cancelHeld?: (() => void) | undefined;
   open: boolean;
 }
 
@@ -21,9 +21,9 @@ export interface DoorSupervisorOptions {
   log: Logger;
   /** How long each door may stand open, by `device:door`; others get `defaultHeldSeconds`. */
   heldSeconds: ReadonlyMap<string, number>;
-  defaultHeldSeconds?: number;
+  defaultHeldSeconds?: number | undefined;
   /** Time and the held-open timer; the system clock unless a test drives it. */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /**

@@ -53,24 +53,12 @@ export function runLogCommand(dbPath: string, options: LogOptions, write: (line:
     db.pragma('busy_timeout = 5000');
     if (options.sessions) {
       const kind = options.type as SessionKind | undefined;
-      const rows = new UsageSessions(db).list({
-        ...(since ? { since } : {}),
-        ...(until ? { until } : {}),
-        ...(kind ? { kind } : {}),
-        ...(options.device ? { device: options.device } : {}),
-        ...(limit ? { limit } : {}),
-      });
+      const rows = new UsageSessions(db).list({ since, until, kind, device: options.device, limit });
       printSessions(rows, options.csv === true, write, zone);
       return rows.length;
     }
     const types = options.type?.split(',').map((t) => t.trim()).filter(Boolean);
-    const rows = queryEvents(db, {
-      ...(since ? { since } : {}),
-      ...(until ? { until } : {}),
-      ...(types ? { types } : {}),
-      ...(options.device ? { device: options.device } : {}),
-      ...(limit ? { limit } : {}),
-    });
+    const rows = queryEvents(db, { since, until, types, device: options.device, limit });
     printEvents(rows, options.csv === true, write, zone);
     return rows.length;
   } finally {

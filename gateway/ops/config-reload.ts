@@ -6,7 +6,8 @@ export interface ReloadPlan {
   restartKeys: string[];
   /** Keys that change and can be applied live. */
   liveKeys: string[];
-  logLevel?: StationConfig['log']['level'];
+  /** The new level, when it changed. */
+  logLevel?: StationConfig['log']['level'] | undefined;
   pollMs: Array<{ id: string; pollMs: number }>;
   /** metrics or statusPage moved: the listeners restart on the new addresses. */
   servers: boolean;
@@ -57,7 +58,7 @@ export function planReload(current: StationConfig, next: StationConfig): ReloadP
   return {
     restartKeys,
     liveKeys,
-    ...(current.log.level !== next.log.level ? { logLevel: next.log.level } : {}),
+    logLevel: current.log.level !== next.log.level ? next.log.level : undefined,
     pollMs,
     servers: !same(current.metrics, next.metrics) || !same(current.statusPage, next.statusPage),
   };

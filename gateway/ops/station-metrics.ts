@@ -10,11 +10,11 @@ import type { InboundCounts } from '../../cloud-bridge/cloud-bridge.js';
 /** Counts that other parts keep and metrics read at scrape time; each absent when the part is. */
 export interface MetricSources {
   /** What the access logic refused in bulk (junk, rate limits). */
-  access?: () => AccessCounts;
+  access?: (() => AccessCounts) | undefined;
   /** The status page's failed and throttled logins. */
-  logins?: () => LoginCounts;
+  logins?: (() => LoginCounts) | undefined;
   /** What the cloud bridge refused of what came in: oversized packets, refused commands. */
-  inbound?: () => InboundCounts;
+  inbound?: (() => InboundCounts) | undefined;
 }
 
 /**

@@ -27,11 +27,11 @@ export interface StationOpsOptions {
   view: StationView;
   log: Logger;
   /** Where $NOTIFY_SOCKET and $WATCHDOG_USEC come from (default process.env). */
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
   /** Replaces the socat sender (tests). */
   notifySender?: NotifySender;
   /** The access logic's refusal counts, for metrics (absent without an access section). */
-  accessCounts?: () => AccessCounts;
+  accessCounts?: (() => AccessCounts) | undefined;
   /** What the cloud bridge refused of what came in (oversized packets, refused commands), for metrics. */
   inboundCounts?: () => InboundCounts;
 }
@@ -59,8 +59,8 @@ export class StationOps {
   }
 
   /** The bound addresses, for logs and tests (a configured port 0 picks one). */
-  get urls(): { metrics?: string; statusPage?: string } {
-    return { ...(this.metricsServer ? { metrics: this.metricsServer.url } : {}), ...(this.statusPage ? { statusPage: this.statusPage.url } : {}) };
+  get urls(): { metrics?: string | undefined; statusPage?: string | undefined } {
+    return { metrics: this.metricsServer?.url, statusPage: this.statusPage?.url };
   }
 
   /** Call before the station records its first event: metrics count from here. */
@@ -72,11 +72,7 @@ export class StationOps {
     this.health = new HealthMonitor(this.liveness, pingEveryMs(this.notify?.watchdogUsec));
     this.health.start();
     const { accessCounts: access, inboundCounts: inbound } = this.options;
-    this.metrics = new StationMetrics(view, this.health, this.liveness, {
-      ...(access ? { access } : {}),
-      ...(inbound ? { inbound } : {}),
-      logins: () => this.loginThrottle.counts(),
-    });
+    this.metrics = new StationMetrics(view, this.health, this.liveness, { access, inbound, logins: () => this.loginThrottle.counts() });
     await this.startServers(this.config);
   }
 
@@ -86,7 +82,7 @@ export class StationOps {
     const { notify, health } = this;
     if (!notify || !health || this.watchdog) return;
     const sender = this.options.notifySender ?? new SocatNotifySender(notify.socket, log);
-    this.watchdog = new SystemdWatchdog({ sender, health, log, ...(notify.watchdogUsec !== undefined ? { watchdogUsec: notify.watchdogUsec } : {}) });
+    this.watchdog = new SystemdWatchdog({ sender, health, log, watchdogUsec: notify.watchdogUsec });
     this.watchdog.start();
     log.info({ watchdogSec: notify.watchdogUsec !== undefined ? notify.watchdogUsec / 1e6 : null }, 'systemd notified: ready');
   }

@@ -1,6 +1,6 @@
 import type { DeviceState } from '../../device-drivers/device-state.js';
 import type { DeviceKind } from '../../config/device-kinds.js';
-import type { ActiveAlarm } from '../store/alarm-table.js';
+import type { ActiveAlarm } from '../../cloud-bridge/contract-schemas.js';
 import type { StationEvent } from '../../cloud-bridge/outbox-port.js';
 
 /** One polled device as the operations parts see it (a DeviceMonitor satisfies it). */

@@ -7,14 +7,14 @@ export interface SystemdWatchdogOptions {
   sender: NotifySender;
   health: HealthMonitor;
   /** WatchdogSec in µs as systemd passes it ($WATCHDOG_USEC); absent: READY and STATUS only. */
-  watchdogUsec?: number;
+  watchdogUsec?: number | undefined;
   log: Logger;
 }
 
 /** The environment systemd gives a Type=notify service, read once at start. */
 export interface NotifyEnvironment {
   socket: string;
-  watchdogUsec?: number;
+  watchdogUsec?: number | undefined;
 }
 
 /**
@@ -27,7 +27,7 @@ export function notifyEnvironment(env: NodeJS.ProcessEnv, pid: number): NotifyEn
   const usec = Number(env['WATCHDOG_USEC']);
   const forPid = env['WATCHDOG_PID'];
   const forUs = forPid === undefined || Number(forPid) === pid;
-  return { socket, ...(Number.isFinite(usec) && usec > 0 && forUs ? { watchdogUsec: usec } : {}) };
+  return { socket, watchdogUsec: Number.isFinite(usec) && usec > 0 && forUs ? usec : undefined };
 }
 
 /** How often the health check (and so the ping) runs for a given WatchdogSec: a third of it, at most every 5 s. */

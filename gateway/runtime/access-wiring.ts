@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedStation } from '../../config/load-station-config.js';
 import type { CommandHandler } from '../../cloud-bridge/command-handler.js';
-import type { DeviceEvent } from '../../device-drivers/device.js';
 import type { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
 import { AccessService, type AccessCounts, type AccessEffects } from '../access/access-service.js';
 import { ClockTrust } from '../access/clock-trust.js';
@@ -12,7 +11,7 @@ import { TokenVerifier, type Action } from '../access/token-verifier.js';
 import { loadTrustedKeys } from '../../config/trusted-keys.js';
 import type { EventRecorder } from '../station/event-recorder.js';
 import type { StationAlarms } from '../station/station-alarms.js';
-import type { Clock } from '../../config/clock.js';
+import { systemClock, type Clock } from '../../config/clock.js';
 import type { StationStore } from '../store/station-store.js';
 import type { PreparedReload } from '../ops/station-ops.js';
 
@@ -22,7 +21,7 @@ export interface AccessWiringOptions {
   store: StationStore;
   recorder: EventRecorder;
   alarms: StationAlarms;
-  /** Watches the doors against what was allowed; shared with the fire response (doorSupervisorFor). */
+  /** Watches the doors against what was allowed; told of every unlock (the doors part's). */
   supervisor: DoorSupervisor;
   /** Swaps, water and cabinet operation, from the station logic. */
   effects: Omit<AccessEffects, 'unlock'>;
@@ -33,14 +32,16 @@ export interface AccessWiringOptions {
   log: Logger;
   /** How often the time floor follows a trusted clock (default a minute; internal-periods.ts). */
   clockTickMs?: number;
+  /** The tick's timer; the system clock (which keeps no stopping process alive) unless a test drives it. */
+  clock?: Clock | undefined;
 }
 
 /** The access side of a station, assembled: what the runtime hands the bridge and the devices. */
 export interface AccessWiring {
   /** For the cloud bridge: unlock, swap, dispense, slot. Absent when the station has no `access` section. */
   commands: CommandHandler | undefined;
-  /** Every device event goes here (door contacts, exit buttons, scans). */
-  deviceEvent(device: string, event: DeviceEvent): void;
+  /** A scan read at a station scanner: a credential, decided like a cloud command. */
+  scanned(device: string, text: string): void;
   /** Junk and rate-limit counts, for metrics; absent when the station has no `access` section. */
   counts: (() => AccessCounts) | undefined;
   /**
@@ -57,7 +58,7 @@ export interface AccessWiring {
 export function doorSupervisorFor(station: LoadedStation, recorder: EventRecorder, alarms: StationAlarms, log: Logger, clock?: Clock): DoorSupervisor {
   const heldSeconds = new Map<string, number>();
   for (const r of Object.values(station.config.resources)) if (r.door !== undefined) heldSeconds.set(`${r.device}:${r.door}`, r.heldOpenSeconds);
-  return new DoorSupervisor({ recorder, alarms, log: log.child({ part: 'doors' }), heldSeconds, ...(clock ? { clock } : {}) });
+  return new DoorSupervisor({ recorder, alarms, log: log.child({ part: 'doors' }), heldSeconds, clock });
 }
 
 const COMMAND_ACTION: Readonly<Record<string, Action>> = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', slot: 'operate' };
@@ -82,9 +83,9 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
       commands: undefined,
       counts: undefined,
       prepareKeys: async () => undefined,
-      deviceEvent: (device, e) => supervisor.deviceEvent(device, e),
+      scanned: () => undefined,
       start: () => undefined,
-      stop: () => supervisor.stop(),
+      stop: () => undefined,
     };
   }
 
@@ -109,11 +110,13 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     deviceKind: (id) => kinds.get(id),
     deviceOnline: (id) => byId.get(id)?.state().online ?? false,
     peopleInside: options.peopleInside,
-    ...(options.closedForSafety ? { closedForSafety: options.closedForSafety } : {}),
+    closedForSafety: options.closedForSafety,
     log: log.child({ part: 'access' }),
   });
   const scans = new ScanIntake(service, log.child({ part: 'scanner' }));
-  let tick: NodeJS.Timeout | undefined;
+  let cancelTick: (() => void) | undefined;
+  const timer = options.clock ?? systemClock;
+  const tickMs = options.clockTickMs ?? 60_000;
   const clockLog = log.child({ part: 'clock' });
   // From a timer nothing may escape: the floor holds a full disk itself, anything else is logged.
   const tickSafely = (): void => {
@@ -142,19 +145,20 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
         },
       };
     },
-    deviceEvent(device, e) {
-      if (e.type === 'scan') void scans.scanned(device, e.data.text);
-      else supervisor.deviceEvent(device, e);
+    scanned(device, text) {
+      void scans.scanned(device, text);
     },
     start() {
-      tickSafely();
       // The floor follows a trusted clock once a minute: enough to bound a power cut, light on the SD card.
-      tick = setInterval(tickSafely, options.clockTickMs ?? 60_000);
-      tick.unref();
+      const every = (): void => {
+        tickSafely();
+        cancelTick = timer.after(tickMs, every);
+      };
+      every();
     },
     stop() {
-      clearInterval(tick);
-      supervisor.stop();
+      cancelTick?.();
+      cancelTick = undefined;
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LoadedStation } from '../../config/load-station-config.js';
 import { lockDoors } from '../../config/lock-doors.js';
+import type { Clock } from '../../config/clock.js';
 import type { DeviceConfig } from '../../config/station-schema.js';
 import type { DeviceDriver } from '../../device-drivers/device.js';
 import { createDoorLockDriver } from '../../device-drivers/door-lock/door-lock-driver.js';
@@ -31,6 +32,8 @@ export class DeviceFactory {
   constructor(
     private readonly station: LoadedStation,
     private readonly log: Logger,
+    /** Poll schedules, bus and board backoff, relock timers; each part's own default unless a test drives time. */
+    private readonly clock?: Clock,
   ) {}
 
   buildMonitors(): DeviceMonitor[] {
@@ -45,7 +48,7 @@ export class DeviceFactory {
         log.error({ code: err.code }, err.message);
         continue;
       }
-      monitors.push(new DeviceMonitor({ id: device.id, driver, pollMs: device.pollMs, offlineAfter: device.offlineAfter, log }));
+      monitors.push(new DeviceMonitor({ id: device.id, driver, pollMs: device.pollMs, offlineAfter: device.offlineAfter, log, clock: this.clock }));
     }
     return monitors;
   }
@@ -80,7 +83,7 @@ export class DeviceFactory {
         const kind = device.kind;
         if (kind !== 'occupancy' && kind !== 'door-lock' && kind !== 'smoke-detector') throw new UnsupportedDeviceError(`${device.id}: a ${kind} cannot be a GPIO device; the device is left out`);
         const pins = t.pin === undefined ? t.pins : { ...t.pins, presence: t.pin };
-        return new GpioDriver({ kind, board: this.boardFor(t), pins, strikeActiveLow: t.strikeActiveLow, exitUnlockMs: t.exitUnlockMs, smokeContact: t.smokeContact, log });
+        return new GpioDriver({ kind, board: this.boardFor(t), pins, strikeActiveLow: t.strikeActiveLow, exitUnlockMs: t.exitUnlockMs, smokeContact: t.smokeContact, clock: this.clock, log });
       }
     }
   }
@@ -88,7 +91,7 @@ export class DeviceFactory {
   private boardFor(t: GpioTransport): JohnnyFiveBoard {
     let board = this.boards.get(t.path);
     if (!board) {
-      board = new JohnnyFiveBoard({ path: t.path, createIo: () => createFirmataIo(t.path, t.baudRate), log: this.log.child({ board: t.path }) });
+      board = new JohnnyFiveBoard({ path: t.path, createIo: () => createFirmataIo(t.path, t.baudRate), log: this.log.child({ board: t.path }), clock: this.clock });
       this.boards.set(t.path, board);
     }
     return board;
@@ -102,7 +105,7 @@ export class DeviceFactory {
     const key = endpointKey(endpoint);
     let bus = this.buses.get(key);
     if (!bus) {
-      bus = new ModbusBus(endpoint, this.log.child({ bus: key }));
+      bus = new ModbusBus(endpoint, this.log.child({ bus: key }), { clock: this.clock });
       this.buses.set(key, bus);
     }
     return bus;

@@ -2,6 +2,7 @@ import { ulid } from 'ulid';
 import type { Logger } from 'pino';
 import type { LoadedStation } from '../../config/load-station-config.js';
 import type { Availability } from '../../cloud-bridge/contract-schemas.js';
+import type { Clock } from '../../config/clock.js';
 import type { Capability } from '../../device-drivers/capabilities/capabilities.js';
 import type { DeviceDriver } from '../../device-drivers/device.js';
 import type { DeviceState } from '../../device-drivers/device-state.js';
@@ -33,6 +34,8 @@ export interface StationLogicWiringOptions {
   smokeClearMs?: number;
   /** Told of every door the fire response releases, so an opening in the fire is not `door.forced`. */
   allowDoorOpen: (device: string, door: number, ms: number) => void;
+  /** Time for every service's timers and windows; each one's own default unless a test drives it. */
+  clock?: Clock | undefined;
   log: Logger;
 }
 
@@ -64,6 +67,8 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   // The store's record of latched safety (its alarms) is gone with a lost or damaged database.
   const recordLost = store.lost?.reason ?? (store.movedAside ? 'corrupt' : undefined);
   const { smokeClearMs } = options;
+  // One clock for the whole station logic.
+  const timed = { clock: options.clock };
 
   const cabinets = new Map<string, { safety: CabinetSafety; swap: BatterySwap }>();
   const waters = new Map<string, WaterService>();
@@ -76,17 +81,19 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     if (m.kind === 'battery-cabinet') {
       const cabinet = capability(m.driver, m.id, 'battery-cabinet');
       const safety = new CabinetSafety({
+        ...timed,
         device: m.id,
         cabinet,
         alarms,
         settings: store.settings,
         log: plog,
-        ...(smokeClearMs !== undefined ? { smokeClearMs } : {}),
-        ...(recordLost !== undefined ? { recordLost } : {}),
+        smokeClearMs,
+        recordLost,
         riseCPerMinute: config.batterySafety.riseCPerMinute,
         riseWindowMs: limits(config.batterySafety.riseWindowSeconds),
       });
       const swap = new BatterySwap({
+        ...timed,
         device: m.id,
         cabinet,
         safety,
@@ -100,6 +107,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     } else if (m.kind === 'water-dispenser') {
       const dispenser = capability(m.driver, m.id, 'water-dispenser');
       const water = new WaterService({
+        ...timed,
         device: m.id,
         dispenser,
         alarms,
@@ -111,12 +119,13 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
       feeds.push({ monitor: m, update: (s) => water.update(dispenser.reading(s)) });
     } else if (m.kind === 'smoke-detector') {
       const detector = capability(m.driver, m.id, 'smoke-detector');
-      const watch = new SmokeWatch({ device: m.id, alarms, log: plog, ...(smokeClearMs !== undefined ? { clearMs: smokeClearMs } : {}) });
+      const watch = new SmokeWatch({ ...timed, device: m.id, alarms, log: plog, clearMs: smokeClearMs });
       detectors.push(watch);
       feeds.push({ monitor: m, update: (s) => watch.update(detector.reading(s)) });
     } else if (m.kind === 'occupancy') {
       const sensor = capability(m.driver, m.id, 'occupancy');
       const watch = new OccupancyWatch({
+        ...timed,
         device: m.id,
         alarms,
         recorder,
@@ -136,13 +145,14 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   // Availability speaks once every device it reads has been heard from (read, or declared offline).
   const firstReadings = new FirstReadings(monitors.filter((m) => doorDevices.has(m.id) || feeds.some((f) => f.monitor === m)));
   const availability = new StationAvailability({
+    ...timed,
     publish: options.publishAvailability,
     cabinets: [...cabinets.values()].map((c) => c.safety),
     water: [...waters.values()],
     occupancy,
     detectors,
-    open: () => openHours.contains(new Date()),
-    ...(entrances.length > 0 ? { doors: () => ({ inService: doorMonitors.length, online: doorMonitors.some((m) => m.state().online) }) } : {}),
+    open: () => openHours.contains(new Date(options.clock?.now() ?? Date.now())),
+    doors: entrances.length > 0 ? () => ({ inService: doorMonitors.length, online: doorMonitors.some((m) => m.state().online) }) : undefined,
     settled: () => firstReadings.settled(),
   });
 
@@ -153,6 +163,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     if (controller?.kind === 'door-lock' && r.door !== undefined) fireDoors.push({ device: r.device, door: r.door, controller });
   }
   const fire = new FireResponse({
+    ...timed,
     // Every cabinet, with a smoke role or not: a smoke latch restored from the alarm table counts too.
     sources: [...[...cabinets.values()].map((c) => c.safety), ...detectors],
     cabinets: [...cabinets.values()].map((c) => c.safety),

@@ -15,7 +15,7 @@ export interface AvailabilityInputs {
    * The entrance doors, when the station has any in its file: how many are in service and
    * whether any of their locks answers. Absent: no `doors` service, and doors never close it.
    */
-  doors?: { inService: number; online: boolean };
+  doors?: { inService: number; online: boolean } | undefined;
   /** Per cabinet: its smoke detector as battery safety latched it, and the batteries a swap would offer. */
   cabinets?: ReadonlyArray<{ smoke: boolean; ready: Readonly<Record<string, number>> }>;
   /** Per dispenser: whether it can serve water now. */

@@ -41,7 +41,7 @@ export interface StationAvailabilityOptions {
   /** Whether access is granted at all now (opening hours); default always. */
   open?: () => boolean;
   /** The entrance doors: how many are in service, whether any lock answers; absent, no doors service. */
-  doors?: () => NonNullable<AvailabilityInputs['doors']>;
+  doors?: (() => NonNullable<AvailabilityInputs['doors']>) | undefined;
   /**
    * Whether every device availability depends on has had its first reading or its offline
    * verdict; nothing is published before (default: at once). At boot the sources read as
@@ -51,7 +51,7 @@ export interface StationAvailabilityOptions {
   settled?: () => boolean;
   /** Opening hours change with time alone, not with any event: recomputed at least this often. */
   refreshMs?: number;
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /**
@@ -97,7 +97,7 @@ export class StationAvailability {
     const { cabinets = [], water = [], occupancy = [], detectors = [], open, doors } = this.options;
     return stationAvailability({
       withinHours: open?.() ?? true,
-      ...(doors ? { doors: doors() } : {}),
+      doors: doors?.(),
       cabinets: cabinets.map((c) => ({ smoke: c.smokeActive(), ready: c.readyBatteries() })),
       water: water.map((w) => w.ok()),
       occupancy: occupancy.map((o) => o.inside()),

@@ -30,7 +30,7 @@ export interface BatterySwapOptions {
   /** `swap.completed` / `swap.aborted`. */
   recorder: ReportedEvents;
   log: Logger;
-  clock?: Clock;
+  clock?: Clock | undefined;
   limits?: Partial<SwapLimits>;
 }
 

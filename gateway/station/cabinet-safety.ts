@@ -65,9 +65,9 @@ export interface CabinetSafetyOptions {
   alarms: AlarmSink;
   settings: SettingsStore;
   log: Logger;
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** How long the smoke flag must stay clear before the alarm clears and charging resumes; SMOKE_CLEAR_MS unless a test sweeps it. */
-  smokeClearMs?: number;
+  smokeClearMs?: number | undefined;
   /** A pack temperature rising at least this fast (°C per minute) is cut and locked out; DEFAULT_RISE_C_PER_MINUTE (2). */
   riseCPerMinute?: number;
   /** Over this long a rise must be sustained; DEFAULT_RISE_WINDOW_MS (60 s). */
@@ -78,7 +78,7 @@ export interface CabinetSafetyOptions {
    * Why the store has no record of this cabinet's safety (`missing`, `empty` or `replaced` for a
    * lost database, `corrupt` for one moved aside), or undefined when the record is intact.
    */
-  recordLost?: string;
+  recordLost?: string | undefined;
 }
 
 interface SafetyEvents {

@@ -31,7 +31,7 @@ export interface FireResponseOptions {
   allowOpen: (device: string, door: number, ms: number) => void;
   recorder: ReportedEvents;
   log: Logger;
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** A controller that can only release for a time is re-released this often while the fire lasts. */
   pulseMs?: number;
 }

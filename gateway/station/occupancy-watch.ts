@@ -25,7 +25,7 @@ export interface OccupancyWatchOptions {
   /** When a motionless person raises the alarm (`occupancy.nightHours` in the station's zone). */
   night: DailyWindow;
   log: Logger;
-  clock?: Clock;
+  clock?: Clock | undefined;
   limits?: Partial<OccupancyLimits>;
 }
 

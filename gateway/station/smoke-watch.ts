@@ -15,8 +15,8 @@ export interface SmokeWatchOptions {
   device: string;
   alarms: AlarmSink;
   log: Logger;
-  clock?: Clock;
-  clearMs?: number;
+  clock?: Clock | undefined;
+  clearMs?: number | undefined;
 }
 
 /**

@@ -1,15 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ActiveAlarm, AlarmSeverity, AlarmTable } from '../store/alarm-table.js';
+import type { ActiveAlarm, AlarmRaise } from '../../cloud-bridge/contract-schemas.js';
+import type { AlarmTable } from '../store/alarm-table.js';
 import type { EventOutbox } from '../store/event-outbox.js';
 import { StoreFullError } from '../store/store-errors.js';
 
-export interface AlarmRaise {
-  alarm: string;
-  severity: AlarmSeverity;
-  device?: string;
-  detail?: Record<string, unknown>;
-}
+// fleet/synthetic-station.ts names the raise from here.
 
 /**
  * The station's active alarms: kept in the store across restarts, each raise and clear logged as
@@ -61,19 +57,13 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
       if (unhidden) this.emit('changed', this.active());
       return;
     }
-    const alarm: ActiveAlarm = {
-      alarm: a.alarm,
-      severity: a.severity,
-      ...(a.device !== undefined ? { device: a.device } : {}),
-      ...(a.detail !== undefined ? { detail: a.detail } : {}),
-      since: current?.since ?? this.now().toISOString(),
-    };
+    const alarm: ActiveAlarm = { alarm: a.alarm, severity: a.severity, device: a.device, detail: a.detail, since: current?.since ?? this.now().toISOString() };
     try {
       this.table.put(alarm);
       this.outbox.append({
         type: 'alarm.raised',
-        ...(a.device !== undefined ? { device: a.device } : {}),
-        data: { alarm: a.alarm, severity: a.severity, ...(a.detail !== undefined ? { detail: a.detail } : {}) },
+        device: a.device,
+        data: { alarm: a.alarm, severity: a.severity, detail: a.detail },
       });
     } catch (err) {
       if (!unwritable(err)) throw err;
@@ -99,7 +89,7 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
       this.table.delete(alarm, device);
       this.outbox.append({
         type: 'alarm.cleared',
-        ...(device !== undefined ? { device } : {}),
+        device,
         data: { alarm, severity: current.severity, since: current.since },
       });
     } catch (err) {

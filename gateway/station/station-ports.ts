@@ -1,6 +1,5 @@
-import type { ActiveAlarm } from '../store/alarm-table.js';
+import type { ActiveAlarm, AlarmRaise } from '../../cloud-bridge/contract-schemas.js';
 import type { NewEvent } from '../store/event-outbox.js';
-import type { AlarmRaise } from './station-alarms.js';
 
 /*
  * What station logic needs from the rest of the gateway, as small interfaces: the runtime passes

@@ -32,7 +32,7 @@ export interface WaterServiceOptions {
   alarms: AlarmSink;
   recorder: ReportedEvents;
   log: Logger;
-  clock?: Clock;
+  clock?: Clock | undefined;
   limits?: Partial<WaterLimits>;
 }
 
@@ -198,8 +198,8 @@ export class WaterService extends EventEmitter<{ changed: [] }> {
         data: {
           ml,
           litres: ml / 1000,
-          ...(session?.sub !== undefined ? { sub: session.sub } : {}),
-          ...(session?.startedAt !== undefined ? { startedAt: new Date(session.startedAt).toISOString() } : {}),
+          sub: session?.sub,
+          startedAt: session?.startedAt !== undefined ? new Date(session.startedAt).toISOString() : undefined,
         },
       });
       this.endSession();

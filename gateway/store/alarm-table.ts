@@ -1,17 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { ALARM_SEVERITIES, type AlarmSeverity } from '../../cloud-bridge/alarm-catalogue.js';
+import type { ActiveAlarm } from '../../cloud-bridge/contract-schemas.js';
 import { translateWriteError } from './store-errors.js';
-
-export type { AlarmSeverity };
-
-/** An active alarm as the contract's `S/alarms` lists it. */
-export interface ActiveAlarm {
-  alarm: string;
-  severity: AlarmSeverity;
-  device?: string;
-  detail?: Record<string, unknown>;
-  since: string;
-}
 
 interface Row {
   alarm: string;
@@ -81,8 +71,8 @@ function fromRow(r: Row): ActiveAlarm {
   return {
     alarm: r.alarm,
     severity: r.severity,
-    ...(r.device !== '' ? { device: r.device } : {}),
-    ...(r.detail !== null ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
+    device: r.device || undefined,
+    detail: r.detail !== null ? (JSON.parse(r.detail) as Record<string, unknown>) : undefined,
     since: r.since,
   };
 }

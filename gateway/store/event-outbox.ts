@@ -6,7 +6,7 @@ import { translateWriteError } from './store-errors.js';
 
 export interface NewEvent {
   type: string;
-  device?: string;
+  device?: string | undefined;
   data?: Record<string, unknown>;
   /** Defaults to now. */
   ts?: Date;
@@ -30,7 +30,7 @@ export function eventFromRow(r: EventRow): PendingEvent {
     id: r.id,
     ts: r.ts,
     type: r.type,
-    ...(r.device !== null ? { device: r.device } : {}),
+    device: r.device ?? undefined,
     data: JSON.parse(r.data) as Record<string, unknown>,
   };
 }
@@ -114,7 +114,7 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
       id: this.ulid(ts.getTime()),
       ts: ts.toISOString(),
       type: event.type,
-      ...(event.device !== undefined ? { device: event.device } : {}),
+      device: event.device,
       data: event.data ?? {},
     };
   }

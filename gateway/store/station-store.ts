@@ -299,12 +299,7 @@ export class StationStore {
     const life = meta.get<string>('storeLife');
     // Only a life the database holds too: an anchor ahead of its file would read as a lost store.
     if (!life || meta.heldKeys.includes('storeLife')) return;
-    const record: AnchorRecord = {
-      life,
-      ...(timeFloor.get() ? { floor: timeFloor.get()!.at.toISOString() } : {}),
-      ...(this.reset ? { resetAt: this.reset.toISOString() } : {}),
-      ...(meta.get<number>('bootCount') !== undefined ? { bootCount: meta.get<number>('bootCount')! } : {}),
-    };
+    const record: AnchorRecord = { life, floor: timeFloor.get()?.at.toISOString(), resetAt: this.reset?.toISOString(), bootCount: meta.get<number>('bootCount') };
     const settings = operatorSettings.all();
     if (Object.keys(settings).length > 0) record.settings = settings;
     try {

@@ -12,10 +12,10 @@ export interface AnchorRecord {
   /** The id of the database's life, also in its `meta` as `storeLife`. */
   life: string;
   /** The newest time floor written, ISO. */
-  floor?: string;
+  floor?: string | undefined;
   /** When the store was last reset (a lost or damaged file replaced by a fresh one), ISO. */
-  resetAt?: string;
-  bootCount?: number;
+  resetAt?: string | undefined;
+  bootCount?: number | undefined;
   /**
    * The operator settings (`setting:` keys of `meta`, such as a cabinet's slots out of service),
    * mirrored so that a lost database does not send a worker to a slot an operator took out.

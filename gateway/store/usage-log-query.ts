@@ -3,16 +3,16 @@ import { eventFromRow, type EventRow } from './event-outbox.js';
 import { type PendingEvent } from '../../cloud-bridge/outbox-port.js';
 
 export interface LoggedEvent extends PendingEvent {
-  deliveredAt?: string;
+  deliveredAt?: string | undefined;
 }
 
 export interface EventQuery {
-  since?: Date;
-  until?: Date;
+  since?: Date | undefined;
+  until?: Date | undefined;
   /** Exact types, or prefixes written `access.*`. */
-  types?: readonly string[];
-  device?: string;
-  limit?: number;
+  types?: readonly string[] | undefined;
+  device?: string | undefined;
+  limit?: number | undefined;
 }
 
 interface Row extends EventRow {
@@ -51,8 +51,5 @@ export function queryEvents(db: Database, query: EventQuery = {}): LoggedEvent[]
     where.push(`(${any.join(' OR ')})`);
   }
   const sql = `SELECT seq, id, ts, type, device, data, delivered_at FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
-  return (db.prepare(sql).all(...args, query.limit ?? -1) as Row[]).map((r) => ({
-    ...eventFromRow(r),
-    ...(r.delivered_at !== null ? { deliveredAt: r.delivered_at } : {}),
-  }));
+  return (db.prepare(sql).all(...args, query.limit ?? -1) as Row[]).map((r) => ({ ...eventFromRow(r), deliveredAt: r.delivered_at ?? undefined }));
 }

@@ -36,14 +36,14 @@ export const SESSION_RULES: Readonly<Record<string, SessionRule>> = {
 export interface UsageSession {
   id: string;
   kind: SessionKind;
-  device?: string;
+  device?: string | undefined;
   startedAt: string;
-  endedAt?: string;
-  outcome?: string;
-  subject?: string;
+  endedAt?: string | undefined;
+  outcome?: string | undefined;
+  subject?: string | undefined;
   data: Record<string, unknown>;
   startEvent: string;
-  endEvent?: string;
+  endEvent?: string | undefined;
 }
 
 interface Row {
@@ -60,11 +60,11 @@ interface Row {
 }
 
 export interface SessionQuery {
-  since?: Date;
-  until?: Date;
-  kind?: SessionKind;
-  device?: string;
-  limit?: number;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  kind?: SessionKind | undefined;
+  device?: string | undefined;
+  limit?: number | undefined;
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined);
@@ -152,14 +152,14 @@ export class UsageSessions {
     return (this.db.prepare(sql).all(...args, query.limit ?? -1) as Row[]).map((r) => ({
       id: r.id,
       kind: r.kind,
-      ...(r.device !== null && r.device !== '' ? { device: r.device } : {}),
+      device: r.device || undefined,
       startedAt: r.started_at,
-      ...(r.ended_at !== null ? { endedAt: r.ended_at } : {}),
-      ...(r.outcome !== null ? { outcome: r.outcome } : {}),
-      ...(r.subject !== null ? { subject: r.subject } : {}),
+      endedAt: r.ended_at ?? undefined,
+      outcome: r.outcome ?? undefined,
+      subject: r.subject ?? undefined,
       data: JSON.parse(r.data) as Record<string, unknown>,
       startEvent: r.start_event,
-      ...(r.end_event !== null ? { endEvent: r.end_event } : {}),
+      endEvent: r.end_event ?? undefined,
     }));
   }
 }

@@ -72,16 +72,16 @@ export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => st
   let transport: SimTransport;
   if (args.serial !== undefined) {
     const endpoint = { type: 'serial' as const, path: args.serial };
-    transport = what.modbus ? { type: 'modbus-rtu', endpoint, ...(baudRate ? { baudRate } : {}) } : { type: 'serial', endpoint, ...(baudRate ? { baudRate } : {}) };
+    transport = what.modbus ? { type: 'modbus-rtu', endpoint, baudRate } : { type: 'serial', endpoint, baudRate };
   } else if (args.tcp !== undefined) {
     const port = integerOption(args.tcp, 'tcp', 0, 65535);
     // A line device on TCP is a serial port behind a device server, not a Modbus TCP server.
     transport = what.modbus ? { type: 'modbus-tcp', host, port: port ?? DEFAULT_TCP_PORT } : { type: 'serial-tcp', host, port: port ?? 0 };
   } else if (args['rtu-tcp'] !== undefined) {
-    transport = { type: 'modbus-rtu-over-tcp', host, port: integerOption(args['rtu-tcp'], 'rtu-tcp', 0, 65535) ?? 0, ...(baudRate ? { baudRate } : {}) };
+    transport = { type: 'modbus-rtu-over-tcp', host, port: integerOption(args['rtu-tcp'], 'rtu-tcp', 0, 65535) ?? 0, baudRate };
   } else if (args.pty !== undefined || !what.modbus) {
     const endpoint = { type: 'pty' as const, path: ptyPath() };
-    transport = what.modbus ? { type: 'modbus-rtu', endpoint, ...(baudRate ? { baudRate } : {}) } : { type: 'serial', endpoint, ...(baudRate ? { baudRate } : {}) };
+    transport = what.modbus ? { type: 'modbus-rtu', endpoint, baudRate } : { type: 'serial', endpoint, baudRate };
   } else {
     transport = { type: 'modbus-tcp', host, port: DEFAULT_TCP_PORT };
   }
@@ -97,13 +97,13 @@ export function deviceSpecFromArgs(sub: string, args: SimArgs, tempDir: () => st
     id,
     kind: what.kind,
     transport,
-    ...(profile ? { profile } : {}),
-    ...(unitId !== undefined ? { unitId } : {}),
-    ...(slots !== undefined ? { slots } : {}),
-    ...(doors !== undefined ? { doors } : {}),
-    ...(args.firmware !== undefined ? { firmware: args.firmware } : {}),
-    ...(args['walk-through'] ? { walkThrough: true } : {}),
-    ...(terminator ? { terminator } : {}),
+    profile,
+    unitId,
+    slots,
+    doors,
+    firmware: args.firmware,
+    walkThrough: args['walk-through'],
+    terminator,
   };
 }
 

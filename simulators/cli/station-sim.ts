@@ -95,13 +95,13 @@ async function main(argv: string[]): Promise<number> {
     const responseDelayMs = integerOption(values['response-delay'], 'response-delay', 0, 60_000);
     const bitsPerChar = integerOption(values['bits-per-char'], 'bits-per-char', 7, 12);
     controlPort = integerOption(values['control-port'], 'control-port', 0, 65535) ?? 0;
-    const baudTiming = values['baud-timing'] ? { ...(responseDelayMs !== undefined ? { responseDelayMs } : {}), ...(bitsPerChar !== undefined ? { bitsPerChar } : {}) } : false;
+    const baudTiming = values['baud-timing'] ? { responseDelayMs, bitsPerChar } : false;
     if (values.scenario) scenario = loadScenarioFile(values.scenario);
     if (sub === 'station') {
       if (!values.config) throw new UsageError('station needs --config FILE');
       // The simulator needs no secrets: do not insist that the broker's key files exist here.
       const station = loadStationConfig(values.config, { checkFiles: false });
-      sim = await startStationSimulator(station, { seed, baudTiming, ...(values['walk-through'] ? { walkThrough: true } : {}) });
+      sim = await startStationSimulator(station, { seed, baudTiming, walkThrough: values['walk-through'] });
       title = `station ${station.config.station.id}`;
     } else {
       const spec = deviceSpecFromArgs(

@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     res,
     act: act as keyof typeof COMMAND_FOR,
     sub: values.sub ?? 'bench-worker',
-    ...(values.role ? { role: values.role } : {}),
+    role: values.role,
     ttlSeconds,
   });
   if (command === 'issue') {

@@ -58,7 +58,7 @@ export interface TokenRequest {
   res: string;
   act: 'unlock' | 'swap' | 'dispense' | 'operate';
   sub?: string;
-  role?: 'worker' | 'operator';
+  role?: 'worker' | 'operator' | undefined;
   /** Seconds the token lives; the contract's default maximum is 300. */
   ttlSeconds?: number;
   /** Issue time; defaults to now. */
@@ -69,7 +69,7 @@ export interface TokenRequest {
 
 export async function issueToken(key: IssuerKey, request: TokenRequest): Promise<string> {
   const iat = Math.floor((request.issuedAt ?? new Date()).getTime() / 1000);
-  const jwt = new SignJWT({ res: request.res, act: request.act, ...(request.role ? { role: request.role } : {}) })
+  const jwt = new SignJWT({ res: request.res, act: request.act, role: request.role })
     .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' })
     .setIssuer(request.iss ?? 'https://cloud.example.net')
     .setSubject(request.sub ?? 'worker-demo')

@@ -75,7 +75,7 @@ async function handle(sim: StationSimulator, req: IncomingMessage, res: ServerRe
     if (req.method === 'POST' && parts.length === 1 && parts[0] === 'commands') {
       return reply(res, 200, { ok: true, result: await sim.command(await readCommand(req)) });
     }
-    return reply(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `${req.method ?? '?'} ${path}: see GET /devices, POST /devices/<id>/commands` } });
+    throw new SimCommandError(`${req.method ?? '?'} ${path}: see GET /devices, POST /devices/<id>/commands`, 404);
   } catch (err) {
     if (err instanceof SimCommandError) return reply(res, err.status, { ok: false, error: { code: err.code, message: err.message } });
     throw err;

@@ -5,7 +5,7 @@ export class SimCommandError extends Error {
   constructor(
     message: string,
     /**
-     * The control API's status: 404 for an unknown device, 403 for a request from a web page
+     * The control API's status: 404 for an unknown device or path, 403 for a request from a web page
      * (foreign Origin or Host), 415 for a POST that is not JSON, 400 for everything else.
      */
     readonly status: 400 | 403 | 404 | 415 = 400,

@@ -94,7 +94,7 @@ function slotCommand(model: BatteryCabinetModel, slot: number, words: readonly s
       const soc = a === undefined ? undefined : intWord(a, 'soc', 0, 100);
       const pack = b === undefined ? undefined : intWord(b, 'pack type', 48, 60);
       if (pack !== undefined && pack !== 48 && pack !== 60) throw new SimCommandError('pack type must be 48 or 60');
-      asCommand(() => model.insertBattery(index, { ...(soc !== undefined ? { soc } : {}), ...(pack !== undefined ? { packType: pack } : {}) }));
+      asCommand(() => model.insertBattery(index, { soc, packType: pack }));
       return `slot ${slot} battery inserted`;
     }
     case 'remove':

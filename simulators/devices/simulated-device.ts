@@ -34,7 +34,7 @@ export interface WireControl {
   readonly modbus: boolean;
   drop(ms: number): Promise<void>;
   /** Who else a drop takes down (devices sharing a listener or a bus), for the reply text. */
-  readonly dropScope?: string;
+  readonly dropScope?: string | undefined;
   /** Raw noise on the wire; undefined where there is no wire to put it on (Modbus TCP). */
   noise?: (bytes: number) => Promise<void>;
   isUp(): boolean;

@@ -21,21 +21,21 @@ export interface DoorLockSimOptions {
   /** The path the gateway opens; the simulator takes `<path>.sim`. Ignored when `endpoint` is given. */
   path: string;
   /** A real serial device instead of a pty pair (or a pty at another path), or a TCP port served as a device server would. */
-  endpoint?: LineEndpoint;
-  baudRate?: number;
+  endpoint?: LineEndpoint | undefined;
+  baudRate?: number | undefined;
   /** Pace replies and events at the line's baud rate (8N1: 10 bits a character). */
-  timing?: LineTiming;
+  timing?: LineTiming | undefined;
   /**
    * Someone walks through a released door: it opens a second or three after the release and
    * closes a few seconds later (seeded), with the contact events a real controller sends.
    */
-  walkThrough?: boolean;
-  seed?: number;
-  doors?: number;
-  firmware?: string;
+  walkThrough?: boolean | undefined;
+  seed?: number | undefined;
+  doors?: number | undefined;
+  firmware?: string | undefined;
   /** How long the controller releases a door when its exit button is pressed. */
   exitUnlockMs?: number;
-  log?: Logger;
+  log?: Logger | undefined;
 }
 
 export interface DoorLockSimFaults {

@@ -15,13 +15,13 @@ import { noiseLine } from './line-damage.js';
 export interface QrScannerSimOptions {
   /** The path the gateway opens; the simulator takes `<path>.sim`. Ignored when `endpoint` is given. */
   path: string;
-  endpoint?: LineEndpoint;
-  baudRate?: number;
+  endpoint?: LineEndpoint | undefined;
+  baudRate?: number | undefined;
   /** What ends a scan; scanners are configurable, and the gateway must take all three. */
-  terminator?: '\r' | '\n' | '\r\n';
+  terminator?: '\r' | '\n' | '\r\n' | undefined;
   /** Pace scans at the line's baud rate (8N1: 10 bits a character). */
-  timing?: LineTiming;
-  seed?: number;
+  timing?: LineTiming | undefined;
+  seed?: number | undefined;
 }
 
 export interface QrScannerSimulator {

@@ -15,9 +15,9 @@ export interface DeviceModelOptions {
   /** The register map the model writes through; another vendor's profile works unchanged. */
   profile: Profile;
   /** Instances of the profile's repeated group where it has one (the cabinet's slots). */
-  slots?: number;
+  slots?: number | undefined;
   /** PRNG seed: the same seed gives the same device life. */
-  seed?: number;
+  seed?: number | undefined;
 }
 
 /** Behaviour integrates in steps of at most this, so one long tick matches many short ones closely. */

@@ -17,7 +17,7 @@ import { listen } from '../../config/listen.js';
 export type ModbusFraming = 'mbap' | 'rtu';
 
 export interface ModbusTcpServerOptions {
-  host?: string;
+  host?: string | undefined;
   /** 0 picks a free port; read the chosen one from the result. */
   port: number;
   units: ReadonlyMap<number, RegisterBank>;
@@ -30,9 +30,9 @@ export interface ModbusTcpServerOptions {
    */
   rtuSilenceMs?: number;
   /** rtu only: pace answers as the serial line behind the converter would. */
-  timing?: LineTiming;
+  timing?: LineTiming | undefined;
   /** Seed for the noise of the `garbage` fault. */
-  seed?: number;
+  seed?: number | undefined;
 }
 
 export interface ModbusTcpServer {

@@ -14,7 +14,7 @@ export interface RtuSerialSlaveOptions {
   units: ReadonlyMap<number, RegisterBank>;
   faults?: ReadonlyMap<number, TransportFaults>;
   /** Pace answers as the real line would; without it answers go at pty speed. */
-  timing?: LineTiming;
+  timing?: LineTiming | undefined;
   /**
    * Without timing, a partial frame is dropped after this much silence. Node timers and a busy
    * machine cannot keep a 4 ms t3.5 honest, so the default is generous; frames of known functions

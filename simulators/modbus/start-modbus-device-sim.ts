@@ -5,15 +5,15 @@ import { startModbusTcpServer, type ModbusFraming, type ModbusTcpServer } from '
 import type { RegisterBank } from './register-bank.js';
 
 export interface ModbusSimulatorOptions {
-  host?: string;
+  host?: string | undefined;
   port: number;
   framing: ModbusFraming;
   devices: ReadonlyArray<{ unitId: number; model: DeviceModel; faults?: TransportFaults }>;
   /** How often the models advance; each tick passes the time really elapsed since the last. */
   tickMs?: number;
   /** rtu framing: pace answers as the serial line behind the converter. */
-  timing?: LineTiming;
-  seed?: number;
+  timing?: LineTiming | undefined;
+  seed?: number | undefined;
 }
 
 /** Several simulated devices behind one listener (one bus, or one converter), with their clock running. */
@@ -25,15 +25,7 @@ export async function startModbusSimulator(options: ModbusSimulatorOptions): Pro
     units.set(unitId, model.bank);
     if (f) faults.set(unitId, f);
   }
-  const server = await startModbusTcpServer({
-    port: options.port,
-    units,
-    faults,
-    framing: options.framing,
-    ...(options.host ? { host: options.host } : {}),
-    ...(options.timing ? { timing: options.timing } : {}),
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-  });
+  const server = await startModbusTcpServer({ port: options.port, units, faults, framing: options.framing, host: options.host, timing: options.timing, seed: options.seed });
   const stopClock = runModelClock(options.devices.map((d) => d.model), options.tickMs);
   return {
     ...server,

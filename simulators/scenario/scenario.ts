@@ -18,7 +18,7 @@ export interface ScenarioStep {
   atMs: number;
   commands: string[];
   /** Line in the file, for messages. */
-  line?: number;
+  line?: number | undefined;
 }
 
 export interface Scenario {
@@ -66,7 +66,7 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
     const does = value['do'];
     const commands = typeof does === 'string' ? [does] : Array.isArray(does) && does.every((d) => typeof d === 'string') ? (does as string[]) : undefined;
     if (!commands || commands.length === 0 || commands.some((c) => c.trim() === '')) throw new ScenarioError(`${where}: "do" must be a command or a list of commands`);
-    return { atMs, commands: commands.map((c) => c.trim()), ...(line ? { line } : {}) };
+    return { atMs, commands: commands.map((c) => c.trim()), line };
   });
   // A stable sort keeps file order among steps at the same time.
   steps.sort((a, b) => a.atMs - b.atMs);

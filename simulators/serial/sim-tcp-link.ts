@@ -5,7 +5,7 @@ import { listen } from '../../config/listen.js';
 /** A serial port served on TCP, as a device server (ser2net `raw`, Moxa "TCP server") does. Port 0 picks a free one. */
 export interface SimTcpEndpoint {
   type: 'tcp';
-  host?: string;
+  host?: string | undefined;
   port: number;
 }
 

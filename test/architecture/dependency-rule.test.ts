@@ -81,6 +81,23 @@ describe('the dependency rule', () => {
     }
   }, 60_000);
 
+  it('fails on a second composition root: a tool building devices itself instead of through compose-station', async () => {
+    const tree = fixture([
+      ['gateway/runtime/device-factory.ts', 'export class DeviceFactory {}\n'],
+      ['gateway/runtime/compose-station.ts', "import { DeviceFactory } from './device-factory.js';\nexport const composeStation = (): unknown => new DeviceFactory();\n"],
+      ['gateway/ops/doctor/device-checks.ts', "import { DeviceFactory } from '../../runtime/device-factory.js';\nexport const check = (): unknown => new DeviceFactory();\n"],
+      ['fleet/fleet-station.ts', "import { composeStation } from '../gateway/runtime/compose-station.js';\nexport const station = composeStation;\n"],
+    ]);
+    try {
+      const r = await cruise(tree.path, ['gateway', 'fleet']);
+      expect(r.code).not.toBe(0);
+      expect(r.out).toContain('one-composition-root: gateway/ops/doctor/device-checks.ts → gateway/runtime/device-factory.ts');
+      expect(r.out).not.toContain('fleet/fleet-station.ts');
+    } finally {
+      tree.remove();
+    }
+  }, 60_000);
+
   it('lets the demo, a tool on top, use the simulators', async () => {
     const tree = fixture([
       ['simulators/station.ts', 'export const sim = 1;\n'],

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { AlarmRaise } from '../../cloud-bridge/contract-schemas.js';
 import { IDENTITY_CONFLICT_ALARM, TakeoverWatch } from '../../cloud-bridge/takeover-watch.js';
 import { bridgeConfig, makeBridge, useBrokerFixture } from './bridge-harness.js';
 
@@ -17,7 +18,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('two bridges with one station identity', () => {
   it('raise cloud.identity-conflict and back off instead of taking the session from each other in a loop', async () => {
-    const raised: Array<{ alarm: string; detail?: Record<string, unknown> }> = [];
+    const raised: AlarmRaise[] = [];
     const connects: number[] = [];
     const bridges = ['a', 'b'].map((name) => {
       const dir = join(fx.dir.path, name);

@@ -5,7 +5,8 @@ import type { DeviceConfig } from '../../../config/station-schema.js';
 import { toDeviceError } from '../../../device-drivers/device-error.js';
 import type { DeviceMonitor } from '../../../device-drivers/health/device-monitor.js';
 import { silentLogger } from '../../runtime/logger.js';
-import { DeviceFactory } from '../../runtime/device-factory.js';
+import { composeStation } from '../../runtime/compose-station.js';
+import { gatewayVersion } from '../../runtime/package-info.js';
 import { fail, pass, warn, type CheckResult } from './doctor-result.js';
 
 const TRIES = 3;
@@ -103,9 +104,12 @@ export async function checkDevices(station: LoadedStation): Promise<CheckResult[
     serverOk.set(address, await checkTcpEndpoint(address.slice(0, colon), Number(address.slice(colon + 1))));
   }
   rows.push(...serverOk.values());
-  const factory = new DeviceFactory(station, silentLogger());
+  // The station as `run` assembles it, with only its devices started and none of them polled:
+  // each is probed here, one after another.
+  const composed = composeStation(station, { log: silentLogger(), version: gatewayVersion(), env: {} });
   try {
-    const monitors = factory.buildMonitors();
+    await composed.parts.start({ only: ['devices'], run: false });
+    const monitors = composed.devices.monitors;
     for (const config of station.config.devices) {
       const monitor = monitors.find((m) => m.id === config.id);
       const path = serialPath(config);
@@ -116,7 +120,7 @@ export async function checkDevices(station: LoadedStation): Promise<CheckResult[
       else rows.push(await probe(monitor, config));
     }
   } finally {
-    await factory.close();
+    await composed.parts.stop();
   }
   return rows;
 }

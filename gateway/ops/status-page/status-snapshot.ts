@@ -1,6 +1,6 @@
 import { withDoorNumbers } from '../../../cloud-bridge/payloads.js';
 import type { PointValue } from '../../../device-drivers/device-state.js';
-import type { ActiveAlarm } from '../../store/alarm-table.js';
+import type { ActiveAlarm } from '../../../cloud-bridge/contract-schemas.js';
 import type { StationEvent } from '../../../cloud-bridge/outbox-port.js';
 import type { LivenessResult } from '../liveness.js';
 import type { StationView } from '../station-view.js';

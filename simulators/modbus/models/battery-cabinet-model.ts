@@ -65,7 +65,7 @@ interface Slot {
   doorHeld: boolean;
   doorJammed: boolean;
   /** A sensor reading pinned by a crew or a scenario, until released. */
-  tempPinned?: number;
+  tempPinned?: number | undefined;
   /** The pack heating at a set rate (°C per minute), up to `until` where given, then held there. */
   heating?: { ratePerMin: number; until: number | undefined };
   /** Faults raised by hand; over-temperature is also raised by the temperature itself. */
@@ -207,7 +207,7 @@ export class BatteryCabinetModel implements DeviceModel {
     this.publish();
   }
 
-  insertBattery(index: number, battery: { soc?: number; packType?: 48 | 60; id?: number } = {}): void {
+  insertBattery(index: number, battery: { soc?: number | undefined; packType?: 48 | 60 | undefined; id?: number | undefined } = {}): void {
     const slot = this.slot(index);
     if (slot.battery) throw new Error(`slot ${index + 1} already holds battery ${slot.battery.id}`);
     const soc = battery.soc ?? 10 + Math.floor(this.random() * 30);

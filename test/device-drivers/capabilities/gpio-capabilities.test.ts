@@ -20,7 +20,7 @@ afterEach(async () => {
 function setup(kind: GpioKind, pins: GpioPins, smokeContact?: SmokeContact) {
   const boards = new MockFirmataBoards();
   const board = new JohnnyFiveBoard({ path: 'mock', createIo: boards.createIo, readyTimeoutMs: 300, reconnectMinMs: 50, reconnectMaxMs: 50, log: silentLogger() });
-  const driver = new GpioDriver({ kind, board, pins, strikeActiveLow: false, exitUnlockMs: 60_000, ...(smokeContact ? { smokeContact } : {}), log: silentLogger() });
+  const driver = new GpioDriver({ kind, board, pins, strikeActiveLow: false, exitUnlockMs: 60_000, smokeContact, log: silentLogger() });
   const events: DeviceEvent[] = [];
   driver.onEvent((e) => events.push(e));
   cleanup.push(async () => {

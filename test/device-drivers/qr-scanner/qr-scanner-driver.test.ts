@@ -22,7 +22,7 @@ describe('QrScannerDriver against the simulator over a pty', () => {
   let logged: string;
 
   const start = async (terminator?: '\r' | '\n' | '\r\n'): Promise<QrScannerDriver> => {
-    sim = await startQrScannerSimulator({ path: devicePath, ...(terminator ? { terminator } : {}) });
+    sim = await startQrScannerSimulator({ path: devicePath, terminator });
     // Debug level, captured: the test checks that no scanned text reaches the log.
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {

@@ -24,7 +24,7 @@ function doors(defaultHeldSeconds?: number) {
     alarms,
     log,
     heldSeconds: new Map([['lock-1:1', 30]]),
-    ...(defaultHeldSeconds !== undefined ? { defaultHeldSeconds } : {}),
+    defaultHeldSeconds,
     clock,
   });
   const event = (type: 'door.opened' | 'door.closed' | 'exit.pressed', door = 1, device = 'lock-1'): void =>

@@ -45,7 +45,7 @@ cloud: { url: ${broker.url}, protocolVersion: 4, heartbeatSeconds: 60 }
 storage: { path: data/gateway.db }
 access: { trustedKeys: trusted.jwks.json, clockTrust: system }
 resources:
-  main-door: { device: lock-1, door: 1, unlockMs: 4000 }
+  main-door: { device: lock-1, door: 1, unlockMs: 2000 }
 devices:
   - { id: lock-1, kind: door-lock, transport: { type: serial, path: tty/lock-1 }, pollMs: 300 }
   - { id: scanner-1, kind: qr-scanner, transport: { type: serial, path: tty/scanner-1 }, pollMs: 1000 }
@@ -87,7 +87,7 @@ describe('a night unlock', () => {
       await recorder.waitFor(`${S}/status`, (m) => m.body['online'] === true, 15_000);
       await client.publishAsync(`${S}/cmd/unlock`, JSON.stringify({ token: await token(), replyTo: 'cloud/replies/1', correlationId: 'c-1' }), { qos: 1 });
       const reply = await recorder.waitFor('cloud/replies/1', () => true, 10_000);
-      expect(reply.body).toMatchObject({ ok: true, correlationId: 'c-1', result: { res: 'main-door', door: 1, openMs: 4000 } });
+      expect(reply.body).toMatchObject({ ok: true, correlationId: 'c-1', result: { res: 'main-door', door: 1, openMs: 2000 } });
       expect(await bolt()).toBe('unlocked');
       const granted = await recorder.waitFor(`${S}/events`, (m) => m.body['type'] === 'access.granted');
       expect(granted.body).toMatchObject({ device: 'lock-1', data: { res: 'main-door', act: 'unlock', sub: 'rider-42', via: 'cloud' } });

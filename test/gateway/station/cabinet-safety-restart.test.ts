@@ -29,7 +29,7 @@ function safetyOn(store: StationStore, recordLost?: string) {
     log: silentLogger(),
     clock,
     smokeClearMs: HOLD_MS,
-    ...(recordLost !== undefined ? { recordLost } : {}),
+    recordLost,
   });
   safety.start();
   const names = (): string[] => alarms.active().map((a) => a.alarm).sort();

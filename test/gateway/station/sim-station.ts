@@ -34,7 +34,7 @@ export interface SimStation {
  */
 export async function startSimStation(devices: ReadonlyArray<{ id: string; kind: DeviceKind; slots?: number }>, seed = 5): Promise<SimStation> {
   const sim = await startSimulators(
-    devices.map((d) => ({ id: d.id, kind: d.kind, transport: { type: 'modbus-tcp' as const, port: 0 }, ...(d.slots ? { slots: d.slots } : {}) })),
+    devices.map((d) => ({ id: d.id, kind: d.kind, transport: { type: 'modbus-tcp' as const, port: 0 }, slots: d.slots })),
     { seed, tickMs: 100 },
   );
   const log = silentLogger();

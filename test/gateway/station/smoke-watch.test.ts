@@ -1,15 +1,14 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { AlarmRaise } from '../../../gateway/station/station-alarms.js';
+import type { ActiveAlarm, AlarmRaise } from '../../../cloud-bridge/contract-schemas.js';
 import { DETECTOR_FAULT_ALARM, STATION_SMOKE_ALARM, SmokeWatch } from '../../../gateway/station/smoke-watch.js';
 import type { AlarmSink } from '../../../gateway/station/station-ports.js';
-import type { ActiveAlarm } from '../../../gateway/store/alarm-table.js';
 import { FakeClock } from './station-fakes.js';
 
 class Alarms implements AlarmSink {
   readonly list = new Map<string, ActiveAlarm>();
   raise(a: AlarmRaise): void {
-    if (!this.list.has(a.alarm)) this.list.set(a.alarm, { alarm: a.alarm, severity: a.severity, device: a.device, since: new Date().toISOString() } as ActiveAlarm);
+    if (!this.list.has(a.alarm)) this.list.set(a.alarm, { alarm: a.alarm, severity: a.severity, device: a.device, since: new Date().toISOString() });
   }
   clear(alarm: string): void {
     this.list.delete(alarm);

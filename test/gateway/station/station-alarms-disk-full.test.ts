@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { StationAlarms } from '../../../gateway/station/station-alarms.js';
-import type { ActiveAlarm, AlarmTable } from '../../../gateway/store/alarm-table.js';
+import type { ActiveAlarm } from '../../../cloud-bridge/contract-schemas.js';
+import type { AlarmTable } from '../../../gateway/store/alarm-table.js';
 import type { EventOutbox } from '../../../gateway/store/event-outbox.js';
 import { StoreFullError } from '../../../gateway/store/store-errors.js';
 

@@ -32,7 +32,7 @@ async function station(options: { walkThrough?: boolean } = {}): Promise<{ sim: 
   const lockPath = join(dir.path, 'lock');
   const sim = await startSimulators(
     [
-      { id: 'lock-1', kind: 'door-lock', transport: { type: 'serial', endpoint: { type: 'pty', path: lockPath } }, ...(options.walkThrough ? { walkThrough: true } : {}) },
+      { id: 'lock-1', kind: 'door-lock', transport: { type: 'serial', endpoint: { type: 'pty', path: lockPath } }, walkThrough: options.walkThrough },
       { id: 'scanner-1', kind: 'qr-scanner', transport: { type: 'serial', endpoint: { type: 'pty', path: join(dir.path, 'scanner') } } },
     ],
     { seed: 4 },

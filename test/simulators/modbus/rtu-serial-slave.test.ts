@@ -33,7 +33,7 @@ async function bus(options: { baudTiming?: boolean } = {}): Promise<{ sim: Stati
       { id: 'water-1', kind: 'water-dispenser', unitId: 2, transport: { type: 'modbus-rtu', endpoint } },
       { id: 'occupancy-1', kind: 'occupancy', unitId: 3, transport: { type: 'modbus-rtu', endpoint } },
     ],
-    { seed: 5, ...(options.baudTiming ? { baudTiming: { responseDelayMs: 20 } } : {}) },
+    { seed: 5, baudTiming: options.baudTiming ? { responseDelayMs: 20 } : undefined },
   );
   cleanups.push(() => sim.stop());
   const peer = await openSerialPeer(path);

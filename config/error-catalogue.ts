@@ -1,0 +1,364 @@
+/**
+ * Every error code the project raises, in one place: what it means, where it shows and what a crew
+ * or an operator does about it. It sits in the bottom layer because every layer raises codes; the
+ * typed lists are cut from it (`DeviceErrorCode`, and the contract's `COMMAND_ERROR_CODES`, which
+ * the command replies on MQTT carry). docs/errors.md is generated from it, and
+ * test/config/error-catalogue.test.ts fails when the code raises a code this lacks, or when an
+ * entry here is raised by nothing.
+ */
+
+/** The families of codes, in the order docs/errors.md gives them, with what a section says first. */
+export const ERROR_AREAS = {
+  device: {
+    title: 'Device layer',
+    about:
+      'Raised by the drivers (`DeviceError`, device-drivers/device-error.ts). Counted per device in `health.errors` of `S/devices/<id>` (in lower case, in this order) and in `station_device_errors_total{device,code}`, carried by the `device.offline` event (`data.code`) and alarm (`detail.code`), and shown by `doctor`\'s device check. A command that fails on a device is answered `DEVICE_ERROR`.',
+  },
+  command: {
+    title: 'Command replies',
+    about:
+      'Published on MQTT in `{"ok":false,"error":{"code","message"}}` on a command\'s reply topic (`CommandError`, cloud-bridge/command-handler.ts; the access logic\'s `AccessDenied` is one); the list is the contract\'s ([reply](contract/reply.schema.json)), in this order. `access.denied` events carry the same codes in `data.code`. The column says what the cloud does.',
+  },
+  bridge: {
+    title: 'Cloud connection',
+    about: 'Raised by the MQTT client (`cloud-bridge/`). The `cloud.identity-conflict` alarm says when another connection takes this station\'s identity ([alarms-and-events.md](alarms-and-events.md)).',
+  },
+  store: {
+    title: 'Store',
+    about: 'Raised by the SQLite store (`gateway/store/`); [storage.md](storage.md) says how the store survives each.',
+  },
+  config: {
+    title: 'Configuration',
+    about: 'The station file and what it names, checked by `station-gateway validate` and again at start.',
+  },
+  station: {
+    title: 'Station assembly',
+    about: 'Raised while the composition root puts a station together: a wiring bug in the gateway, never a field condition.',
+  },
+  ops: {
+    title: 'Operations',
+    about: 'Metrics, the status page, systemd and reload (`gateway/ops/`, [operations.md](operations.md)).',
+  },
+  cli: {
+    title: 'Command lines',
+    about: 'Every tool (`station-gateway`, `station-sim`, `station-fleet`, `station-token`, the demo) reports a wrong command line the same way.',
+  },
+  simulator: {
+    title: 'Simulators',
+    about: 'Raised by `station-sim` and the device simulators on a bench or in the tests; never by a station.',
+  },
+} as const satisfies Record<string, { title: string; about: string }>;
+export type ErrorArea = keyof typeof ERROR_AREAS;
+
+/** Where a code can be seen, for the person looking. */
+export const ERROR_SHOWN_IN = ['log', 'device state', 'metrics', 'event', 'alarm', 'doctor', 'command reply', 'control API', 'stderr'] as const;
+export type ErrorShownIn = (typeof ERROR_SHOWN_IN)[number];
+
+/** The tools' exit statuses (gateway/cli/exit-codes.ts is checked against these). */
+export const EXIT_STATUSES = {
+  0: 'stopped cleanly',
+  1: 'runtime failure (systemd restarts the gateway)',
+  2: 'bad configuration or command line (a restart will not help: a person must fix it)',
+} as const;
+
+export interface ErrorCodeEntry {
+  area: ErrorArea;
+  /** The error class that carries it, or the part that logs it. */
+  raisedBy: string;
+  meaning: string;
+  shows: readonly [ErrorShownIn, ...ErrorShownIn[]];
+  /** The exit status of the tool a run ends with when this stops it. */
+  exit?: 1 | 2;
+  /** What a crew on site, an operator or (for command replies) the cloud does about it. */
+  action: string;
+}
+
+const DEVICE = 'DeviceError';
+const DEVICE_SHOWS = ['device state', 'metrics', 'event', 'alarm', 'doctor', 'log'] as const;
+const BRIDGE = 'the bridge (cloud-bridge/command-router.ts)';
+const ACCESS = 'the access logic (`AccessDenied`)';
+const TOKEN = 'the token check (`AccessDenied`)';
+const REPLY = ['command reply', 'event'] as const;
+
+export const ERROR_CATALOGUE = {
+  // Device: the order of `health.errors` on `S/devices/<id>`.
+  TIMEOUT: { area: 'device', raisedBy: DEVICE, meaning: 'the device did not answer within `timeoutMs`', shows: DEVICE_SHOWS, action: 'check power and wiring; on RS-485, termination and unit ids' },
+  CRC: { area: 'device', raisedBy: DEVICE, meaning: 'a Modbus frame failed its CRC check', shows: DEVICE_SHOWS, action: 'noise on the line: check shielding, termination, baud rate' },
+  CHECKSUM: { area: 'device', raisedBy: DEVICE, meaning: 'a line-protocol frame failed its `*XX` checksum', shows: DEVICE_SHOWS, action: 'as for `CRC`' },
+  EXCEPTION: {
+    area: 'device',
+    raisedBy: DEVICE,
+    meaning: 'the device answered with a Modbus exception (`detail.exception` holds its code)',
+    shows: DEVICE_SHOWS,
+    action: 'the profile names a register the device does not have, or the device refuses',
+  },
+  DISCONNECTED: {
+    area: 'device',
+    raisedBy: DEVICE,
+    meaning: 'the serial port or TCP link is closed or cannot be opened',
+    shows: DEVICE_SHOWS,
+    action: 'unplugged adapter, wrong path, converter down; the gateway retries with backoff',
+  },
+  PROTOCOL: { area: 'device', raisedBy: DEVICE, meaning: 'the device answered something the protocol does not allow', shows: DEVICE_SHOWS, action: 'wrong device or firmware on that port' },
+  REFUSED: {
+    area: 'device',
+    raisedBy: DEVICE,
+    meaning: 'the device refused a request (`ERR <code>` from a lock controller, in `detail.code`)',
+    shows: DEVICE_SHOWS,
+    action: 'see the controller\'s code: `BADDOOR`, `BADARG`, `JAMMED`, `BUSY`, `UNKNOWN`',
+  },
+  UNSUPPORTED: {
+    area: 'device',
+    raisedBy: DEVICE,
+    meaning: 'a command needs a part the device\'s profile says it lacks, or binds no role for (a cabinet without per-slot charging switches told to switch one); nothing was written',
+    shows: DEVICE_SHOWS,
+    action: 'nothing on site: the station logic falls back ([device-roles.md](device-roles.md)) and raises the alarm that says what it could not do; if the device does have the part, bind it in the profile',
+  },
+  ENCODING: {
+    area: 'device',
+    raisedBy: DEVICE,
+    meaning: 'a command value does not fit the type, scale or range the profile gives (70000 into a uint16); nothing was written',
+    shows: DEVICE_SHOWS,
+    action: 'the profile\'s command type or scale is wrong for this device: check the vendor\'s register sheet',
+  },
+
+  // Command replies: the order of the contract's enum, which is on the wire.
+  BAD_REQUEST: {
+    area: 'command',
+    raisedBy: BRIDGE,
+    meaning: 'not JSON, not an object, a field missing or of the wrong type, an unknown command name, or a payload over 8 KiB; the message names the field',
+    shows: ['command reply'],
+    action: 'fix the request; do not retry it as it is',
+  },
+  BAD_TOKEN: { area: 'command', raisedBy: TOKEN, meaning: 'the token is not a valid JWS, its signature does not verify, or its claims are malformed', shows: REPLY, action: 'issue a fresh token; if every token fails, check how the cloud signs them' },
+  UNKNOWN_KEY: { area: 'command', raisedBy: TOKEN, meaning: 'the token\'s `kid` names no trusted key of this station', shows: REPLY, action: 'check key rotation: the station\'s trusted keys lack the signing key' },
+  EXPIRED: {
+    area: 'command',
+    raisedBy: 'the bridge and the token check',
+    meaning: 'the request arrived or was handled after its `expiresAt` / MQTT 5 message expiry, or the token expired (or was issued before the station lost its records); nothing was done',
+    shows: REPLY,
+    action: 'ask the worker again with a fresh token',
+  },
+  NOT_YET_VALID: { area: 'command', raisedBy: TOKEN, meaning: 'the token\'s `iat` is in the future beyond the allowed skew', shows: REPLY, action: 'check the clocks of the cloud and of the station' },
+  WRONG_STATION: { area: 'command', raisedBy: TOKEN, meaning: 'the token\'s `aud` is another station', shows: REPLY, action: 'issue the token for this station' },
+  UNKNOWN_RESOURCE: {
+    area: 'command',
+    raisedBy: ACCESS,
+    meaning: 'the token\'s `res` names nothing in this station\'s configuration, or `cmd/slot` names a slot the cabinet does not have (the token is not spent)',
+    shows: REPLY,
+    action: 'check the station\'s `resources` (or the cabinet\'s slots) against what was asked',
+  },
+  FORBIDDEN: {
+    area: 'command',
+    raisedBy: 'the bridge and the access logic',
+    meaning: 'the station does not carry out this command (no access logic plugged in), the token\'s action or role does not allow it, or the resource is out of service',
+    shows: REPLY,
+    action: 'do not retry',
+  },
+  REPLAYED: { area: 'command', raisedBy: ACCESS, meaning: 'the token\'s `jti` was used already; the first result is returned', shows: REPLY, action: 'nothing: a new attempt needs a new token' },
+  CLOSED: { area: 'command', raisedBy: ACCESS, meaning: 'the station is closed: outside its opening hours, or for safety (smoke) until it clears', shows: REPLY, action: 'tell the worker; try again when it opens' },
+  FULL: { area: 'command', raisedBy: ACCESS, meaning: 'no room: every seat taken, or no empty cabinet slot to take a battery', shows: REPLY, action: 'tell the worker; try later or another station' },
+  DEVICE_OFFLINE: { area: 'command', raisedBy: ACCESS, meaning: 'the device that would act is off-line (or not read yet)', shows: REPLY, action: 'a crew checks the device: its `device.offline` alarm says since when' },
+  DEVICE_ERROR: { area: 'command', raisedBy: ACCESS, meaning: 'the device refused or failed while the grant was carried out', shows: REPLY, action: 'retry once; if it repeats, a crew checks the device (its state topic shows its error counts)' },
+  BUSY: {
+    area: 'command',
+    raisedBy: 'the bridge and the access logic',
+    meaning: 'the device is busy with another session, a budget of attempts is spent, or more than 10 snapshots were asked for within a minute',
+    shows: REPLY,
+    action: 'retry shortly',
+  },
+  NO_BATTERY: { area: 'command', raisedBy: ACCESS, meaning: 'no charged battery of the pack type', shows: REPLY, action: 'send the rider to another station' },
+  CLOCK_UNTRUSTED: {
+    area: 'command',
+    raisedBy: TOKEN,
+    meaning: 'the station\'s clock cannot be trusted, so token times cannot be checked',
+    shows: REPLY,
+    action: 'a crew checks the station\'s time source ([access.md](access.md))',
+  },
+  INTERNAL: {
+    area: 'command',
+    raisedBy: 'the bridge and the access logic',
+    meaning: 'the gateway failed unexpectedly (or could not record the access: disk full; nothing was opened); its log has the detail. The simulators\' control API answers it too, with HTTP 500',
+    shows: ['command reply', 'event', 'control API'],
+    action: 'retry later; report it if it repeats',
+  },
+
+  MQTT_PACKET_TOO_LARGE: {
+    area: 'bridge',
+    raisedBy: '`PacketTooLargeError` (cloud-bridge/inbound-packet-guard.ts)',
+    meaning:
+      'the broker sent a packet over 64 KiB. A QoS 1 PUBLISH is acknowledged and dropped unread (logged once a minute with the count, counted as `oversizePackets`), so the broker does not redeliver it; any other packet that large, or one that is not MQTT, ends the connection (the station reconnects)',
+    shows: ['log'],
+    action: 'on MQTT 5 a compliant broker never sends one (the CONNECT says 64 KiB): look for a broker without a limit, or a misbehaving one',
+  },
+
+  STORE_FULL: {
+    area: 'store',
+    raisedBy: '`StoreFullError` (gateway/store/store-errors.ts)',
+    meaning:
+      'the disk is full (or the file system went read-only); the write did not happen. Events wait in memory (up to 10,000) and are written when there is room again; the `store.disk-full` alarm is up meanwhile; the time floor and the boot counter are held in memory and written then too. At start, a full disk opens the database in exclusive mode or, when it cannot be brought up to date, runs on a stand-in in memory until it can ([storage.md](storage.md#bounded-disk)); the station comes up either way',
+    shows: ['log', 'alarm'],
+    action: 'free space on the gateway\'s disk (logs, old `.corrupt-*` files)',
+  },
+  STORE_CORRUPT: {
+    area: 'store',
+    raisedBy: '`StoreCorruptError` (gateway/store/store-errors.ts)',
+    meaning:
+      'the database file failed its integrity check or is not a database; it is moved aside as `<file>.corrupt-<time>` (with its WAL), the gateway starts on a fresh file, raises the `store.corrupt` alarm and holds every cabinet slot until it reads safe',
+    shows: ['log', 'alarm'],
+    action: 'salvage what is readable in the old file with `sqlite3 .dump` ([storage.md](storage.md#a-damaged-file); Debian 12\'s `.recover` does not work); replace the storage medium if it happens again',
+  },
+  STORE_LOST: {
+    area: 'store',
+    raisedBy: 'the store at start (gateway/store/station-store.ts)',
+    meaning:
+      'the database is a fresh file (gone, 0 bytes, or another file) where the anchor beside it (`<file>.anchor`) remembers an earlier one; the store is reset: the `store.lost` alarm, the time floor and the operator settings restored from the anchor, no token issued before the reset accepted ([storage.md](storage.md#a-lost-file-and-replay-protection)), every cabinet slot held until it reads safe ([storage.md](storage.md#battery-safety-across-restarts))',
+    shows: ['log', 'alarm'],
+    action: 'find out what removed the file; issue fresh tokens',
+  },
+  STORE_SCHEMA_TOO_NEW: {
+    area: 'store',
+    raisedBy: '`SchemaTooNewError` (gateway/store/migrations.ts)',
+    meaning: 'the database was written by a newer gateway; the gateway refuses to guess at its schema and does not start',
+    shows: ['log'],
+    exit: 1,
+    action: 'upgrade the gateway (or roll the database back with the version that wrote it)',
+  },
+  STORE_CLOSED: {
+    area: 'store',
+    raisedBy: '`StoreClosedError` (gateway/store/store-errors.ts)',
+    meaning: 'the store was used before start or after stop: a wiring bug, never a field condition',
+    shows: ['log'],
+    action: 'report it with the log',
+  },
+
+  CONFIG_INVALID: {
+    area: 'config',
+    raisedBy: '`ConfigError` (config/config-error.ts)',
+    meaning:
+      'the station file, a profile it names or a file it names (keys, TLS, passwords) is wrong; every problem is printed in one round as `file:line: key.path: what is wrong` (a profile\'s problems with the profile file\'s line), from `validate` and from `run` alike',
+    shows: ['stderr'],
+    exit: 2,
+    action: 'fix the file at the line named; `station-gateway validate` checks it without starting',
+  },
+  DEVICE_UNSUPPORTED: {
+    area: 'config',
+    raisedBy: '`UnsupportedDeviceError` (gateway/runtime/device-factory.ts)',
+    meaning: 'the config names a device this version cannot drive (a kind on a transport it does not speak); the device is left out and logged, the rest of the station runs',
+    shows: ['log'],
+    action: 'fix the device\'s `kind` or `transport`, or upgrade the gateway',
+  },
+
+  // Remote configuration (docs/remote-config.md): a document on S/desired/config refused, or an apply undone.
+
+  PART_ORDER: {
+    area: 'station',
+    raisedBy: '`LifecycleError` (gateway/lifecycle/part.ts)',
+    meaning: 'the parts of a station cannot be put in a start order: two share a name, one needs a part that does not exist, they need each other in a circle, or a station was started twice',
+    shows: ['log'],
+    exit: 1,
+    action: 'report it with the log: the gateway\'s own wiring is wrong',
+  },
+
+  LISTEN_ADDRESS: {
+    area: 'ops',
+    raisedBy: '`ListenAddressError` (gateway/ops/local-http-server.ts)',
+    meaning: '`metrics.listen` or `statusPage.listen` is not `host:port`',
+    shows: ['log'],
+    exit: 1,
+    action: 'fix the key in the station file',
+  },
+  NOTIFY_SOCKET: {
+    area: 'ops',
+    raisedBy: '`NotifySocketError` (gateway/ops/notify-socket.ts)',
+    meaning: '`$NOTIFY_SOCKET` is not a path or `@name`, or the `socat` child that carries systemd notifications cannot start or exited (logged with this code); without it no watchdog ping arrives and systemd restarts the gateway',
+    shows: ['log'],
+    action: '`apt install socat`',
+  },
+  STATUS_PAGE_PASSWORD: {
+    area: 'ops',
+    raisedBy: '`StatusPagePasswordError` (gateway/ops/status-page/status-page-server.ts)',
+    meaning: 'the file in `statusPage.passwordFile` holds fewer than 8 characters on its first line; the gateway does not start rather than serve the page unprotected',
+    shows: ['log'],
+    exit: 1,
+    action: 'write a longer password to the file',
+  },
+  STATUS_PAGE_LOGIN: {
+    area: 'ops',
+    raisedBy: 'the status page (gateway/ops/status-page/failed-login-log.ts)',
+    meaning: 'failed status-page logins: the first at once, then one summary a minute with counts and the busiest addresses; a throttled address gets 429 with `Retry-After`',
+    shows: ['log'],
+    action: 'nothing for one; many from one address is someone guessing the password',
+  },
+  RELOAD_REFUSED: {
+    area: 'ops',
+    raisedBy: 'reload on SIGHUP (gateway/ops/station-ops.ts, the runtime)',
+    meaning: 'the reloaded station file changes keys that only a restart applies (listed in `restartKeys`), or the trusted-keys file no longer validates (its `problems` listed by file and key); nothing was changed and the keys in use stay',
+    shows: ['log'],
+    action: 'fix the file, or `systemctl restart station-gateway`',
+  },
+
+
+  USAGE: {
+    area: 'cli',
+    raisedBy: '`UsageError` (config/usage-error.ts)',
+    meaning:
+      'a command line is wrong: an unknown option or command, a required option missing, a value that cannot be read (`--limit`, `--since`, `--port`, `--stations`, ...). Every tool says it as `<tool>: <what is wrong>` on stderr (followed by its usage text for an unknown option or command)',
+    shows: ['stderr'],
+    exit: 2,
+    action: 'fix the command line; `--help` prints the usage',
+  },
+
+  SIM_UNSUPPORTED: {
+    area: 'simulator',
+    raisedBy: '`UnsimulatedDeviceError` (simulators/simulator-set.ts)',
+    meaning: '`station-sim` cannot simulate a device the config names (or a device id is used twice)',
+    shows: ['stderr'],
+    action: 'simulate the other devices, or fix the config',
+  },
+  SIM_SOCAT_MISSING: {
+    area: 'simulator',
+    raisedBy: '`SocatMissingError` (simulators/line/pty-pair.ts)',
+    meaning: 'a simulated serial device on a pty was asked for and `socat` is not on `PATH`. The demo does not need it (its line devices are on TCP, `serial-tcp`); the tests and benches on ptys do',
+    shows: ['stderr'],
+    action: '`apt-get install socat`',
+  },
+  SIM_COMMAND: {
+    area: 'simulator',
+    raisedBy: '`SimCommandError` (simulators/control/sim-command-error.ts)',
+    meaning:
+      'a simulator control command (stdin, the control API, a scenario step) is not understood or cannot be done now; the message says why. On the control API: HTTP 404 for an unknown device or path, 403 for a foreign `Origin` or `Host`, 415 for a POST that is not `application/json`, 400 for the rest',
+    shows: ['control API', 'stderr'],
+    action: 'fix the command; `help` lists them',
+  },
+  SIM_SCENARIO: {
+    area: 'simulator',
+    raisedBy: '`ScenarioError` (simulators/scenario/scenario.ts)',
+    meaning: 'a scenario file is not a list of `{at, do}` steps, or a step\'s time or command is wrong; the message names the step',
+    shows: ['stderr'],
+    action: 'fix the step named',
+  },
+  SIM_PROFILE: {
+    area: 'simulator',
+    raisedBy: '`SimProfileError` (simulators/modbus/role-view.ts)',
+    meaning: '`station-sim ... --profile FILE` was given a profile the simulator cannot play (no vendor value for a state it must report, such as `empty` or `ready`)',
+    shows: ['stderr'],
+    exit: 2,
+    action: 'give the profile the values the message names',
+  },
+} as const satisfies Record<string, ErrorCodeEntry>;
+
+type Catalogue = typeof ERROR_CATALOGUE;
+export type ErrorCode = keyof Catalogue;
+/** The codes of one area: `ErrorCodeIn<'device'>` is what a `DeviceError` may carry. */
+export type ErrorCodeIn<A extends ErrorArea> = { [C in ErrorCode]: Catalogue[C]['area'] extends A ? C : never }[ErrorCode];
+
+/** The codes of one area, in the catalogue's order. */
+export function errorCodesIn<A extends ErrorArea>(area: A): ErrorCodeIn<A>[] {
+  return (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((c) => ERROR_CATALOGUE[c].area === area) as ErrorCodeIn<A>[];
+}
+
+/** The catalogue entry of a code, if it has one. */
+export function errorEntry(code: string): ErrorCodeEntry | undefined {
+  return Object.hasOwn(ERROR_CATALOGUE, code) ? (ERROR_CATALOGUE as Record<string, ErrorCodeEntry>)[code] : undefined;
+}

@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import { CloudBridge, type BridgeDevice, type CloudBridgeOptions } from '../../../cloud-bridge/cloud-bridge.js';
+import { CommandError, type CommandHandler } from '../../../cloud-bridge/command-handler.js';
+import type { StationConfig } from '../../../config/station-schema.js';
+import type { Part } from '../../lifecycle/part.js';
+import { Subscriptions } from '../../lifecycle/subscriptions.js';
+import type { DevicesPart } from './devices-part.js';
+import type { RecordsPart } from './records-part.js';
+import type { StoragePart } from './storage-part.js';
+import { started } from './started.js';
+
+export interface BridgePartOptions {
+  config: StationConfig;
+  version: string;
+  bootId: string;
+  storage: StoragePart;
+  records: RecordsPart;
+  devices: DevicesPart;
+  /** Whether the station carries out access commands (it has an `access` section); the access part serves them. */
+  takesCommands: boolean;
+  /** Devices the bridge reports instead of the monitors' (the fleet simulator's synthetic ones). */
+  reported?: readonly BridgeDevice[] | undefined;
+  connect?: CloudBridgeOptions['connect'] | undefined;
+  /** How long a stop waits for the broker (default the bridge's). */
+  stopDeadlineMs?: number | undefined;
+  log: Logger;
+}
+
+/**
+ * The link to the cloud: the event outbox relayed, device states, alarms and availability
+ * published retained, commands taken. It connects once every part has started, so the first
+ * command already finds the access logic running.
+ */
+export class BridgePart implements Part {
+  readonly name = 'bridge';
+  readonly needs = ['store', 'records', 'devices'];
+  private current: CloudBridge | undefined;
+  private readonly subscriptions = new Subscriptions();
+  private commands: CommandHandler | undefined;
+
+  constructor(private readonly options: BridgePartOptions) {}
+
+  /** The part that carries out unlock, swap, dispense and slot registers here when it starts. */
+  serveCommands(handler: CommandHandler | undefined): void {
+    this.commands = handler;
+  }
+
+  get bridge(): CloudBridge {
+    return started(this.current, this.name, 'the cloud bridge');
+  }
+
+  async start(): Promise<void> {
+    const { config, version, bootId, storage, records, devices, takesCommands, reported, connect, log } = this.options;
+    // Asked only once the station runs, by then the access part has registered; a stopped one refuses.
+    const commands: CommandHandler = {
+      handle: (name, request, context) => this.commands?.handle(name, request, context) ?? Promise.reject(new CommandError('FORBIDDEN', 'the access logic is not running')),
+    };
+    const bridge = new CloudBridge({
+      config,
+      version,
+      bootId,
+      devices: reported ?? devices.monitors,
+      outbox: storage.store.outbox,
+      commands: takesCommands ? commands : undefined,
+      alarms: records.alarms,
+      log: log.child({ part: 'cloud' }),
+      connect,
+    });
+    this.current = bridge;
+    const alarms = records.alarms;
+    this.subscriptions.on(alarms, 'changed', (list) => bridge.setAlarms(list));
+    bridge.setAlarms(alarms.active());
+    if (!reported) for (const m of devices.monitors) this.subscriptions.on(m, 'state', (s) => bridge.deviceState(m.id, s));
+  }
+
+  async run(): Promise<void> {
+    this.bridge.start();
+  }
+
+  async stop(): Promise<void> {
+    this.subscriptions.clear();
+    await this.current?.stop(this.options.stopDeadlineMs);
+  }
+}
