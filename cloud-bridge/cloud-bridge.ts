@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { StationConfig } from '../config/station-schema.js';
 import type { DeviceState } from '../device-drivers/device-state.js';
+import { Listeners } from '../device-drivers/listeners.js';
 import { FloodCounter } from './limits/flood-counter.js';
 import type { ObservedOutbox } from './outbox-port.js';
 import type { CommandHandler } from './command-handler.js';
@@ -60,6 +61,12 @@ export interface InboundCounts {
   commands: CommandCounts;
 }
 
+/** A message on a followed topic of the station's tree. */
+export interface FollowedMessage {
+  payload: Buffer;
+  retained: boolean;
+}
+
 export interface BridgeDevice extends DeviceInfo {
   deadbands(): Record<string, number>;
 }
@@ -102,6 +109,11 @@ export class CloudBridge {
   private readonly now: () => Date;
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
+  /** Topics of the station's own tree that other parts follow (`desired/config`), by suffix. */
+  private readonly followed = new Map<string, Listeners<FollowedMessage>>();
+  /** What other parts report retained (`config`), by suffix: published again on every connect. */
+  private readonly reports = new Map<string, string>();
+  private readonly connection = new Listeners<boolean>((err) => this.options.log.error({ err }, 'a connection listener threw'));
 
   constructor(private readonly options: CloudBridgeOptions) {
     const { config } = options;
@@ -151,7 +163,9 @@ export class CloudBridge {
     const client = connect(config.cloud.url, { ...mqttClientOptions(config, this.options.bootId, this.nextDelay()), manualConnect: true });
     this.client = client;
     guardStreams(client, (packet) => this.skippedOversize(packet));
+    const current = (): boolean => this.client === client;
     client.on('connect', () => {
+      if (!current()) return;
       log.info({ url: config.cloud.url, reconnect: this.wasConnected, attempts: this.attempt }, 'cloud connected');
       this.wasConnected = true;
       this.errorsSinceConnect = 0;
@@ -163,7 +177,10 @@ export class CloudBridge {
       client.subscribe(this.topics.commandWildcard, { qos: 1 }, (err) => {
         if (err) log.warn({ err: err.message }, 'command subscription failed');
       });
+      for (const suffix of this.followed.keys()) this.subscribeFollowed(client, suffix);
       this.publishBirth();
+      for (const [suffix, body] of this.reports) this.publishReport(suffix, body);
+      this.connection.emit(true);
       // Retained state may be stale or gone after an outage: publish everything we know.
       for (const id of this.latest.keys()) this.publishDevice(id, true);
       if (this.alarms) this.publishAlarms();
@@ -173,15 +190,18 @@ export class CloudBridge {
     // Emitted just before each attempt: set the wait before the *next* one (MQTT.js re-arms its
     // timer from options.reconnectPeriod on every close; connect() clears it).
     client.on('reconnect', () => {
+      if (!current()) return;
       this.attempt++;
       client.options.reconnectPeriod = this.nextDelay();
     });
     client.on('close', () => {
-      if (this.stopping) return;
+      if (this.stopping || !current()) return;
       if (this.wasConnected && this.attempt === 0 && !this.takeover.conflict) log.warn({ url: config.cloud.url }, 'cloud connection lost; reconnecting');
       this.takeover.closed();
+      this.connection.emit(false);
     });
     client.on('disconnect', (packet) => {
+      if (!current()) return;
       if (packet.reasonCode === SESSION_TAKEN_OVER) this.takeover.takenOver();
       else log.warn({ reasonCode: packet.reasonCode }, 'the broker ended the connection (MQTT 5 DISCONNECT)');
     });
@@ -191,6 +211,9 @@ export class CloudBridge {
       else log.debug({ err: err.message, attempts: this.errorsSinceConnect }, 'cloud connection error');
     });
     client.on('message', (topic, payload, packet) => {
+      if (!current()) return;
+      const followed = topic.startsWith(`${this.topics.root}/`) ? this.followed.get(topic.slice(this.topics.root.length + 1)) : undefined;
+      if (followed) return followed.emit({ payload, retained: packet.retain });
       if (!this.router.accepts(topic)) return;
       void this.router.handle(client, topic, payload, packet);
     });
@@ -225,6 +248,88 @@ export class CloudBridge {
     this.availabilityJson = json;
     this.availability = next;
     this.publishAvailability();
+  }
+
+  /**
+   * Follows `S/<suffix>` at QoS 1 (subscribed on every connect; a retained message arrives at
+   * once): how a part takes desired state from the cloud without a client of its own. The suffix
+   * must not be under `cmd/`, which the command router owns. The function returned stops it.
+   */
+  follow(suffix: string, listener: (message: FollowedMessage) => void): () => void {
+    if (suffix.startsWith('cmd/') || suffix.includes('+') || suffix.includes('#')) throw new Error(`cannot follow ${suffix}: not a plain topic outside cmd/`);
+    let listeners = this.followed.get(suffix);
+    if (!listeners) {
+      listeners = new Listeners<FollowedMessage>((err) => this.options.log.error({ err, topic: suffix }, 'a follower of a station topic threw'));
+      this.followed.set(suffix, listeners);
+      if (this.client?.connected) this.subscribeFollowed(this.client, suffix);
+    }
+    return listeners.add(listener);
+  }
+
+  /** Publishes `body` retained at QoS 1 on `S/<suffix>` now if connected, and again on every connect. */
+  report(suffix: string, body: unknown): void {
+    const json = JSON.stringify(body);
+    this.reports.set(suffix, json);
+    this.publishReport(suffix, json);
+  }
+
+  /** Publishes once at QoS 1 on `S/<suffix>`, not retained; resolves on PUBACK, rejects while not connected. */
+  async publishOnce(suffix: string, body: string): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) throw new Error('not connected to the broker');
+    await client.publishAsync(`${this.topics.root}/${suffix}`, body, { qos: 1 });
+  }
+
+  /**
+   * Ends the connection with a DISCONNECT (the broker discards the Last Will) and connects again
+   * with the station file's TLS files read anew: how a renewed certificate comes into use.
+   * Resolves on CONNACK; rejects when the broker has not accepted the new connection within
+   * `boundMs` (the client keeps trying, as after any drop).
+   */
+  async reconnect(boundMs = 15_000): Promise<void> {
+    const old = this.client;
+    if (!old || this.stopping) throw new Error('the bridge is not running');
+    this.relay.detach();
+    clearInterval(this.heartbeat);
+    this.options.outbox.off('appended', this.onAppended);
+    // From here the old client's events are not this bridge's (its handlers check which client is current).
+    this.client = undefined;
+    this.connection.emit(false);
+    await this.end(old, old.connected, DISCONNECT_MIN_MS);
+    this.start();
+    const client = this.client as MqttClient | undefined;
+    if (!client) throw new Error('the bridge did not start a new connection');
+    if (client.connected) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.off('connect', onConnect);
+        reject(new Error(`not connected again within ${boundMs} ms`));
+      }, boundMs);
+      const onConnect = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.once('connect', onConnect);
+    });
+  }
+
+  /** Told true on every connect and false on every drop (a health gate's broker check). */
+  onConnection(listener: (connected: boolean) => void): () => void {
+    return this.connection.add(listener);
+  }
+
+  private subscribeFollowed(client: MqttClient, suffix: string): void {
+    client.subscribe(`${this.topics.root}/${suffix}`, { qos: 1 }, (err) => {
+      if (err) this.options.log.warn({ err: err.message, topic: suffix }, 'subscription failed');
+    });
+  }
+
+  private publishReport(suffix: string, json: string): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    client.publish(`${this.topics.root}/${suffix}`, json, { qos: 1, retain: true }, (err) => {
+      if (err) this.options.log.warn({ err: err.message, topic: suffix }, 'report not published; sent again on the next connect');
+    });
   }
 
   /** The whole station as the bridge knows it: the `snapshot` command's result. */

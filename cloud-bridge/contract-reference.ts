@@ -14,6 +14,7 @@ import {
 import { MAX_COMMAND_PAYLOAD_BYTES, SNAPSHOTS_PER_MINUTE } from './command-router.js';
 import { MAX_PACKET_BYTES } from './mqtt-frame-scanner.js';
 import { renderCatalogueFiles } from './catalogue-reference.js';
+import { configReportSchema, desiredConfigSchema } from './remote-config-contract.js';
 
 /**
  * Renders the contract's JSON Schemas (docs/contract/*.schema.json) and the topic reference
@@ -63,6 +64,12 @@ export const PAYLOADS: Record<string, PayloadDoc> = {
   'cmd-dispense': { file: 'cmd-dispense.schema.json', schema: commandSchemas.dispense, example: { token: 'eyJ…', expiresAt: '2025-03-04T05:06:37.000Z' } },
   'cmd-snapshot': { file: 'cmd-snapshot.schema.json', schema: commandSchemas.snapshot, example: {} },
   'cmd-slot': { file: 'cmd-slot.schema.json', schema: commandSchemas.slot, example: { token: 'eyJ…', device: 'cabinet-1', slot: 3, enabled: false } },
+  'desired-config': { file: 'desired-config.schema.json', schema: desiredConfigSchema, example: { document: 'eyJhbGciOiJFZERTQSIsImtpZCI6ImZsZWV0LWNvbmZpZy0xIiwidHlwIjoic3RhdGlvbi1jb25maWcrandzIn0.eyJ…' } },
+  'config-report': {
+    file: 'config-report.schema.json',
+    schema: configReportSchema,
+    example: { revision: 3, documentHash: 'f'.repeat(64), state: 'rolled-back', running: 2, code: 'CONFIG_GATE_FAILED', problems: ['device water-2 did not come online within 120 s'], drift: [], ts: '2025-03-04T05:06:07.089Z' },
+  },
   reply: { file: 'reply.schema.json', schema: replySchema, example: { ok: false, error: { code: 'EXPIRED', message: 'the request expired at 2025-03-04T05:06:37.000Z' }, correlationId: 'c-42' } },
   'snapshot-result': {
     file: 'snapshot-result.schema.json',
@@ -113,6 +120,8 @@ const TOPICS: TopicDoc[] = [
   { topic: 'S/availability', direction: 'station → cloud', retained: 'yes', payloads: ['availability'], what: 'what a map or app shows a worker' },
   { topic: 'S/events', direction: 'station → cloud', retained: 'no', payloads: ['event'], what: 'the usage and access log from the durable outbox, in order, at least once (dedup by `id`)' },
   { topic: 'S/cmd/<name>', direction: 'cloud → station', retained: 'no', payloads: ['cmd-unlock', 'cmd-swap', 'cmd-dispense', 'cmd-snapshot', 'cmd-slot'], what: 'requests; `<name>` is unlock, swap, dispense, snapshot or slot' },
+  { topic: 'S/desired/config', direction: 'cloud → station', retained: 'yes', payloads: ['desired-config'], what: 'the configuration the fleet wants the station to run, signed with the fleet configuration key ([remote-config.md](remote-config.md)); the station may only read it' },
+  { topic: 'S/config', direction: 'station → cloud', retained: 'yes', payloads: ['config-report'], what: "where the station's configuration stands: the revision it runs, and each push applying, applied, rejected or rolled back, with the problems" },
   { topic: 'responseTopic / replyTo', direction: 'station → cloud', retained: 'no', payloads: ['reply', 'snapshot-result'], what: 'the reply, on the topic the request named; with the fleet ACL that is `S/replies/<anything>`' },
 ];
 

@@ -39,6 +39,11 @@ export const ERROR_AREAS = {
     title: 'Operations',
     about: 'Metrics, the status page, systemd and reload (`gateway/ops/`, [operations.md](operations.md)).',
   },
+  enrolment: {
+    title: 'Enrolment and certificate renewal',
+    about:
+      'A box\'s first start with a claim (`station-gateway enrol`), the renewal of a running station\'s certificate, and the fleet\'s enrolment service (`station-fleet enrol`) ([enrolment.md](enrolment.md)). The service answers a refused request with `{"ok":false,"error":{"code","message"}}` on the request\'s reply topic; the box prints that code and writes nothing.',
+  },
   cli: {
     title: 'Command lines',
     about: 'Every tool (`station-gateway`, `station-sim`, `station-fleet`, `station-token`, the demo) reports a wrong command line the same way.',
@@ -51,7 +56,7 @@ export const ERROR_AREAS = {
 export type ErrorArea = keyof typeof ERROR_AREAS;
 
 /** Where a code can be seen, for the person looking. */
-export const ERROR_SHOWN_IN = ['log', 'device state', 'metrics', 'event', 'alarm', 'doctor', 'command reply', 'control API', 'stderr'] as const;
+export const ERROR_SHOWN_IN = ['log', 'device state', 'metrics', 'event', 'alarm', 'doctor', 'command reply', 'config report', 'control API', 'stderr'] as const;
 export type ErrorShownIn = (typeof ERROR_SHOWN_IN)[number];
 
 /** The tools' exit statuses (gateway/cli/exit-codes.ts is checked against these). */
@@ -79,6 +84,8 @@ const BRIDGE = 'the bridge (cloud-bridge/command-router.ts)';
 const ACCESS = 'the access logic (`AccessDenied`)';
 const TOKEN = 'the token check (`AccessDenied`)';
 const REPLY = ['command reply', 'event'] as const;
+const REMOTE = '`RemoteConfigError` (gateway/remote-config/remote-config-error.ts)';
+const REMOTE_SHOWS = ['config report', 'log'] as const;
 
 export const ERROR_CATALOGUE = {
   // Device: the order of `health.errors` on `S/devices/<id>`.
@@ -250,6 +257,84 @@ export const ERROR_CATALOGUE = {
   },
 
   // Remote configuration (docs/remote-config.md): a document on S/desired/config refused, or an apply undone.
+  CONFIG_DOCUMENT_MALFORMED: {
+    area: 'config',
+    raisedBy: REMOTE,
+    meaning: 'the desired configuration on `S/desired/config` is not a compact JWS signed with EdDSA, or its payload is not JSON of the document\'s shape (`typ`, `station`, `revision`, `issuedAt`, `files` with a `station.yaml`); the message names the field. Nothing was written',
+    shows: REMOTE_SHOWS,
+    action: 'make the document with `station-fleet config push`; another tool must follow docs/remote-config.md',
+  },
+  CONFIG_DOCUMENT_TOO_LARGE: {
+    area: 'config',
+    raisedBy: REMOTE,
+    meaning: 'the document is over 60 KiB (or holds more than 64 files), unread',
+    shows: REMOTE_SHOWS,
+    action: 'push only the profiles the station file names and that the gateway does not ship',
+  },
+  CONFIG_UNKNOWN_KEY: {
+    area: 'config',
+    raisedBy: REMOTE,
+    meaning: 'the document\'s `kid` names no key in the station\'s configuration-key file (a separate file from the access-token keys)',
+    shows: REMOTE_SHOWS,
+    action: 'check key rotation: give the station the public key (`station-fleet config keygen` writes it) before signing with it',
+  },
+  CONFIG_BAD_SIGNATURE: {
+    area: 'config',
+    raisedBy: REMOTE,
+    meaning: 'the document\'s signature does not verify against the configuration key its `kid` names: changed on the way, or signed with another key',
+    shows: REMOTE_SHOWS,
+    action: 'push it again with the fleet\'s configuration key; if it repeats, find who writes `S/desired/config` (the ACL lets only operators)',
+  },
+  CONFIG_WRONG_STATION: {
+    area: 'config',
+    raisedBy: REMOTE,
+    meaning: 'the document is for another station (its `station`). A station file inside it with another `station.id` is a `CONFIG_INVALID` problem of that file',
+    shows: REMOTE_SHOWS,
+    action: 'push the right file to the right station',
+  },
+  CONFIG_REVISION_NOT_NEWER: {
+    area: 'config',
+    raisedBy: REMOTE,
+    meaning: 'the document\'s revision is not greater than the one the station runs; the station keeps what it runs',
+    shows: REMOTE_SHOWS,
+    action: 'push with a higher `--revision` (`station-fleet config status` shows what each station runs)',
+  },
+  CONFIG_PATH_UNSAFE: {
+    area: 'config',
+    raisedBy: REMOTE,
+    meaning: 'a file of the document has an absolute path, a `..` or `.` segment, a hidden or odd name, or a path that is also another file\'s folder: it would be written outside the revision folder or not at all. Nothing was written',
+    shows: REMOTE_SHOWS,
+    action: 'name files `station.yaml` and `profiles/<name>.yaml`',
+  },
+  CONFIG_DRIFT: {
+    area: 'config',
+    raisedBy: REMOTE,
+    meaning: 'the station file the station runs was changed on site since the station applied it (its hash differs): a new revision is refused rather than replace that change silently. `drift` in `S/config` lists the files',
+    shows: REMOTE_SHOWS,
+    action: 'ask the crew what they changed, put it into the fleet\'s file, and push with `--replace-drift`',
+  },
+  CONFIG_GATE_FAILED: {
+    area: 'config',
+    raisedBy: '`HealthGate` (gateway/remote-config/health-gate.ts)',
+    meaning: 'an applied revision did not pass its health gate in time (the broker connection, every device online before it online again, a write to the store), or the station restarted in it too often; the station went back to the last good revision. `problems` says what was missing',
+    shows: REMOTE_SHOWS,
+    action: 'fix what the problems name (a device that does not answer at its new address, a broker URL) and push a newer revision',
+  },
+  CONFIG_STORE_DAMAGED: {
+    area: 'config',
+    raisedBy: '`RevisionStore` (gateway/remote-config/revision-store.ts)',
+    meaning: 'the revision store\'s pointer (`active.json`) cannot be read, or names a revision whose folder is gone: the station runs its on-site station file instead',
+    shows: ['log', 'config report'],
+    action: 'check the disk; the next push writes a new store',
+  },
+  CONFIG_KEY_FILE: {
+    area: 'config',
+    raisedBy: '`ConfigKeyFileError` (fleet/config/config-keys.ts)',
+    meaning: '`station-fleet config push --key FILE` was given a file that is not an Ed25519 private JWK with a `kid`',
+    shows: ['stderr'],
+    exit: 2,
+    action: 'give the private key `station-fleet config keygen` wrote (`config.private.jwk.json`)',
+  },
 
   PART_ORDER: {
     area: 'station',
@@ -298,6 +383,124 @@ export const ERROR_CATALOGUE = {
     action: 'fix the file, or `systemctl restart station-gateway`',
   },
 
+  ENROL_BAD_REQUEST: {
+    area: 'enrolment',
+    raisedBy: 'the enrolment service (fleet/enrolment/enrolment-service.ts)',
+    meaning: 'an enrolment or renewal request is not JSON, lacks a field, has one of the wrong type, or its topic\'s request id differs from the payload\'s; nothing was counted or signed',
+    shows: ['command reply', 'log'],
+    action: 'a box of another version or a bug: compare the request with [enrolment.md](enrolment.md)',
+  },
+  ENROL_BAD_CSR: {
+    area: 'enrolment',
+    raisedBy: 'the enrolment service (`verifyCsr`, gateway/enrolment/csr.ts)',
+    meaning: 'the certificate signing request is not a PKCS#10 request, is not for an EC P-256 key, or its self-signature does not verify (no proof that the sender holds the private key); nothing was counted or signed',
+    shows: ['command reply', 'log'],
+    action: 'run the enrolment again (the box makes a fresh key and request); a repeat from one claim is a broken or forged box',
+  },
+  ENROL_CLAIM_UNKNOWN: {
+    area: 'enrolment',
+    raisedBy: 'the enrolment service (fleet/enrolment/enrolment-service.ts)',
+    meaning: 'the claim in the request\'s topic is not in the service\'s claims file (the broker let its account in, so the two lists differ)',
+    shows: ['command reply', 'log'],
+    action: 'add the claim to the claims file, or remove its account from the claim listener\'s password file',
+  },
+  ENROL_CLAIM_SPENT: {
+    area: 'enrolment',
+    raisedBy: 'the enrolment service (`ClaimLedger`, fleet/enrolment/claim-ledger.ts)',
+    meaning: 'the claim has enrolled as many boxes as its `uses` allow (once, or N); the count is kept in the service\'s state file across restarts',
+    shows: ['command reply', 'log'],
+    action: 'an operator raises `uses` for a box that really is new (a replaced box), or looks for a cloned claim',
+  },
+  ENROL_CLAIM_WINDOW: {
+    area: 'enrolment',
+    raisedBy: 'the enrolment service (fleet/enrolment/enrolment-service.ts)',
+    meaning: 'the request came before the claim\'s `from` or after its `until`',
+    shows: ['command reply', 'log'],
+    action: 'check the box\'s batch and the claim\'s window; widen it if the roll-out is late',
+  },
+  ENROL_NOT_IN_PLAN: {
+    area: 'enrolment',
+    raisedBy: 'the enrolment service (fleet/enrolment/enrolment-service.ts)',
+    meaning: 'no station of the claim\'s plan has this hardware id or one-time code, or the box asked for another station id than the plan gives it',
+    shows: ['command reply', 'log'],
+    action: 'add the box\'s hardware id (printed by `station-gateway enrol`) or code to the plan',
+  },
+  ENROL_CODE_USED: {
+    area: 'enrolment',
+    raisedBy: 'the enrolment service (`ClaimLedger`, fleet/enrolment/claim-ledger.ts)',
+    meaning: 'the one-time code enrolled a box already',
+    shows: ['command reply', 'log'],
+    action: 'give the box a fresh code in the plan; a code seen twice may have leaked',
+  },
+  ENROL_SIGN_FAILED: {
+    area: 'enrolment',
+    raisedBy: 'the fleet CA (`FleetCa`, fleet/enrolment/fleet-ca.ts)',
+    meaning: '`openssl` could not sign the certificate (CA files missing or unreadable, a key that does not match the CA certificate, `openssl` not installed); the claim\'s use is counted, since the service cannot tell how far the signing got',
+    shows: ['command reply', 'log'],
+    action: 'fix the CA files named in the service file (`openssl x509 -noout -in ca.crt` and the key must match), then raise `uses` for the boxes refused meanwhile',
+  },
+  ENROL_CA: {
+    area: 'enrolment',
+    raisedBy: '`station-fleet enrol ca init` and the service at start (fleet/enrolment/fleet-ca.ts)',
+    meaning: '`ca init` was asked to make a CA where one is already (it never overwrites a CA key), or the CA the service file names is missing or not a CA',
+    shows: ['stderr'],
+    exit: 2,
+    action: 'choose another directory, or name the right CA files',
+  },
+  ENROL_STATE: {
+    area: 'enrolment',
+    raisedBy: 'the enrolment service (`ClaimLedger`, fleet/enrolment/claim-ledger.ts)',
+    meaning: 'the service\'s state file (the claims\' use counts) is not readable JSON of the expected shape; the service does not start rather than forget how often a claim was used',
+    shows: ['stderr'],
+    exit: 2,
+    action: 'restore the file from a backup; never delete it to make the service start',
+  },
+  ENROL_EXISTS: {
+    area: 'enrolment',
+    raisedBy: '`station-gateway enrol` (gateway/enrolment/enrol-box.ts)',
+    meaning: 'the station file the claim file names exists already: the box is enrolled, and enrolling again would replace its identity',
+    shows: ['stderr'],
+    exit: 2,
+    action: 'nothing on an enrolled box (`station-gateway run`); to enrol it anew, move its station file and keys away first',
+  },
+  ENROL_CONNECT: {
+    area: 'enrolment',
+    raisedBy: '`station-gateway enrol` (gateway/enrolment/enrol-box.ts)',
+    meaning: 'the box could not reach the enrolment broker or was refused there (wrong claim password, a CA that did not sign the broker, the claim listener down)',
+    shows: ['stderr'],
+    exit: 1,
+    action: 'check the uplink, the claim\'s secret file and `broker.ca`; the box retries when systemd restarts it',
+  },
+  ENROL_NO_REPLY: {
+    area: 'enrolment',
+    raisedBy: '`station-gateway enrol` and the certificate renewal (gateway/enrolment/)',
+    meaning: 'no answer to the request within the bound (`replyTimeoutSeconds`): the enrolment service is not running, or the broker\'s ACL does not let the request or the reply through; nothing was written',
+    shows: ['stderr', 'log'],
+    exit: 1,
+    action: 'start `station-fleet enrol serve`; check the ACL lines of [enrolment.md](enrolment.md)',
+  },
+  ENROL_BAD_REPLY: {
+    area: 'enrolment',
+    raisedBy: '`station-gateway enrol` and the certificate renewal (gateway/enrolment/)',
+    meaning: 'the service\'s answer failed the box\'s checks: a certificate not for the box\'s key, a CN that is not the station id, not signed by the CA sent, already expired, or a station file that `validate` refuses; nothing was written',
+    shows: ['stderr', 'log'],
+    exit: 1,
+    action: 'fix the claim\'s station file template or the CA on the service; the message names the check',
+  },
+  RENEWAL_FAILED: {
+    area: 'enrolment',
+    raisedBy: 'the certificate renewal (`CertificateRenewal`, gateway/enrolment/certificate-renewal.ts)',
+    meaning: 'a renewal did not get a certificate (no reply, a refusal, a bad answer; `cause` holds that code); the station keeps its certificate and tries again later',
+    shows: ['log'],
+    action: 'none while days to expiry are many; near expiry, check that the enrolment service runs',
+  },
+  RENEWAL_ROLLED_BACK: {
+    area: 'enrolment',
+    raisedBy: 'the certificate renewal (`CertificateRenewal`, gateway/enrolment/certificate-renewal.ts)',
+    meaning: 'the station could not connect with its renewed certificate, so it switched back to the old pair, which it had kept for this, and connected with it again',
+    shows: ['log'],
+    action: 'check that the broker trusts the CA that signed the new certificate (`cafile`)',
+  },
 
   USAGE: {
     area: 'cli',

@@ -17,6 +17,7 @@ const DOES: Record<ErrorArea, string> = {
   config: 'what a crew does',
   station: 'what to do',
   ops: 'what a crew does',
+  enrolment: 'what an operator does',
   cli: 'what to do',
   simulator: 'what to do',
 };

@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
-import type { ConfigProblem } from './config-error.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
 
 export interface ParsedYaml {
   doc: Document;
@@ -148,4 +149,18 @@ export function renderPath(path: readonly PropertyKey[]): string {
     else s += s ? `.${String(part)}` : String(part);
   }
   return s;
+}
+
+/**
+ * A YAML file checked against a zod schema, every problem at once as a ConfigError
+ * (`CONFIG_INVALID`, exit 2), with a resolver for the paths it names (relative to its folder).
+ */
+export function readCheckedYamlFile<S extends z.ZodType>(path: string, schema: S): { value: z.output<S>; parsed: ParsedYaml; file: string; at: (p: string) => string } {
+  const file = resolve(path);
+  const { parsed, problems } = readYamlFile(file);
+  if (!parsed) throw new ConfigError(problems);
+  const checked = schema.safeParse(parsed.value);
+  if (!checked.success) throw new ConfigError(issuesToProblems(file, parsed, checked.error.issues));
+  const base = dirname(file);
+  return { value: checked.data, parsed, file, at: (p) => (isAbsolute(p) ? p : resolve(base, p)) };
 }

@@ -197,6 +197,7 @@ const stationShape = z
       passwordFile: filePath('file holding the broker password').optional(),
       password: z.never({ error: 'secrets are never inline: put the password in a file and name it in cloud.passwordFile' }).optional(),
       heartbeatSeconds: z.number().int().min(5).max(3600).default(60).describe('device state is republished at least this often'),
+      renewBeforeDays: z.number().int().min(1).max(365).default(30).describe('an enrolled station renews its certificate this many days before it expires (docs/enrolment.md)'),
       keepaliveSeconds: z.number().int().min(10).max(1200).default(60).describe('MQTT keep-alive; 60 s suits 4G links that drop idle NAT mappings'),
       sessionExpirySeconds: z.number().int().min(0).default(604_800).describe('MQTT 5 persistent session lifetime'),
     }),
@@ -223,6 +224,14 @@ const stationShape = z
       })
       .optional()
       .describe('offline verification of access tokens'),
+    remoteConfig: z
+      .strictObject({
+        keys: filePath('JWKS file with the public keys of the fleet configuration key (never the access-token keys): a pushed station file must be signed by one'),
+        stateDir: filePath('folder where pushed revisions are kept (the running one and the last good one)'),
+        gateSeconds: z.number().int().min(5).max(3600).default(120).describe('how long a pushed revision has to prove itself (broker connected, devices online again, a store write) before it is rolled back'),
+      })
+      .optional()
+      .describe('configuration pushed by the fleet on S/desired/config (docs/remote-config.md); read from the on-site file only, never from a pushed one; off when absent'),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level') })
       .default({ level: 'info' }),

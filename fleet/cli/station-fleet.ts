@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { writeUsageError } from '../../config/usage-error.js';
+import { runFleetEnrolCommand } from '../enrolment/enrol-command.js';
 import { runSimulateCommand } from '../simulate-command.js';
+import { runConfigCommand } from '../config/config-command.js';
 
 /*
  * The operators' fleet tool. Today it has one command, the fleet simulator (many stations on the
@@ -13,11 +15,18 @@ const USAGE = `Usage: station-fleet <command> [options]
 
 Commands:
   simulate --stations N --broker URL [options]   many simulated stations, for the console and for load
-                                                 (station-fleet simulate --help)`;
+                                                 (station-fleet simulate --help)
+  config keygen|push|status [options]            the fleet's configuration of its stations: a signing key,
+                                                 a signed push, who runs which revision (station-fleet config --help)
+  enrol serve --config FILE | enrol ca init --dir DIR
+                                                 the enrolment service (boxes' first certificates, stations'
+                                                 renewals); a fleet CA for a test (station-fleet enrol --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'simulate') return runSimulateCommand(rest);
+  if (command === 'enrol') return runFleetEnrolCommand(rest);
+  if (command === 'config') return runConfigCommand(rest);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

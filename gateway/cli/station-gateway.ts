@@ -5,10 +5,11 @@ import { createLogger } from '../runtime/logger.js';
 import { parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { runLogCommand } from './log-command.js';
 import { gatewayVersion } from '../runtime/package-info.js';
-import { StationRuntime } from '../runtime/station-runtime.js';
+import { ManagedStation } from '../runtime/managed-station.js';
 import { EXIT } from './exit-codes.js';
 import { runDoctor } from '../ops/doctor/run-doctor.js';
 import { reloadOnHangup } from '../ops/reload-on-hangup.js';
+import { runEnrolCommand } from '../enrolment/enrol-command.js';
 
 const USAGE = `Usage: station-gateway <command> [options]
 
@@ -18,6 +19,8 @@ Commands:
   log --config FILE [filters] [--csv]   print the usage log from the station's database
   doctor --config FILE                  check devices, broker, clock, disk and database; exit 1 on a failure
                                         (beside a running gateway: says so and leaves its ports and broker alone)
+  enrol --config CLAIM_FILE             a new box's first start: make its key, get its certificate and station
+                                        file with the claim (docs/enrolment.md; station-gateway enrol --help)
 
 Options:
   -c, --config FILE    station configuration (YAML)
@@ -49,6 +52,8 @@ function reportConfigError(err: ConfigError): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // enrol reads a claim file, not a station file, and has options of its own (enrol --help).
+  if (argv[0] === 'enrol') return runEnrolCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseCommandLine({
@@ -82,6 +87,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? EXIT.OK : EXIT.USAGE;
+  }
+  if (command === 'enrol') {
+    return writeUsageError('station-gateway', 'enrol takes its options after it: station-gateway enrol --config CLAIM_FILE', USAGE);
   }
   if (command !== 'run' && command !== 'validate' && command !== 'log' && command !== 'doctor') {
     return writeUsageError('station-gateway', `unknown command "${command}"`, USAGE);
@@ -133,7 +141,8 @@ async function main(argv: string[]): Promise<number> {
 async function run(station: LoadedStation, overrides: LoadOptions): Promise<number> {
   const log = createLogger(station.config.log.level);
   const version = gatewayVersion();
-  const runtime = new StationRuntime({ station, log, version });
+  // The on-site file may hand the station to the fleet (remoteConfig): the file in force is then a pushed revision.
+  const managed = new ManagedStation({ onSiteFile: station.file, overrides, log, version });
   for (const notice of station.notices ?? []) log.info({ profile: notice.file }, `profile: ${notice.message}`);
 
   process.on('uncaughtException', (err) => {
@@ -154,7 +163,7 @@ async function run(station: LoadedStation, overrides: LoadOptions): Promise<numb
         resolve(EXIT.OK);
       }, STOP_DEADLINE_MS);
       deadline.unref();
-      runtime.stop().then(
+      managed.stop().then(
         () => resolve(EXIT.OK),
         (err: unknown) => {
           log.error({ err }, 'error while stopping');
@@ -164,19 +173,19 @@ async function run(station: LoadedStation, overrides: LoadOptions): Promise<numb
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
-    reloadOnHangup(station.file, overrides, runtime, log);
+    reloadOnHangup(() => managed.file ?? station.file, overrides, managed, log);
   });
 
   try {
-    await runtime.start();
+    await managed.start();
   } catch (err) {
     if (err instanceof ConfigError) {
       // A file the config names (the trusted keys) is wrong: a configuration problem, exit 2.
-      await runtime.stop().catch(() => undefined);
+      await managed.stop().catch(() => undefined);
       return reportConfigError(err);
     }
     log.fatal({ err }, 'station failed to start');
-    await runtime.stop().catch(() => undefined);
+    await managed.stop().catch(() => undefined);
     return EXIT.FAILURE;
   }
   log.info({ version }, 'station-gateway ready');

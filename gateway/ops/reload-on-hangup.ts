@@ -9,16 +9,18 @@ import type { ReloadPlan } from './config-reload.js';
  * nothing; its problems are logged the way `validate` prints them.
  */
 export function reloadOnHangup(
-  file: string,
+  /** The station file in force, asked at each signal (a revision the fleet pushed, or the on-site file). */
+  file: string | (() => string),
   overrides: LoadOptions,
   runtime: { reload(next: LoadedStation): Promise<ReloadPlan | undefined> },
   log: Logger,
 ): () => void {
   let running: Promise<void> = Promise.resolve();
+  const fileNow = (): string => (typeof file === 'string' ? file : file());
   const reload = async (): Promise<void> => {
     let next: LoadedStation;
     try {
-      next = loadStationConfig(file, overrides);
+      next = loadStationConfig(fileNow(), overrides);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       log.error({ code: err.code, problems: err.problems.map(formatProblem) }, 'reload refused: the station file does not validate; nothing was changed');
@@ -27,7 +29,7 @@ export function reloadOnHangup(
     await runtime.reload(next);
   };
   const onHangup = (): void => {
-    log.info({ file }, 'SIGHUP: reloading the configuration');
+    log.info({ file: fileNow() }, 'SIGHUP: reloading the configuration');
     // One reload at a time, in the order the signals came.
     running = running.then(reload).catch((err: unknown) => log.error({ err }, 'reload failed'));
   };

@@ -15,6 +15,8 @@ export interface MetricSources {
   logins?: (() => LoginCounts) | undefined;
   /** What the cloud bridge refused of what came in: oversized packets, refused commands. */
   inbound?: (() => InboundCounts) | undefined;
+  /** Days until the station's client certificate expires (absent without one). */
+  certificateDaysLeft?: (() => number | undefined) | undefined;
 }
 
 /**
@@ -29,7 +31,7 @@ export class StationMetrics {
   private readonly seen = new Map<string, number>();
 
   constructor(view: StationView, health: HealthMonitor, liveness: Liveness, sources: MetricSources = {}) {
-    const { access, logins, inbound } = sources;
+    const { access, logins, inbound, certificateDaysLeft } = sources;
     const r = this.registry;
     r.setDefaultLabels({ station: view.stationId });
     // Process memory, CPU, heap and the event-loop delay percentiles (perf_hooks monitorEventLoopDelay).
@@ -61,6 +63,17 @@ export class StationMetrics {
         }
       },
     });
+    if (certificateDaysLeft) {
+      new Gauge({
+        name: 'station_certificate_days_left',
+        help: 'Days until the client certificate the station connects with expires (negative once it has)',
+        registers: [r],
+        collect() {
+          const days = certificateDaysLeft();
+          if (days !== undefined) this.set(days);
+        },
+      });
+    }
     new Gauge({
       name: 'station_device_online',
       help: '1 while the device answers, 0 once it is reported offline',

@@ -34,6 +34,8 @@ export interface StationOpsOptions {
   accessCounts?: (() => AccessCounts) | undefined;
   /** What the cloud bridge refused of what came in (oversized packets, refused commands), for metrics. */
   inboundCounts?: () => InboundCounts;
+  /** Days until the client certificate expires, for metrics (absent without one). */
+  certificateDaysLeft?: (() => number | undefined) | undefined;
 }
 
 /**
@@ -72,7 +74,7 @@ export class StationOps {
     this.health = new HealthMonitor(this.liveness, pingEveryMs(this.notify?.watchdogUsec));
     this.health.start();
     const { accessCounts: access, inboundCounts: inbound } = this.options;
-    this.metrics = new StationMetrics(view, this.health, this.liveness, { access, inbound, logins: () => this.loginThrottle.counts() });
+    this.metrics = new StationMetrics(view, this.health, this.liveness, { access, inbound, logins: () => this.loginThrottle.counts(), certificateDaysLeft: this.options.certificateDaysLeft });
     await this.startServers(this.config);
   }
 

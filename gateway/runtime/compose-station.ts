@@ -15,6 +15,12 @@ import { RecordsPart } from './parts/records-part.js';
 import { StationLogicPart } from './parts/station-logic-part.js';
 import { StoragePart } from './parts/storage-part.js';
 import { UpkeepPart } from './parts/upkeep-part.js';
+import { bridgeEnrolmentLink } from './parts/renewal-link.js';
+import { CertificateRenewal } from '../enrolment/certificate-renewal.js';
+import { KeyStore } from '../enrolment/key-store.js';
+import { certificateFileExpiry, daysToExpiry } from '../enrolment/certificate.js';
+import { stationTopics } from '../../cloud-bridge/topics.js';
+import { systemClock } from '../../config/clock.js';
 
 export interface StationSeams {
   log: Logger;
@@ -37,6 +43,21 @@ export interface StationSeams {
   simulated?: boolean | undefined;
 }
 
+/** Days to expiry of the certificate in use: the renewal's pair, or the file the station names. */
+function certificateDays(config: LoadedStation['config'], renewal: CertificateRenewal | undefined, clock: Clock): (() => number | undefined) | undefined {
+  const file = config.cloud.cert;
+  if (!file) return undefined;
+  if (renewal) return () => renewal.daysLeft();
+  return () => {
+    try {
+      const dates = certificateFileExpiry(file);
+      return dates && daysToExpiry(dates.notAfter.getTime(), clock.now());
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 /** A station assembled, not started: its registry, and each part by name for the tools that use one. */
 export interface ComposedStation {
   readonly bootId: string;
@@ -47,6 +68,8 @@ export interface ComposedStation {
   readonly bridge: BridgePart;
   readonly access: AccessPart;
   readonly ops: OpsPart;
+  /** Present for an enrolled station (its keys in the enrolment key store), which renews its own certificate. */
+  readonly renewal: CertificateRenewal | undefined;
 }
 
 /**
@@ -85,6 +108,22 @@ export function composeStation(station: LoadedStation, seams: StationSeams): Com
   );
   const logic = parts.add(new StationLogicPart({ station, storage, records, devices, doors, bridge, smokeClearMs: periods.smokeClearMs, clock, log }));
   const access = parts.add(new AccessPart({ station, storage, records, devices, doors, logic, bridge, clockTickMs: periods.clockTickMs, clock, log }));
-  const ops = parts.add(new OpsPart({ config, storage, records, devices, bridge, accessCounts: config.access ? () => access.counts() : undefined, env: seams.env, log }));
-  return { bootId, parts, storage, records, devices, bridge, access, ops };
+  // Keys installed by hand are left alone: only the key store's layout can switch pairs atomically.
+  const keys = KeyStore.of(config.cloud);
+  const renewal = keys
+    ? parts.add(
+        new CertificateRenewal({
+          stationId: config.station.id,
+          topicPrefix: config.cloud.topicPrefix,
+          keys,
+          clock: clock ?? systemClock,
+          link: bridgeEnrolmentLink(() => bridge.bridge, stationTopics(config.cloud.topicPrefix, config.station.id).root),
+          reconnect: () => bridge.bridge.reconnect(),
+          renewBeforeDays: config.cloud.renewBeforeDays,
+          log: log.child({ part: 'renewal' }),
+        }),
+      )
+    : undefined;
+  const ops = parts.add(new OpsPart({ config, storage, records, devices, bridge, accessCounts: config.access ? () => access.counts() : undefined, env: seams.env, certificateDaysLeft: certificateDays(config, renewal, clock ?? systemClock), log }));
+  return { bootId, parts, storage, records, devices, bridge, access, ops, renewal };
 }

@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
+import type { CloudBridge } from '../../cloud-bridge/cloud-bridge.js';
 import type { LoadedStation } from '../../config/load-station-config.js';
+import type { StationConfig } from '../../config/station-schema.js';
+import type { DeviceMonitor } from '../../device-drivers/health/device-monitor.js';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
 import type { ReloadPlan } from '../ops/config-reload.js';
 import type { PreparedReload } from '../ops/station-ops.js';
@@ -18,14 +21,46 @@ export interface StationRuntimeOptions extends Omit<StationSeams, 'log' | 'versi
 export class StationRuntime {
   private readonly composed: ComposedStation;
   private stopping: Promise<void> | undefined;
+  private file: string;
+  private config: StationConfig;
 
   constructor(private readonly options: StationRuntimeOptions) {
     const { station, ...seams } = options;
     this.composed = composeStation(station, seams);
+    this.file = station.file;
+    this.config = station.config;
   }
 
   get bootId(): string {
     return this.composed.bootId;
+  }
+
+  /** The cloud bridge, for the parts that outlive one runtime (remote configuration). */
+  get bridge(): CloudBridge {
+    return this.composed.bridge.bridge;
+  }
+
+  get monitors(): readonly DeviceMonitor[] {
+    return this.composed.devices.monitors;
+  }
+
+  get stationConfig(): StationConfig {
+    return this.config;
+  }
+
+  /** The station file in force: SIGHUP reads it again. */
+  get stationFile(): string {
+    return this.file;
+  }
+
+  /** After a revision was applied live: its file is the one in force now. */
+  useStationFile(file: string): void {
+    this.file = file;
+  }
+
+  /** One write to the store read back; throws when it takes none (a health gate's check). */
+  probeStoreWrite(): void {
+    this.composed.storage.store.probeWrite();
   }
 
   async start(): Promise<void> {
@@ -46,7 +81,9 @@ export class StationRuntime {
       log.error({ code: 'RELOAD_REFUSED', problems: err.problems.map(formatProblem) }, 'reload refused: the trusted keys file does not validate; nothing was changed, the keys in use stay');
       return undefined;
     }
-    return this.composed.ops.reload(next.config, log, keys);
+    const plan = await this.composed.ops.reload(next.config, log, keys);
+    if (plan && plan.restartKeys.length === 0) this.config = next.config;
+    return plan;
   }
 
   /** Safe to call twice (a second signal waits for the first stop). */

@@ -190,6 +190,14 @@ export class StationStore {
     return n;
   }
 
+  /** One write read back, for a health check; throws (STORE_FULL, STORE_CLOSED, ...) when the store takes no writes. */
+  probeWrite(): void {
+    const { meta } = this.get();
+    const at = this.now().toISOString();
+    meta.set('probe', at);
+    if (meta.get<string>('probe') !== at) throw new Error('the store did not read back what it wrote');
+  }
+
   /** Checkpoints the WAL into the main file and closes; afterwards the file stands alone. */
   stop(): void {
     if (!this.parts) return;

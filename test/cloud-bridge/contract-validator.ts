@@ -53,5 +53,7 @@ export function schemaForTopic(topic: string, body: Record<string, unknown>): st
   if (rest === 'alarms' || rest === 'availability') return rest;
   if (rest === 'events') return 'event';
   if (rest.startsWith('replies/')) return 'reply';
+  if (rest === 'config') return 'config-report';
+  if (rest === 'desired/config') return 'desired-config';
   return undefined;
 }

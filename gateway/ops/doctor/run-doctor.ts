@@ -1,5 +1,6 @@
 import type { LoadedStation } from '../../../config/load-station-config.js';
 import { checkBroker } from './broker-checks.js';
+import { checkCertificate } from './certificate-check.js';
 import { checkDevices, checkSerialPort } from './device-checks.js';
 import { runningGateway, runningGatewayChecks, runningGatewayRow } from './gateway-checks.js';
 import { pass, renderTable, type CheckResult } from './doctor-result.js';
@@ -35,6 +36,8 @@ export async function runDoctor(station: LoadedStation, options: DoctorOptions =
   const database = inspectDatabase(config.storage.path);
   const ntp = await (options.ntpSynchronized ?? readNtpSynchronized)();
   rows.push(...checkClock({ ntpSynchronized: ntp, floor: database.floor, now: (options.now ?? (() => new Date()))() }));
+  const certificate = checkCertificate(config, (options.now ?? (() => new Date()))());
+  if (certificate) rows.push(certificate);
   rows.push(checkDisk(config.storage.path, config.storage.maxMegabytes));
   rows.push(database.row);
   const ok = rows.every((r) => r.status !== 'fail');

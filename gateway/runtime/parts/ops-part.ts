@@ -20,6 +20,7 @@ export interface OpsPartOptions {
   accessCounts?: (() => AccessCounts) | undefined;
   /** Where $NOTIFY_SOCKET and $WATCHDOG_USEC come from (default process.env). */
   env?: NodeJS.ProcessEnv | undefined;
+  certificateDaysLeft?: (() => number | undefined) | undefined;
   log: Logger;
 }
 
@@ -32,7 +33,7 @@ export class OpsPart implements Part {
   constructor(private readonly options: OpsPartOptions) {}
 
   async start(): Promise<void> {
-    const { config, storage, records, devices, bridge, accessCounts, env, log } = this.options;
+    const { config, storage, records, devices, bridge, accessCounts, env, certificateDaysLeft, log } = this.options;
     const cloud = bridge.bridge;
     this.ops = new StationOps({
       config,
@@ -40,6 +41,7 @@ export class OpsPart implements Part {
       view: buildStationView({ config, monitors: devices.monitors, outbox: storage.store.outbox, alarms: records.alarms, bridge: cloud }),
       accessCounts,
       env,
+      certificateDaysLeft,
       inboundCounts: () => cloud.inboundCounts(),
     });
     await this.ops.start();

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { UsageError } from '../../config/usage-error.js';
+
+/** How an operator's tool reaches the broker: its own account, never a station's. */
+export interface OperatorBroker {
+  url: string;
+  /** 4 (MQTT 3.1.1, the embedded broker) or 5. */
+  protocolVersion?: 4 | 5;
+  username?: string;
+  passwordFile?: string;
+  ca?: string;
+  cert?: string;
+  certKey?: string;
+  /** Default `station-fleet-<8 hex>`: two tools with one client id would take each other off the broker. */
+  clientId?: string;
+  connectTimeoutMs?: number;
+}
+
+const read = (file: string, what: string): Buffer => {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+};
+
+/**
+ * Connects, or rejects after `connectTimeoutMs` (default 10 s) with the broker's refusal: a tool
+ * at an operator's desk should say "cannot connect", not retry in silence.
+ */
+export async function connectOperator(broker: OperatorBroker): Promise<MqttClient> {
+  if (!/^(mqtts?|wss?):\/\//.test(broker.url)) throw new UsageError(`--broker must be a URL such as mqtt://127.0.0.1:1883, not "${broker.url}"`);
+  const options: IClientOptions = {
+    protocolVersion: broker.protocolVersion ?? 4,
+    clientId: broker.clientId ?? `station-fleet-${randomBytes(4).toString('hex')}`,
+    clean: true,
+    reconnectPeriod: 1000,
+    connectTimeout: broker.connectTimeoutMs ?? 10_000,
+    ...(broker.username !== undefined ? { username: broker.username } : {}),
+    ...(broker.passwordFile !== undefined ? { password: read(broker.passwordFile, 'the password file').toString('utf8').split('\n')[0]?.trim() ?? '' } : {}),
+    ...(broker.ca !== undefined ? { ca: read(broker.ca, 'the CA certificate') } : {}),
+    ...(broker.cert !== undefined ? { cert: read(broker.cert, 'the certificate') } : {}),
+    ...(broker.certKey !== undefined ? { key: read(broker.certKey, 'the certificate key') } : {}),
+  };
+  const client = mqtt.connect(broker.url, options);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`no connection to ${broker.url} within ${(broker.connectTimeoutMs ?? 10_000) / 1000} s`)), broker.connectTimeoutMs ?? 10_000);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      client.end(true);
+      reject(err);
+    };
+    client.once('connect', () => {
+      clearTimeout(timer);
+      client.removeListener('error', fail);
+      resolve();
+    });
+    client.once('error', fail);
+  });
+  return client;
+}
+
+export function subscribe(client: MqttClient, topics: string[]): Promise<void> {
+  return new Promise((resolve, reject) => client.subscribe(topics, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+}
+
+export function publish(client: MqttClient, topic: string, payload: string, retain: boolean): Promise<void> {
+  return new Promise((resolve, reject) => client.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())));
+}
+
+export function disconnect(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => client.end(false, {}, () => resolve()));
+}
