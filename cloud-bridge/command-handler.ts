@@ -1,6 +1,9 @@
 import type { CommandErrorCode, CommandName, CommandRequest } from './contract-schemas.js';
 
-/** The commands that change something; they carry a token and belong to the access logic. */
+/**
+ * The commands that carry a token and belong to the access logic: those that change something,
+ * and the read-only diagnostics (`logs`, `doctor`) that need an operator's `diagnose` token.
+ */
 export type AccessCommandName = Exclude<CommandName, 'snapshot'>;
 
 export interface CommandContext {
@@ -8,10 +11,15 @@ export interface CommandContext {
   deadline: Date | undefined;
   /** 5 for MQTT 5 request/response, 4 for the 3.1.1 payload fallback. */
   protocolVersion: 4 | 5;
+  /**
+   * Bytes the reply takes beyond its `result` (topic, correlation, envelope): a command whose
+   * result may be large (cmd/logs) keeps it within MAX_PACKET_BYTES minus this.
+   */
+  replyOverheadBytes?: number | undefined;
 }
 
 /**
- * What the access logic implements for `unlock`, `swap`, `dispense` and `slot`: the bridge has
+ * What the access logic implements for `unlock`, `swap`, `dispense`, `slot`, `logs` and `doctor`: the bridge has
  * already parsed the request against its schema and checked its expiry. Resolve with the reply's
  * `result`; refuse by throwing a `CommandError` with a code from the contract.
  */

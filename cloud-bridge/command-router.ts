@@ -124,7 +124,7 @@ export class CommandRouter {
     };
     let outcome: Outcome;
     try {
-      outcome = await this.run(name, body, parseError, receivedAt, props?.messageExpiryInterval);
+      outcome = await this.run(name, body, parseError, receivedAt, props?.messageExpiryInterval, replyBytes(reply, this.options.protocolVersion));
     } catch (err) {
       if (err instanceof CommandError) outcome = { ok: false, error: { code: err.code, message: err.message } };
       else {
@@ -146,7 +146,7 @@ export class CommandRouter {
     });
   }
 
-  private async run(name: string, body: unknown, parseError: string | undefined, receivedAt: Date, expirySeconds: number | undefined): Promise<Outcome> {
+  private async run(name: string, body: unknown, parseError: string | undefined, receivedAt: Date, expirySeconds: number | undefined, replyOverhead: number): Promise<Outcome> {
     if (!isCommandName(name)) throw new CommandError('BAD_REQUEST', `unknown command "${name}"; known: ${COMMAND_NAMES.join(', ')}`);
     if (parseError !== undefined) throw new CommandError('BAD_REQUEST', parseError);
     const parsed = commandSchemas[name].safeParse(body);
@@ -171,7 +171,7 @@ export class CommandRouter {
     }
     const handler = this.options.handler;
     if (!handler) throw new CommandError('FORBIDDEN', `this station does not carry out ${name} commands yet (no access logic configured)`);
-    const context: CommandContext = { deadline, protocolVersion: this.options.protocolVersion };
+    const context: CommandContext = { deadline, protocolVersion: this.options.protocolVersion, replyOverheadBytes: replyOverhead };
     return { ok: true, result: await handler.handle(name as AccessCommandName, parsed.data as never, context) };
   }
 
@@ -209,6 +209,18 @@ export class CommandRouter {
     if (attempts === undefined) return;
     this.options.log.warn({ command: command.slice(0, 100), ok: false, code: outcome.error.code, replyTo, attempts }, `command refused${unanswered}`);
   }
+}
+
+/**
+ * What a reply packet takes beyond its `result`: the topic, the MQTT 5 correlation data, the
+ * 3.1.1 correlationId, and the envelope and headers (`{"ok":true,"result":…}`, fixed header,
+ * packet id, properties) with room to spare. A result of up to MAX_PACKET_BYTES minus this fits.
+ */
+function replyBytes(reply: Reply, protocolVersion: 4 | 5): number {
+  const topic = Buffer.byteLength(reply.topic ?? '');
+  const data = protocolVersion === 5 ? (reply.correlationData?.length ?? 0) : 0;
+  const id = reply.correlationId !== undefined ? Buffer.byteLength(JSON.stringify(reply.correlationId)) : 0;
+  return topic + data + id + 128;
 }
 
 /** Flood keys by known command only: the topic's last level is the sender's to choose, without end. */

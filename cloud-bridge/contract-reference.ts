@@ -6,7 +6,9 @@ import {
   commandSchemas,
   COMMAND_ERROR_CODES,
   deviceStateSchema,
+  doctorResultSchema,
   eventSchema,
+  logsResultSchema,
   offlineSchema,
   replySchema,
   snapshotResultSchema,
@@ -64,6 +66,12 @@ export const PAYLOADS: Record<string, PayloadDoc> = {
   'cmd-dispense': { file: 'cmd-dispense.schema.json', schema: commandSchemas.dispense, example: { token: 'eyJ…', expiresAt: '2025-03-04T05:06:37.000Z' } },
   'cmd-snapshot': { file: 'cmd-snapshot.schema.json', schema: commandSchemas.snapshot, example: {} },
   'cmd-slot': { file: 'cmd-slot.schema.json', schema: commandSchemas.slot, example: { token: 'eyJ…', device: 'cabinet-1', slot: 3, enabled: false } },
+  'cmd-logs': {
+    file: 'cmd-logs.schema.json',
+    schema: commandSchemas.logs,
+    example: { token: 'eyJ…', since: '2025-03-04T00:00:00.000Z', until: '2025-03-05T00:00:00.000Z', type: 'access.*', limit: 2000, replyTo: 'stations/hz-0001/replies/ops-1', correlationId: 'c-7' },
+  },
+  'cmd-doctor': { file: 'cmd-doctor.schema.json', schema: commandSchemas.doctor, example: { token: 'eyJ…' } },
   'desired-config': { file: 'desired-config.schema.json', schema: desiredConfigSchema, example: { document: 'eyJhbGciOiJFZERTQSIsImtpZCI6ImZsZWV0LWNvbmZpZy0xIiwidHlwIjoic3RhdGlvbi1jb25maWcrandzIn0.eyJ…' } },
   'config-report': {
     file: 'config-report.schema.json',
@@ -71,6 +79,40 @@ export const PAYLOADS: Record<string, PayloadDoc> = {
     example: { revision: 3, documentHash: 'f'.repeat(64), state: 'rolled-back', running: 2, code: 'CONFIG_GATE_FAILED', problems: ['device water-2 did not come online within 120 s'], drift: [], ts: '2025-03-04T05:06:07.089Z' },
   },
   reply: { file: 'reply.schema.json', schema: replySchema, example: { ok: false, error: { code: 'EXPIRED', message: 'the request expired at 2025-03-04T05:06:37.000Z' }, correlationId: 'c-42' } },
+  'logs-result': {
+    file: 'logs-result.schema.json',
+    schema: logsResultSchema,
+    example: {
+      rows: [
+        {
+          id: '01JR8Y4A0B1C2D3E4F5G6H7J8K',
+          ts: '2025-03-04T05:06:07.089Z',
+          type: 'access.granted',
+          device: 'lock-1',
+          data: { res: 'main-door', act: 'unlock', sub: 'w-1', role: 'worker', via: 'cloud', jti: '01JR8Y4A0B1C2D3E4F5G6H7J8M', kid: 'k1', clock: 'synchronised' },
+          deliveredAt: '2025-03-04T05:06:07.300Z',
+        },
+      ],
+      next: 'eyJrIjoiZSIsInNlcSI6NDJ9',
+      truncated: true,
+    },
+  },
+  'doctor-result': {
+    file: 'doctor-result.schema.json',
+    schema: doctorResultSchema,
+    example: {
+      station: 'hz-0001',
+      ts: '2025-03-04T05:06:07.089Z',
+      ok: true,
+      checks: [{ check: 'device water-1', status: 'pass', detail: 'online on 192.168.1.20:502 unit 2, 1200 polls, 2 failed' }],
+      devices: [{ id: 'water-1', kind: 'water-dispenser', model: 'DSP-REF', bus: '192.168.1.20:502', unitId: 2, online: true, lastSeen: '2025-03-04T05:06:07.011Z', latencyMs: 18.4, polls: 1200, errors: { timeout: 0, crc: 2 } }],
+      clock: { now: '2025-03-04T05:06:07.089Z', trusted: true, reason: 'synchronised', floor: '2025-03-04T05:05:00.000Z' },
+      disk: { path: '/var/lib/station-gateway', freeBytes: 12_000_000_000, totalBytes: 31_000_000_000, budgetBytes: 536_870_912 },
+      database: { path: '/var/lib/station-gateway/gateway.db', bytes: 4_200_000, pending: 0, oldestPending: null },
+      certificate: { file: '/etc/station-gateway/station.crt', notAfter: '2025-06-01T00:00:00.000Z', daysToExpiry: 88.8, commonName: 'hz-0001' },
+      sdCard: { device: 'mmcblk0', lifeTime: 'unknown', preEol: 'unknown' },
+    },
+  },
   'snapshot-result': {
     file: 'snapshot-result.schema.json',
     schema: snapshotResultSchema,
@@ -119,10 +161,10 @@ const TOPICS: TopicDoc[] = [
   { topic: 'S/alarms', direction: 'station → cloud', retained: 'yes', payloads: ['alarms'], what: 'the alarms active now, replaced whole on every change' },
   { topic: 'S/availability', direction: 'station → cloud', retained: 'yes', payloads: ['availability'], what: 'what a map or app shows a worker' },
   { topic: 'S/events', direction: 'station → cloud', retained: 'no', payloads: ['event'], what: 'the usage and access log from the durable outbox, in order, at least once (dedup by `id`)' },
-  { topic: 'S/cmd/<name>', direction: 'cloud → station', retained: 'no', payloads: ['cmd-unlock', 'cmd-swap', 'cmd-dispense', 'cmd-snapshot', 'cmd-slot'], what: 'requests; `<name>` is unlock, swap, dispense, snapshot or slot' },
+  { topic: 'S/cmd/<name>', direction: 'cloud → station', retained: 'no', payloads: ['cmd-unlock', 'cmd-swap', 'cmd-dispense', 'cmd-snapshot', 'cmd-slot', 'cmd-logs', 'cmd-doctor'], what: 'requests; `<name>` is unlock, swap, dispense, snapshot, slot, logs or doctor (logs and doctor: an operator\'s `diagnose` token, [diagnostics.md](diagnostics.md))' },
   { topic: 'S/desired/config', direction: 'cloud → station', retained: 'yes', payloads: ['desired-config'], what: 'the configuration the fleet wants the station to run, signed with the fleet configuration key ([remote-config.md](remote-config.md)); the station may only read it' },
   { topic: 'S/config', direction: 'station → cloud', retained: 'yes', payloads: ['config-report'], what: "where the station's configuration stands: the revision it runs, and each push applying, applied, rejected or rolled back, with the problems" },
-  { topic: 'responseTopic / replyTo', direction: 'station → cloud', retained: 'no', payloads: ['reply', 'snapshot-result'], what: 'the reply, on the topic the request named; with the fleet ACL that is `S/replies/<anything>`' },
+  { topic: 'responseTopic / replyTo', direction: 'station → cloud', retained: 'no', payloads: ['reply', 'snapshot-result', 'logs-result', 'doctor-result'], what: 'the reply, on the topic the request named; with the fleet ACL that is `S/replies/<anything>`' },
 ];
 
 function renderTopicReference(): string {

@@ -166,6 +166,22 @@ export const commandSchemas = {
       ...requestEnvelope,
     })
     .meta({ title: 'cmd/slot', description: 'An operator takes a cabinet slot out of service or back.' }),
+  logs: z
+    .looseObject({
+      token: token.describe('an operator token with act `diagnose` and res the station id (docs/diagnostics.md)'),
+      since: timestamp.optional().describe('events (or sessions) at or after this instant, ISO-8601 UTC'),
+      until: timestamp.optional().describe('before this instant'),
+      type: z.string().min(1).max(200).optional().describe('event types, comma-separated, `access.*` for a prefix (as `station-gateway log --type`); with `sessions`, the session kind'),
+      device: deviceId.optional().describe('only this device'),
+      sessions: z.boolean().optional().describe('usage sessions (swap, water, occupancy, ...) instead of events'),
+      limit: z.number().int().min(1).max(10_000).optional().describe('at most this many rows over all pages; a page holds fewer when its size cap is reached'),
+      cursor: z.string().min(1).max(200).optional().describe('the `next` of the previous page: carries on after it with the same filters'),
+      ...requestEnvelope,
+    })
+    .meta({ title: 'cmd/logs', description: 'Reads the usage log for a time range, paged, each reply bounded in size. Audited as a `diagnostics.requested` event.' }),
+  doctor: z
+    .looseObject({ token: token.describe('an operator token with act `diagnose` and res the station id (docs/diagnostics.md)'), ...requestEnvelope })
+    .meta({ title: 'cmd/doctor', description: 'Replies with the doctor checks that are safe on a running station (no device probing, no second broker connection). Audited as a `diagnostics.requested` event.' }),
 } as const;
 export type CommandName = keyof typeof commandSchemas;
 export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
@@ -204,3 +220,90 @@ export const snapshotResultSchema = z
   })
   .meta({ title: 'snapshot result', description: 'The `result` of a successful snapshot reply.' });
 export type SnapshotResult = z.output<typeof snapshotResultSchema>;
+
+const logEventRow = z.strictObject({
+  id: ulid,
+  ts: timestamp,
+  type: z.string(),
+  device: deviceId.optional(),
+  data: z.record(z.string(), jsonValue),
+  deliveredAt: timestamp.optional().describe('when the broker acknowledged it on S/events; absent while pending'),
+});
+
+const logSessionRow = z.strictObject({
+  id: z.string(),
+  kind: z.string().describe('swap, water, occupancy, ...'),
+  device: deviceId.optional(),
+  startedAt: timestamp,
+  endedAt: timestamp.optional().describe('absent while the session is open'),
+  outcome: z.string().optional(),
+  subject: z.string().optional().describe('the worker, when the session has one'),
+  data: z.record(z.string(), jsonValue),
+  startEvent: z.string().describe('the id of the event that opened it'),
+  endEvent: z.string().optional().describe('the id of the event that closed it'),
+});
+
+export const logsResultSchema = z
+  .strictObject({
+    rows: z.union([z.array(logEventRow), z.array(logSessionRow)]).describe('events (or sessions with `sessions: true`), oldest first'),
+    next: z.string().optional().describe('present when more rows match: send the same request with `cursor` set to it'),
+    truncated: z.boolean().describe('true when this page stopped at its size cap or at `limit` before every matching row was sent'),
+  })
+  .meta({ title: 'logs result', description: 'The `result` of a successful logs reply; its serialised size stays under the page cap (docs/diagnostics.md).' });
+export type LogsResult = z.output<typeof logsResultSchema>;
+
+const checkStatus = z.enum(['pass', 'warn', 'fail']);
+const unknownValue = z.literal('unknown');
+
+export const doctorResultSchema = z
+  .strictObject({
+    station: z.string(),
+    ts: timestamp,
+    ok: z.boolean().describe('no check failed'),
+    checks: z.array(z.strictObject({ check: z.string(), status: checkStatus, detail: z.string() })).describe('the rows `station-gateway doctor` would print for these checks'),
+    devices: z
+      .array(
+        z.strictObject({
+          id: deviceId,
+          kind: z.enum(DEVICE_KINDS),
+          model: z.string(),
+          bus: z.string().describe('the transport: serial path or host:port'),
+          unitId: z.number().int().optional().describe('the Modbus unit on that bus'),
+          online: z.boolean(),
+          lastSeen: timestamp.nullable(),
+          latencyMs: z.number().min(0).nullable(),
+          polls: z.number().int().min(0).describe('polls since start'),
+          errors: z.record(z.string(), z.number().int().min(0)).describe('failed polls since start by code, lower case'),
+        }),
+      )
+      .describe('what the device monitors keep; no device is probed'),
+    clock: z.strictObject({
+      now: timestamp,
+      trusted: z.boolean(),
+      reason: z.string().describe('system, synchronised, unsynchronised or behind-floor'),
+      floor: timestamp.nullable().describe('the newest trusted time seen; null if none'),
+    }),
+    disk: z.strictObject({ path: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0), budgetBytes: z.number().int().min(0).describe('storage.maxMegabytes') }),
+    database: z.strictObject({
+      path: z.string(),
+      bytes: z.number().int().min(0).describe('the database file and its WAL'),
+      pending: z.number().int().min(0).describe('events not yet acknowledged by the broker'),
+      oldestPending: timestamp.nullable().describe('the oldest of them; null when none'),
+    }),
+    certificate: z
+      .union([
+        z.strictObject({ file: z.string(), notAfter: timestamp, daysToExpiry: z.number().describe('fractional days; below 0 it has expired'), commonName: z.string().nullable() }),
+        z.strictObject({ file: z.string(), error: z.string().describe('why it could not be read') }),
+      ])
+      .nullable()
+      .describe('cloud.cert; null when the station connects without a client certificate'),
+    sdCard: z
+      .strictObject({
+        device: z.string().describe('the block device, e.g. mmcblk0'),
+        lifeTime: z.union([z.tuple([z.string(), z.string()]), unknownValue]).describe('eMMC/SD life_time (types A and B, 0x01 = 0-10% used ... 0x0B = beyond its life); `unknown` when the card does not report it'),
+        preEol: z.union([z.enum(['normal', 'warning', 'urgent']), unknownValue]).describe('pre_eol_info; `unknown` when the card does not report it'),
+      })
+      .describe('SD-card wear as the card reports it, never estimated'),
+  })
+  .meta({ title: 'doctor result', description: 'The `result` of a successful doctor reply.' });
+export type DoctorResult = z.output<typeof doctorResultSchema>;

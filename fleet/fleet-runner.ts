@@ -8,6 +8,8 @@ import { profileDeadbands } from '../device-drivers/modbus/profile-layout.js';
 import { silentLogger } from '../gateway/runtime/logger.js';
 import { planFleet, type FleetPlanOptions } from './fleet-plan.js';
 import { FleetStation } from './fleet-station.js';
+import { mulberry32 } from '../simulators/modbus/seeded-random.js';
+import type { FleetRemoteConfig } from './simulated-config-agent.js';
 
 export interface FleetOptions extends FleetPlanOptions {
   broker: string;
@@ -21,6 +23,10 @@ export interface FleetOptions extends FleetPlanOptions {
   username?: string;
   passwordFile?: string;
   log?: Logger;
+  /** Remote configuration through the gateway's agent, for every station. */
+  remoteConfig?: FleetRemoteConfig | undefined;
+  /** Share of stations, 0..100, whose devices do not come back after a pushed revision: the gate rolls it back. */
+  gateFailPercent?: number | undefined;
 }
 
 export interface FleetStatus {
@@ -81,7 +87,16 @@ export class FleetRunner {
     this.log = log;
     this.stations = planFleet(options).map(
       (plan) =>
-        new FleetStation({ plan, config: { ...template, station: { ...template.station, id: plan.id, location: plan.location } }, devices, version: options.version ?? '0.1.0-fleet', log }),
+        new FleetStation({
+          plan,
+          config: { ...template, station: { ...template.station, id: plan.id, location: plan.location } },
+          devices,
+          version: options.version ?? '0.1.0-fleet',
+          log,
+          remoteConfig: options.remoteConfig,
+          // From the station's own seed: the same fleet fails the same gates.
+          failsGate: mulberry32(plan.seed ^ 0x9e3779b9)() * 100 < (options.gateFailPercent ?? 0),
+        }),
     );
   }
 

@@ -8,6 +8,7 @@ import type { StationAlarms } from '../gateway/station/station-alarms.js';
 import type { EventOutbox } from '../gateway/store/event-outbox.js';
 import { mulberry32 } from '../simulators/modbus/seeded-random.js';
 import type { FleetStationPlan } from './fleet-plan.js';
+import { SimulatedConfigAgent, type FleetRemoteConfig } from './simulated-config-agent.js';
 import { SyntheticStation } from './synthetic-station.js';
 
 export interface FleetStationOptions {
@@ -17,6 +18,10 @@ export interface FleetStationOptions {
   devices: readonly BridgeDevice[];
   version: string;
   log: Logger;
+  /** Remote configuration through the gateway's own agent; absent: the station takes none. */
+  remoteConfig?: FleetRemoteConfig | undefined;
+  /** Planned to fail the health gate of a pushed revision. */
+  failsGate?: boolean | undefined;
 }
 
 /**
@@ -35,6 +40,7 @@ export class FleetStation {
   private client: MqttClient | undefined;
   private readonly model: SyntheticStation;
   private crashed = false;
+  private configAgent: SimulatedConfigAgent | undefined;
 
   constructor(private readonly options: FleetStationOptions) {
     this.id = options.plan.id;
@@ -78,6 +84,11 @@ export class FleetStation {
     this.bridge = composed.bridge.bridge;
     this.alarms = composed.records.alarms;
     this.outbox = composed.storage.store.outbox;
+    const remote = this.options.remoteConfig;
+    if (remote) {
+      this.configAgent = new SimulatedConfigAgent({ ...remote, stationId: plan.id, devices: devices.map((d) => d.id), failsGate: this.options.failsGate ?? false });
+      this.configAgent.attach(this.bridge);
+    }
     this.publishModel();
   }
 
@@ -114,6 +125,7 @@ export class FleetStation {
   }
 
   async stop(): Promise<void> {
+    this.configAgent?.stop();
     await this.composed?.parts.stop();
     this.bridge = undefined;
     this.composed = undefined;

@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../config/usage-error.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, formatProblem } from '../config/config-error.js';
+import { loadTrustedKeys } from '../config/trusted-keys.js';
 import { FleetRunner } from './fleet-runner.js';
+import type { FleetRemoteConfig } from './simulated-config-agent.js';
 
 export const SIMULATE_HELP = `Usage: station-fleet simulate --stations N --broker URL [options]
 
@@ -21,7 +27,13 @@ Options:
       --rate N             stations connecting per second (default 500)
       --tick S             seconds between two steps of a station's devices (default 10)
       --prefix P           topic prefix (default stations)
-      --username U         broker user for every station (--password-file FILE for its password)`;
+      --username U         broker user for every station (--password-file FILE for its password)
+      --config-keys FILE   take configuration pushed by station-fleet config push, through the
+                           gateway's own agent, verified with this configuration-key file (JWKS)
+      --state-dir DIR      where the stations keep their revisions (default a temporary folder)
+      --gate-seconds S     the health gate of a pushed revision (default 5)
+      --gate-fail PCT      share of stations, 0..100, whose devices do not come back after a push:
+                           their gate fails and the revision is rolled back (default 0)`;
 
 const OPTIONS = {
   stations: { type: 'string' },
@@ -35,6 +47,10 @@ const OPTIONS = {
   prefix: { type: 'string' },
   username: { type: 'string' },
   'password-file': { type: 'string' },
+  'config-keys': { type: 'string' },
+  'state-dir': { type: 'string' },
+  'gate-seconds': { type: 'string' },
+  'gate-fail': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,6 +80,8 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
       offset: integerOption(values.offset, 'offset', 0, 10_000_000) ?? 0,
       connectRate: integerOption(values.rate, 'rate', 1, 100_000) ?? 500,
       tickSeconds: integerOption(values.tick, 'tick', 1, 3600) ?? 10,
+      gateSeconds: integerOption(values['gate-seconds'], 'gate-seconds', 1, 3600) ?? 5,
+      gateFailPercent: integerOption(values['gate-fail'], 'gate-fail', 0, 100) ?? 0,
     };
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -71,8 +89,20 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
   }
   if (settings.processes > 1) return runSplit(argv, settings.stations, settings.offset, settings.processes);
 
+  let remoteConfig: FleetRemoteConfig | undefined;
+  const keysFile = values['config-keys'];
+  if (keysFile) {
+    try {
+      remoteConfig = { keys: await loadTrustedKeys(keysFile), stateDir: values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'station-fleet-')), gateSeconds: settings.gateSeconds };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+      return 2;
+    }
+  }
   const runner = new FleetRunner({
     ...settings,
+    remoteConfig,
     ...(values.prefix ? { topicPrefix: values.prefix } : {}),
     ...(values.username ? { username: values.username } : {}),
     ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),

@@ -17,6 +17,9 @@ export interface StationStatus {
   report: ConfigReport | undefined;
 }
 
+/** Above this many stations, `status --list` subscribes to the wildcard rather than to each. */
+const MAX_LISTED_SUBSCRIPTIONS = 100;
+
 /**
  * Which stations run which revision, which rejected or rolled back a revision and why, and which
  * drifted: read from the retained `S/config` of each, one table row per station.
@@ -26,7 +29,7 @@ export async function configStatus(options: StatusOptions): Promise<StationStatu
   const client = await connectOperator(options.broker);
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, options.waitSeconds * 1000);
+      let timer: NodeJS.Timeout | undefined;
       const wanted = options.stations ? new Set(options.stations) : undefined;
       client.on('message', (topic, payload) => {
         const station = stationOf(topic, options.prefix);
@@ -38,9 +41,14 @@ export async function configStatus(options: StatusOptions): Promise<StationStatu
           resolve();
         }
       });
-      const topics = options.stations ? options.stations.map((s) => remoteConfigTopics(options.prefix, s).report) : [remoteConfigTopics(options.prefix, '+').report];
+      // A long list is one wildcard filtered here: thousands of subscriptions are slow on a broker
+      // (and their retained messages arrive only once each is granted).
+      const wildcard = !options.stations || options.stations.length > MAX_LISTED_SUBSCRIPTIONS;
+      const topics = wildcard ? [remoteConfigTopics(options.prefix, '+').report] : (options.stations ?? []).map((s) => remoteConfigTopics(options.prefix, s).report);
       (async () => {
         for (let i = 0; i < topics.length; i += 500) await subscribe(client, topics.slice(i, i + 500));
+        // The wait counts from when the broker has granted every subscription.
+        timer = setTimeout(resolve, options.waitSeconds * 1000);
       })().catch((err: unknown) => {
         clearTimeout(timer);
         reject(err as Error);

@@ -5,7 +5,8 @@ import type { ClockReading } from './clock-trust.js';
 import { AccessDenied, UnverifiedToken } from './access-error.js';
 import type { TrustedKeys } from '../../config/trusted-keys.js';
 
-export const ACTIONS = ['unlock', 'swap', 'dispense', 'operate'] as const;
+/** `diagnose`: an operator reads the station's logs and doctor checks (cmd/logs, cmd/doctor; docs/diagnostics.md). */
+export const ACTIONS = ['unlock', 'swap', 'dispense', 'operate', 'diagnose'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const claimsSchema = z.object({

@@ -14,6 +14,9 @@ import type { StationAlarms } from '../station/station-alarms.js';
 import { systemClock, type Clock } from '../../config/clock.js';
 import type { StationStore } from '../store/station-store.js';
 import type { PreparedReload } from '../ops/station-ops.js';
+import { DiagnoseAuthority } from '../access/diagnose-authority.js';
+import { collectDoctorFacts } from '../ops/diagnostics/doctor-facts.js';
+import { DiagnosticsService, openUsageLog, type DiagnosticsCommand } from '../ops/diagnostics/diagnostics-service.js';
 
 export interface AccessWiringOptions {
   station: LoadedStation;
@@ -38,7 +41,7 @@ export interface AccessWiringOptions {
 
 /** The access side of a station, assembled: what the runtime hands the bridge and the devices. */
 export interface AccessWiring {
-  /** For the cloud bridge: unlock, swap, dispense, slot. Absent when the station has no `access` section. */
+  /** For the cloud bridge: unlock, swap, dispense, slot, and the diagnostics logs and doctor. Absent when the station has no `access` section. */
   commands: CommandHandler | undefined;
   /** A scan read at a station scanner: a credential, decided like a cloud command. */
   scanned(device: string, text: string): void;
@@ -61,7 +64,10 @@ export function doorSupervisorFor(station: LoadedStation, recorder: EventRecorde
   return new DoorSupervisor({ recorder, alarms, log: log.child({ part: 'doors' }), heldSeconds, clock });
 }
 
-const COMMAND_ACTION: Readonly<Record<string, Action>> = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', slot: 'operate' };
+const COMMAND_ACTION: Readonly<Record<string, Action>> = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', slot: 'operate', logs: 'diagnose', doctor: 'diagnose' };
+
+/** Read-only commands for an operator's `diagnose` token; they go to the diagnostics, never to the access decision. */
+const isDiagnostics = (name: string): name is DiagnosticsCommand => COMMAND_ACTION[name] === 'diagnose';
 
 /**
  * Builds token verification, clock trust, the access decision, door control and supervision from
@@ -114,6 +120,13 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     log: log.child({ part: 'access' }),
   });
   const scans = new ScanIntake(service, log.child({ part: 'scanner' }));
+  const diagnostics = new DiagnosticsService({
+    authority: new DiagnoseAuthority({ stationId: config.station.id, verifier, clock }),
+    outbox: store.outbox,
+    openLog: () => openUsageLog(config.storage.path),
+    doctor: () => collectDoctorFacts({ config, monitors, outbox: store.outbox, clock: () => clock.read() }),
+    log: log.child({ part: 'diagnostics' }),
+  });
   let cancelTick: (() => void) | undefined;
   const timer = options.clock ?? systemClock;
   const tickMs = options.clockTickMs ?? 60_000;
@@ -129,7 +142,10 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
 
   return {
     commands: {
-      handle: (name, request, _context) => service.handle({ kind: 'cloud', command: COMMAND_ACTION[name] ?? 'unlock' }, request.token, request as Record<string, unknown>),
+      handle: (name, request, context) =>
+        isDiagnostics(name)
+          ? diagnostics.handle(name, request as never, context.replyOverheadBytes)
+          : service.handle({ kind: 'cloud', command: COMMAND_ACTION[name] ?? 'unlock' }, request.token, request as Record<string, unknown>),
     },
     counts: () => service.counts(),
     async prepareKeys(file) {

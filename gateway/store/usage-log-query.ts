@@ -13,6 +13,8 @@ export interface EventQuery {
   types?: readonly string[] | undefined;
   device?: string | undefined;
   limit?: number | undefined;
+  /** Only events after this `seq` (a page's cursor, cmd/logs). */
+  afterSeq?: number | undefined;
 }
 
 interface Row extends EventRow {
@@ -30,6 +32,10 @@ export function queryEvents(db: Database, query: EventQuery = {}): LoggedEvent[]
   if (query.until) {
     where.push('ts < ?');
     args.push(query.until.toISOString());
+  }
+  if (query.afterSeq !== undefined) {
+    where.push('seq > ?');
+    args.push(query.afterSeq);
   }
   if (query.device) {
     where.push('device = ?');

@@ -65,6 +65,8 @@ export interface SessionQuery {
   kind?: SessionKind | undefined;
   device?: string | undefined;
   limit?: number | undefined;
+  /** Only sessions after this one in the list's order (a page's cursor, cmd/logs). */
+  after?: { startedAt: string; id: string } | undefined;
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined);
@@ -147,6 +149,10 @@ export class UsageSessions {
     if (query.kind) {
       where.push('kind = ?');
       args.push(query.kind);
+    }
+    if (query.after) {
+      where.push('(started_at > ? OR (started_at = ? AND id > ?))');
+      args.push(query.after.startedAt, query.after.startedAt, query.after.id);
     }
     const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id LIMIT ?`;
     return (this.db.prepare(sql).all(...args, query.limit ?? -1) as Row[]).map((r) => ({

@@ -24,10 +24,12 @@ Options for issue/send:
   --ttl SECONDS     token lifetime (default 120)
   --prefix P        topic prefix (default stations)
   --slot N --enabled true|false   for act operate (cmd/slot)
+  --cmd logs|doctor for act diagnose (default doctor); --res defaults to the station id, --role to operator
+  --since T --until T --type T --device ID --sessions --limit N   cmd logs filters (times ISO-8601)
 
-ACT is unlock, swap, dispense or operate.`;
+ACT is unlock, swap, dispense, operate or diagnose.`;
 
-const COMMAND_FOR = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', operate: 'slot' } as const;
+const COMMAND_FOR = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', operate: 'slot', diagnose: 'doctor' } as const;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine({
@@ -47,6 +49,13 @@ async function main(argv: string[]): Promise<number> {
       prefix: { type: 'string' },
       slot: { type: 'string' },
       enabled: { type: 'string' },
+      cmd: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      type: { type: 'string' },
+      device: { type: 'string' },
+      sessions: { type: 'boolean' },
+      limit: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -62,9 +71,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command !== 'issue' && command !== 'send') return usage(`unknown command "${command}"`);
-  const { key: keyFile, station, res, act } = values;
+  const { key: keyFile, station, act } = values;
+  // A diagnose token names the station itself (docs/diagnostics.md).
+  const res = values.res ?? (act === 'diagnose' ? station : undefined);
   if (!keyFile || !station || !res || !act) return usage(`${command} needs --key, --station, --res and --act`);
-  if (!(act in COMMAND_FOR)) return usage(`--act must be unlock, swap, dispense or operate, not "${act}"`);
+  if (!(act in COMMAND_FOR)) return usage(`--act must be unlock, swap, dispense, operate or diagnose, not "${act}"`);
+  if (values.cmd !== undefined && (act !== 'diagnose' || (values.cmd !== 'logs' && values.cmd !== 'doctor'))) return usage('--cmd is logs or doctor, with --act diagnose');
   if (values.role !== undefined && values.role !== 'worker' && values.role !== 'operator') return usage('--role must be worker or operator');
   const ttlSeconds = integerOption(values.ttl, 'ttl', 1) ?? 120;
   const slot = integerOption(values.slot, 'slot', 1) ?? 1;
@@ -74,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
     res,
     act: act as keyof typeof COMMAND_FOR,
     sub: values.sub ?? 'bench-worker',
-    role: values.role,
+    role: values.role ?? (act === 'diagnose' ? 'operator' : undefined),
     ttlSeconds,
   });
   if (command === 'issue') {
@@ -99,7 +111,12 @@ async function main(argv: string[]): Promise<number> {
     });
     const body: Record<string, unknown> = { token, replyTo, correlationId };
     if (act === 'operate') Object.assign(body, { device: res, slot, enabled: values.enabled !== 'false' });
-    await client.publishAsync(`${prefix}/${station}/cmd/${COMMAND_FOR[act as keyof typeof COMMAND_FOR]}`, JSON.stringify(body), { qos: 1 });
+    const name = act === 'diagnose' ? (values.cmd ?? 'doctor') : COMMAND_FOR[act as keyof typeof COMMAND_FOR];
+    if (name === 'logs') {
+      const limit = integerOption(values.limit, 'limit', 1);
+      for (const [k, v] of Object.entries({ since: values.since, until: values.until, type: values.type, device: values.device, sessions: values.sessions, limit })) if (v !== undefined) body[k] = v;
+    }
+    await client.publishAsync(`${prefix}/${station}/cmd/${name}`, JSON.stringify(body), { qos: 1 });
     const text = await reply;
     process.stdout.write(`${text}\n`);
     // A script that sends a command must be able to tell a refusal from a success by the exit code.

@@ -56,7 +56,8 @@ export async function readIssuerKey(file: string): Promise<IssuerKey> {
 export interface TokenRequest {
   station: string;
   res: string;
-  act: 'unlock' | 'swap' | 'dispense' | 'operate';
+  /** `diagnose` (with role operator and res the station id) reads logs and doctor checks: docs/diagnostics.md. */
+  act: 'unlock' | 'swap' | 'dispense' | 'operate' | 'diagnose';
   sub?: string;
   role?: 'worker' | 'operator' | undefined;
   /** Seconds the token lives; the contract's default maximum is 300. */

@@ -1,14 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
-import { loadStationConfig } from '../../config/load-station-config.js';
 import { writeIssuerKeyFiles, type IssuerKeyFiles } from '../../simulators/cloud/token-issuer.js';
-import { startStationSimulator, type StationSimulator } from '../../simulators/station-simulator.js';
-import { freePort } from '../helpers/free-port.js';
-import { MqttRecorder } from '../helpers/mqtt-recorder.js';
-import { distEntry, runNode, type RunningProcess } from '../helpers/processes.js';
+import { distEntry, runNode } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { startTokenStation, type TokenStation } from '../helpers/token-station.js';
 
 /*
  * `station-token send` is what scripts and crews use to drive a station: its exit code must tell
@@ -18,8 +14,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 const STATION = 'tok-cli-0001';
 let dir: ReturnType<typeof tempDir>;
 let broker: EmbeddedBroker;
-let sim: StationSimulator;
-let gateway: RunningProcess;
+let station: TokenStation | undefined;
 let trusted: IssuerKeyFiles;
 let stranger: IssuerKeyFiles;
 
@@ -28,33 +23,11 @@ beforeAll(async () => {
   broker = await startEmbeddedBroker({ port: 0 });
   trusted = await writeIssuerKeyFiles(join(dir.path, 'trusted'), 'tok-cli-trusted');
   stranger = await writeIssuerKeyFiles(join(dir.path, 'stranger'), 'tok-cli-stranger');
-  const configFile = join(dir.path, 'station.yaml');
-  writeFileSync(
-    configFile,
-    `
-station: { id: ${STATION} }
-cloud: { url: ${broker.url}, protocolVersion: 4, heartbeatSeconds: 60 }
-storage: { path: data/gateway.db }
-access: { trustedKeys: ${trusted.trustedKeysFile}, clockTrust: system }
-resources:
-  cabinet-1: { device: cabinet-1 }
-devices:
-  - { id: cabinet-1, kind: battery-cabinet, profile: cabinet-ref, transport: { type: modbus-tcp, host: 127.0.0.1, port: ${await freePort()}, unitId: 1 }, pollMs: 300 }
-`,
-  );
-  sim = await startStationSimulator(loadStationConfig(configFile, { checkFiles: false }), { seed: 3 });
-  gateway = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', configFile]);
-  const recorder = await MqttRecorder.connect(broker.url);
-  try {
-    await recorder.waitFor(`stations/${STATION}/devices/cabinet-1`, (m) => m.body['online'] === true, 15_000);
-  } finally {
-    await recorder.close();
-  }
+  station = await startTokenStation({ dir: dir.path, brokerUrl: broker.url, station: STATION, trustedKeysFile: trusted.trustedKeysFile, seed: 3 });
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  await sim?.stop();
+  await station?.stop();
   await broker?.close();
   dir?.remove();
 });
