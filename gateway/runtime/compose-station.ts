@@ -120,6 +120,7 @@ export function composeStation(station: LoadedStation, seams: StationSeams): Com
           link: bridgeEnrolmentLink(() => bridge.bridge, stationTopics(config.cloud.topicPrefix, config.station.id).root),
           reconnect: () => bridge.bridge.reconnect(),
           renewBeforeDays: config.cloud.renewBeforeDays,
+          firstCheckMs: periods.renewalCheckMs,
           log: log.child({ part: 'renewal' }),
         }),
       )

@@ -4,7 +4,7 @@ import { SMOKE_CLEAR_MS } from '../station/cabinet-safety.js';
  * Periods of the gateway's own timers that a test must be able to sweep in seconds instead of
  * minutes. Internal, not configuration: a station has no reason to change them, so they are not
  * in the station file; `STATION_GATEWAY_CLOCK_TICK_MS`, `STATION_GATEWAY_UPKEEP_MS` and
- * `STATION_GATEWAY_SMOKE_CLEAR_MS` set them from the environment (docs/storage.md). A value that is not a whole number of at
+ * `STATION_GATEWAY_SMOKE_CLEAR_MS`, `STATION_GATEWAY_RENEWAL_CHECK_MS` set them from the environment (docs/storage.md). A value that is not a whole number of at
  * least 100 ms is ignored and the default kept.
  */
 export interface InternalPeriods {
@@ -14,14 +14,17 @@ export interface InternalPeriods {
   upkeepMs: number;
   /** How long the smoke bit must stay clear before the smoke latch releases (tests restart within it). */
   smokeClearMs: number;
+  /** The first look at the certificate's expiry after start (an enrolled station's renewal). */
+  renewalCheckMs: number;
 }
 
-export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: 60_000, upkeepMs: 60_000, smokeClearMs: SMOKE_CLEAR_MS };
+export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: 60_000, upkeepMs: 60_000, smokeClearMs: SMOKE_CLEAR_MS, renewalCheckMs: 60_000 };
 
 const ENV: Readonly<Record<keyof InternalPeriods, string>> = {
   clockTickMs: 'STATION_GATEWAY_CLOCK_TICK_MS',
   upkeepMs: 'STATION_GATEWAY_UPKEEP_MS',
   smokeClearMs: 'STATION_GATEWAY_SMOKE_CLEAR_MS',
+  renewalCheckMs: 'STATION_GATEWAY_RENEWAL_CHECK_MS',
 };
 
 export function internalPeriods(env: NodeJS.ProcessEnv): { periods: InternalPeriods; ignored: string[] } {

@@ -65,6 +65,8 @@ devices:
   - { id: occupancy-1, kind: occupancy, profile: occupancy-ref, transport: { type: modbus-tcp, host: 127.0.0.1, port: ${await freePort()}, unitId: 3 }, pollMs: 1000 }
 `,
   );
+  // A 30-day certificate is due at once for a station that renews 40 days ahead.
+  writeFileSync(join(svc, 'renewing.yaml'), readFileSync(join(svc, 'template.yaml'), 'utf8').replace('protocolVersion: 5 }', 'protocolVersion: 5, renewBeforeDays: 40 }'));
   // Good YAML with a station section (the service takes it), which `validate` refuses.
   writeFileSync(join(svc, 'broken.yaml'), readFileSync(join(svc, 'template.yaml'), 'utf8').replace('station: { id: template }', 'station: { id: template, openHours: "25:00-26:00" }'));
   const service = pki.client('enrol-service');
@@ -85,6 +87,7 @@ claims:
       - { code: K7F3-22QP, stationId: hz-enrol-3 }
       - { hardwareId: 0123456789abcdef0123456789abcd03, stationId: hz-enrol-4, template: broken.yaml }
       - { hardwareId: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb1, stationId: hz-enrol-5 }
+      - { hardwareId: 0123456789abcdef0123456789abcd06, stationId: hz-enrol-6, template: renewing.yaml }
   batch-once:
     uses: once
     template: template.yaml
@@ -381,6 +384,38 @@ describe('renewal over the station\'s own mTLS connection', () => {
     await seen.waitFor('stations/hz-enrol-2/status', (m) => m.body.online === true && !m.retain, 30_000, from);
     await gateway.stop();
   });
+});
+
+describe('renewal by the running gateway', () => {
+  it('renews its own certificate over its bridge: one planned reconnect, no Last Will, the new pair in use', async () => {
+    const box = newBox('box-gateway-renew', 'batch-many', '0123456789abcdef0123456789abcd06');
+    expect((await enrol(box)).output).toContain('ok: station hz-enrol-6');
+    const keys = new KeyStore(join(box, 'keys'));
+    const oldGeneration = keys.current();
+    const ops = await certClient('ops-console');
+    const seen = new Recorder(ops);
+    await ops.subscribeAsync('stations/hz-enrol-6/status', { qos: 1 });
+    const gateway = spawn(process.execPath, [GATEWAY, 'run', '--config', join(box, 'station.yaml')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, STATION_GATEWAY_RENEWAL_CHECK_MS: '1000' },
+    });
+    let log = '';
+    gateway.stdout.on('data', (d: Buffer) => (log += d.toString('utf8')));
+    gateway.stderr.on('data', (d: Buffer) => (log += d.toString('utf8')));
+    const exited = new Promise((r) => gateway.once('exit', r));
+    try {
+      await seen.waitFor('stations/hz-enrol-6/status', (m) => m.body.online === true && !m.retain, 30_000);
+      await waitFor(() => keys.current() !== oldGeneration && keys.generations().length === 1, 30_000, `the renewed pair in use:\n${log.slice(-2000)}`);
+      // The second birth is the connection with the new certificate.
+      await waitFor(() => seen.messages.filter((m) => m.topic === 'stations/hz-enrol-6/status' && m.body.online === true && !m.retain).length >= 2, 15_000, 'a birth after the reconnect');
+      const offline = seen.messages.filter((m) => m.topic === 'stations/hz-enrol-6/status' && m.body.online === false);
+      expect(offline, 'a planned reconnect: no Last Will').toEqual([]);
+      expect(log).not.toMatch(/RENEWAL_FAILED|RENEWAL_ROLLED_BACK/);
+    } finally {
+      gateway.kill('SIGTERM');
+      await exited;
+    }
+  }, 90_000);
 });
 
 describe('station-fleet enrol serve', () => {

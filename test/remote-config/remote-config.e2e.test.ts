@@ -33,6 +33,7 @@ let issuer: IssuerKey;
 let onSite: string;
 let body: (extra: string) => string;
 let ports: { cabinet: number; water: number; dead: number };
+let control: string;
 
 function start(): RunningProcess {
   gateway = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', onSite]);
@@ -56,14 +57,17 @@ resources:
   main-door: { device: lock-1, door: 1, unlockMs: 1000 }
 devices:
   - { id: lock-1, kind: door-lock, transport: { type: serial, path: ${d}/tty/lock-1 }, pollMs: 300 }
+  - { id: scanner-1, kind: qr-scanner, transport: { type: serial, path: ${d}/tty/scanner-1 }, pollMs: 1000 }
   - { id: cabinet-1, kind: battery-cabinet, profile: cabinet-ref, transport: { type: modbus-tcp, host: 127.0.0.1, port: ${ports.cabinet}, unitId: 1 }, pollMs: 300 }
 ${extra}`;
   const water = `  - { id: water-1, kind: water-dispenser, profile: dispenser-ref, transport: { type: modbus-tcp, host: 127.0.0.1, port: ${ports.water}, unitId: 2 }, pollMs: 300 }\n`;
   // The bench has every device a revision may add; the gateway starts on fewer.
   const bench = join(d, 'bench.yaml');
   writeFileSync(bench, body(water));
-  sim = runNode(distEntry('simulators', 'cli', 'station-sim.js'), ['station', '--config', bench]);
-  await sim.waitForOutput('ready');
+  const controlPort = await freePort();
+  control = `http://127.0.0.1:${controlPort}`;
+  sim = runNode(distEntry('simulators', 'cli', 'station-sim.js'), ['station', '--config', bench, '--control-port', String(controlPort)]);
+  await sim.waitForOutput('control:');
   onSite = join(d, 'station.yaml');
   writeFileSync(onSite, `${body('')}remoteConfig: { keys: ${join(d, 'fleet', 'config-keys.jwks.json')}, stateDir: ${d}/state, gateSeconds: 8 }\n`);
   recorder = await MqttRecorder.connect(broker.url, '#');
@@ -113,6 +117,24 @@ async function unlockDuringApply(): Promise<{ ok: boolean; tries: number }> {
   return { ok: false, tries: 20 };
 }
 
+/**
+ * A worker at the door shows a token to the station's own scanner: the offline path, decided on
+ * the box. Retried as a worker would while the station restarts into a revision.
+ */
+async function scanDuringApply(): Promise<{ ok: boolean; tries: number }> {
+  for (let tries = 1; tries <= 20; tries++) {
+    const from = recorder.messages.length;
+    const sub = `rider-scan-${++correlation}`;
+    const token = await issueToken(issuer, { station: STATION, res: 'main-door', act: 'unlock', sub });
+    await fetch(`${control}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: `scanner-1 scan ${token}` }) });
+    const granted = await recorder
+      .waitFor(`${S}/events`, (m) => m.body['type'] === 'access.granted' && (m.body['data'] as Record<string, unknown>)['via'] === 'scanner-1' && (m.body['data'] as Record<string, unknown>)['sub'] === sub, 3_000, from)
+      .catch(() => undefined);
+    if (granted) return { ok: true, tries };
+  }
+  return { ok: false, tries: 20 };
+}
+
 describe('configuration pushed by the fleet', () => {
   it('reports what it runs at start: the on-site file, no revision', async () => {
     expect((await report(0, () => true)).body).toMatchObject({ revision: null, running: null, state: 'applied', problems: [] });
@@ -130,6 +152,7 @@ describe('configuration pushed by the fleet', () => {
     await report(from, (b) => b['state'] === 'applying' && b['revision'] === 1);
     const unlock = await unlockDuringApply();
     expect(unlock.ok).toBe(true);
+    expect((await scanDuringApply()).ok).toBe(true);
     const done = await report(from, (b) => b['state'] === 'applied' && b['revision'] === 1);
     expect(done.body).toMatchObject({ running: 1, problems: [] });
     await recorder.waitFor(`${S}/devices/water-1`, (m) => m.body['online'] === true, 10_000, from);
@@ -150,6 +173,7 @@ describe('configuration pushed by the fleet', () => {
     await report(from, (b) => b['state'] === 'applying' && b['revision'] === 3);
     const applyingAt = Date.now();
     expect((await unlockDuringApply()).ok).toBe(true);
+    expect((await scanDuringApply()).ok).toBe(true);
     const back = await report(from, (b) => b['state'] === 'rolled-back' && b['revision'] === 3, 30_000);
     // The gate's 8 s, and the restart back onto revision 1 before the report.
     expect(Date.now() - applyingAt).toBeLessThan(8_000 + 6_000);
@@ -183,9 +207,10 @@ describe('configuration pushed by the fleet', () => {
     const status = await recorder.waitFor(`${S}/status`, (m) => m.body['online'] === true, 20_000, again);
     const devices = (status.body['devices'] as Array<{ id: string }>).map((d) => d.id).sort();
     // Revision 4 has water-1; revision 5 has not. Anything else would be a mix.
-    expect([['cabinet-1', 'lock-1', 'water-1'], ['cabinet-1', 'lock-1']]).toContainEqual(devices);
+    expect([['cabinet-1', 'lock-1', 'scanner-1', 'water-1'], ['cabinet-1', 'lock-1', 'scanner-1']]).toContainEqual(devices);
     const settled = await report(again, (b) => b['state'] === 'applied' || b['state'] === 'rolled-back', 30_000);
     expect([4, 5]).toContain(settled.body['running']);
     expect((await unlockDuringApply()).ok).toBe(true);
+    expect((await scanDuringApply()).ok).toBe(true);
   }, 90_000);
 });
