@@ -41,6 +41,8 @@ export interface CloudBridgeOptions {
   connect?: ((url: string, options: IClientOptions) => MqttClient) | undefined;
   now?: () => Date;
   random?: () => number;
+  /** When the client certificate in use expires, read at each connect (absent without one). */
+  certificateNotAfter?: (() => Date | undefined) | undefined;
 }
 
 export interface BridgeAlarms {
@@ -444,6 +446,8 @@ export class CloudBridge {
       devices: this.options.devices.map(({ id, kind, model }) => ({ id, kind, model })),
       ...locationField(this.options.config.station),
     };
+    const notAfter = this.options.certificateNotAfter?.();
+    if (notAfter) birth.certificate = { notAfter: notAfter.toISOString(), daysLeft: Math.round(((notAfter.getTime() - this.now().getTime()) / 86_400_000) * 10) / 10 };
     this.publish(this.topics.status, birth);
   }
 

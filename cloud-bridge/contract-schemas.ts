@@ -50,6 +50,13 @@ export const birthSchema = z
     bootId: ulid.describe('made at each start of the gateway; the Last Will carries the same one'),
     devices: z.array(deviceInfo).describe('the devices this station drives'),
     location,
+    certificate: z
+      .strictObject({
+        notAfter: timestamp.describe('when the client certificate the station connected with expires'),
+        daysLeft: z.number().describe('days from `ts` until then; negative once expired'),
+      })
+      .optional()
+      .describe('present when the station connects with a client certificate (an enrolled station renews it before `cloud.renewBeforeDays`)'),
   })
   .meta({ title: 'status (birth)', description: 'Published retained on every (re)connect.' });
 

@@ -18,6 +18,7 @@ export interface BirthPayload {
   bootId: string;
   devices: DeviceInfo[];
   location?: GeoPosition;
+  certificate?: { notAfter: string; daysLeft: number };
 }
 
 export interface DeathPayload {

@@ -43,15 +43,16 @@ export interface StationSeams {
   simulated?: boolean | undefined;
 }
 
-/** Days to expiry of the certificate in use: the renewal's pair, or the file the station names. */
-function certificateDays(config: LoadedStation['config'], renewal: CertificateRenewal | undefined, clock: Clock): (() => number | undefined) | undefined {
+/**
+ * When the client certificate in use expires: the file `cloud.cert` names, read each time (an
+ * enrolled station's `current` link moves to the renewed pair), undefined without one.
+ */
+function certificateNotAfter(config: LoadedStation['config']): (() => Date | undefined) | undefined {
   const file = config.cloud.cert;
   if (!file) return undefined;
-  if (renewal) return () => renewal.daysLeft();
   return () => {
     try {
-      const dates = certificateFileExpiry(file);
-      return dates && daysToExpiry(dates.notAfter.getTime(), clock.now());
+      return certificateFileExpiry(file)?.notAfter;
     } catch {
       return undefined;
     }
@@ -85,6 +86,7 @@ export function composeStation(station: LoadedStation, seams: StationSeams): Com
   if (ignored.length > 0) log.warn({ ignored }, 'internal period settings ignored (whole milliseconds, at least 100)');
 
   const parts = new PartRegistry(log);
+  const notAfter = certificateNotAfter(config);
   const storage = parts.add(new StoragePart({ path: seams.storePath ?? config.storage.path, bootId, log: log.child({ part: 'store' }) }));
   const records = parts.add(new RecordsPart({ storage, version, bootId, simulated: seams.simulated, log }));
   parts.add(new UpkeepPart({ storage, records, storageConfig: config.storage, intervalMs: periods.upkeepMs, log }));
@@ -103,6 +105,7 @@ export function composeStation(station: LoadedStation, seams: StationSeams): Com
       reported: seams.reportedDevices,
       connect: seams.connect,
       stopDeadlineMs: seams.bridgeStopDeadlineMs,
+      certificateNotAfter: notAfter,
       log,
     }),
   );
@@ -125,6 +128,9 @@ export function composeStation(station: LoadedStation, seams: StationSeams): Com
         }),
       )
     : undefined;
-  const ops = parts.add(new OpsPart({ config, storage, records, devices, bridge, accessCounts: config.access ? () => access.counts() : undefined, env: seams.env, certificateDaysLeft: certificateDays(config, renewal, clock ?? systemClock), log }));
+  const ops = parts.add(new OpsPart({ config, storage, records, devices, bridge, accessCounts: config.access ? () => access.counts() : undefined, env: seams.env, certificateDaysLeft: notAfter && (() => {
+    const at = notAfter();
+    return at && daysToExpiry(at.getTime(), (clock ?? systemClock).now());
+  }), log }));
   return { bootId, parts, storage, records, devices, bridge, access, ops, renewal };
 }

@@ -408,6 +408,12 @@ describe('renewal by the running gateway', () => {
       await waitFor(() => keys.current() !== oldGeneration && keys.generations().length === 1, 30_000, `the renewed pair in use:\n${log.slice(-2000)}`);
       // The second birth is the connection with the new certificate.
       await waitFor(() => seen.messages.filter((m) => m.topic === 'stations/hz-enrol-6/status' && m.body.online === true && !m.retain).length >= 2, 15_000, 'a birth after the reconnect');
+      // Each birth says when the certificate it connected with expires: the second one, the renewed one's.
+      const births = seen.messages.filter((m) => m.topic === 'stations/hz-enrol-6/status' && m.body.online === true && !m.retain);
+      const [first, second] = births.map((m) => m.body.certificate as { notAfter: string; daysLeft: number });
+      expect(first?.daysLeft).toBeGreaterThan(29);
+      expect(first?.daysLeft).toBeLessThanOrEqual(30);
+      expect(Date.parse(second?.notAfter ?? '')).toBeGreaterThan(Date.parse(first?.notAfter ?? ''));
       const offline = seen.messages.filter((m) => m.topic === 'stations/hz-enrol-6/status' && m.body.online === false);
       expect(offline, 'a planned reconnect: no Last Will').toEqual([]);
       expect(log).not.toMatch(/RENEWAL_FAILED|RENEWAL_ROLLED_BACK/);

@@ -23,6 +23,8 @@ export interface BridgePartOptions {
   connect?: CloudBridgeOptions['connect'] | undefined;
   /** How long a stop waits for the broker (default the bridge's). */
   stopDeadlineMs?: number | undefined;
+  /** When the client certificate in use expires, for the birth message. */
+  certificateNotAfter?: (() => Date | undefined) | undefined;
   log: Logger;
 }
 
@@ -65,6 +67,7 @@ export class BridgePart implements Part {
       alarms: records.alarms,
       log: log.child({ part: 'cloud' }),
       connect,
+      certificateNotAfter: this.options.certificateNotAfter,
     });
     this.current = bridge;
     const alarms = records.alarms;
