@@ -213,11 +213,12 @@ export class CloudBridge {
       else log.debug({ err: err.message, attempts: this.errorsSinceConnect }, 'cloud connection error');
     });
     client.on('message', (topic, payload, packet) => {
-      if (!current()) return;
+      // A stopping bridge takes nothing new: a command now would be answered by parts already stopped.
+      if (!current() || this.stopping) return;
       const followed = topic.startsWith(`${this.topics.root}/`) ? this.followed.get(topic.slice(this.topics.root.length + 1)) : undefined;
       if (followed) return followed.emit({ payload, retained: packet.retain });
       if (!this.router.accepts(topic)) return;
-      void this.router.handle(client, topic, payload, packet);
+      this.router.handle(client, topic, payload, packet).catch((err: unknown) => this.options.log.error({ err, topic }, 'a command could not be handled'));
     });
     this.options.outbox.on('appended', this.onAppended);
     const beatMs = config.cloud.heartbeatSeconds * 1000;

@@ -137,12 +137,19 @@ export class CommandRouter {
     const message = { ...outcome, correlationId: reply.correlationId };
     const properties = reply.correlationData && this.options.protocolVersion === 5 ? { correlationData: reply.correlationData } : undefined;
     await new Promise<void>((resolve) => {
-      client.publish(reply.topic as string, JSON.stringify(message), { qos: 1, retain: false, ...(properties ? { properties } : {}) }, (err) => {
+      const failed = (err: Error): void => {
         // A reply topic the broker's ACL refuses (MQTT 5 PUBACK 0x87) fails every time: once a minute.
-        const attempts = err ? this.floods.note(`reply ${floodKey(name)}`) : undefined;
-        if (err && attempts !== undefined) this.options.log.warn({ command: name, topic: reply.topic, err: err.message, attempts }, 'command reply not acknowledged');
+        const attempts = this.floods.note(`reply ${floodKey(name)}`);
+        if (attempts !== undefined) this.options.log.warn({ command: name, topic: reply.topic, err: err.message, attempts }, 'command reply not acknowledged');
         resolve();
-      });
+      };
+      try {
+        client.publish(reply.topic as string, JSON.stringify(message), { qos: 1, retain: false, ...(properties ? { properties } : {}) }, (err) => (err ? failed(err) : resolve()));
+      } catch (err) {
+        // MQTT.js throws, rather than calling back, on a client that is ending (a station stopping
+        // or restarting into a revision): the requester gets no reply and retries, the station lives.
+        failed(err as Error);
+      }
     });
   }
 

@@ -170,7 +170,7 @@ export const ERROR_CATALOGUE = {
   BUSY: {
     area: 'command',
     raisedBy: 'the bridge and the access logic',
-    meaning: 'the device is busy with another session, a budget of attempts is spent, or more than 10 snapshots were asked for within a minute',
+    meaning: 'the device is busy with another session, a budget of attempts is spent, more than 10 snapshots were asked for within a minute, or the station is restarting (stopping, or switching to a pushed revision)',
     shows: REPLY,
     action: 'retry shortly',
   },

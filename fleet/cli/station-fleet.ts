@@ -3,6 +3,7 @@ import { writeUsageError } from '../../config/usage-error.js';
 import { runFleetEnrolCommand } from '../enrolment/enrol-command.js';
 import { runSimulateCommand } from '../simulate-command.js';
 import { runConfigCommand } from '../config/config-command.js';
+import { runDiagnosticsCommand } from '../diagnostics/diagnostics-command.js';
 
 /*
  * The operators' fleet tool. Today it has one command, the fleet simulator (many stations on the
@@ -20,13 +21,16 @@ Commands:
                                                  a signed push, who runs which revision (station-fleet config --help)
   enrol serve --config FILE | enrol ca init --dir DIR
                                                  the enrolment service (boxes' first certificates, stations'
-                                                 renewals); a fleet CA for a test (station-fleet enrol --help)`;
+                                                 renewals); a fleet CA for a test (station-fleet enrol --help)
+  logs|doctor --station ID --key FILE --broker URL  a station's usage log, or its doctor checks, fetched from
+                                                 the station itself (station-fleet logs --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'simulate') return runSimulateCommand(rest);
   if (command === 'enrol') return runFleetEnrolCommand(rest);
   if (command === 'config') return runConfigCommand(rest);
+  if (command === 'logs' || command === 'doctor') return runDiagnosticsCommand(command, rest);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

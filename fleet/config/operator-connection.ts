@@ -7,12 +7,12 @@ import { UsageError } from '../../config/usage-error.js';
 export interface OperatorBroker {
   url: string;
   /** 4 (MQTT 3.1.1, the embedded broker) or 5. */
-  protocolVersion?: 4 | 5;
-  username?: string;
-  passwordFile?: string;
-  ca?: string;
-  cert?: string;
-  certKey?: string;
+  protocolVersion?: 4 | 5 | undefined;
+  username?: string | undefined;
+  passwordFile?: string | undefined;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  certKey?: string | undefined;
   /** Default `station-fleet-<8 hex>`: two tools with one client id would take each other off the broker. */
   clientId?: string;
   connectTimeoutMs?: number;

@@ -62,3 +62,29 @@ describe('station-token send --act diagnose', () => {
     expect(code).toBe(1);
   });
 });
+
+describe('station-fleet logs and doctor', () => {
+  const fleet = async (...args: string[]): Promise<{ code: number | null; out: string }> => {
+    const p = runNode(distEntry('fleet', 'cli', 'station-fleet.js'), [...args, '--station', STATION, '--key', keys.privateKeyFile, '--broker', broker.url, '--sub', 'ops-anna']);
+    const { code } = await p.exited;
+    return { code, out: p.output() };
+  };
+
+  it('prints the station\'s doctor checks as doctor\'s table', async () => {
+    const { code, out } = await fleet('doctor');
+    expect(out).toMatch(new RegExp(`^${STATION} at \\d{4}-`));
+    expect(out).toMatch(/check\s+result\s+detail/);
+    expect(out).toMatch(/checks (passed|FAILED)/);
+    expect([0, 1]).toContain(code);
+  });
+
+  it('fetches every page of the usage log, as CSV, and the request is in that log', async () => {
+    const { code, out } = await fleet('logs', '--type', 'gateway.*,device.*,diagnostics.*', '--csv');
+    expect(code, out).toBe(0);
+    const lines = out.split('\n').filter((l) => l.length > 0 && !l.endsWith('rows from diag-cli-1'));
+    expect(lines[0]).toBe('id,ts,type,device,delivered_at,data');
+    expect(lines.slice(1).map((l) => l.split(',')[2])).toEqual(expect.arrayContaining(['gateway.started', 'device.online', 'diagnostics.requested']));
+    // The doctor request of the test before, audited with who asked.
+    expect(out).toMatch(/diagnostics\.requested.*ops-anna/);
+  });
+});

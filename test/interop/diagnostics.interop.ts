@@ -12,6 +12,7 @@ import { startStationSimulator, type StationSimulator } from '../../simulators/s
 import { assertContract, assertEventData } from '../cloud-bridge/contract-validator.js';
 import { freePort } from '../helpers/free-port.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { distEntry, runNode } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { Recorder, tlsClient, type Seen } from './interop-clients.js';
 import { Mosquitto } from './mosquitto.js';
@@ -38,14 +39,19 @@ let ops5: MqttClient;
 let ops4: MqttClient;
 let seen5: Recorder;
 let seen4: Recorder;
+let issuerFile: string;
 
 beforeAll(async () => {
   dir = tempDir('diagnostics-interop-');
   pki = makePki(dir.path);
   broker = new Mosquitto(dir.path, await freePort(), pki);
   await broker.start();
-  issuer = await generateIssuerKey('diag-interop');
+  const generated = await generateIssuerKey('diag-interop');
+  issuer = generated;
   writeTrustedKeys(join(dir.path, 'trusted.jwks.json'), [issuer]);
+  // The same key as an operator's tool holds it, for station-fleet.
+  issuerFile = join(dir.path, 'issuer.private.jwk.json');
+  writeFileSync(issuerFile, JSON.stringify(generated.privateJwk), { mode: 0o600 });
   const { cert, key } = pki.client(STATION);
   const file = join(dir.path, 'station.yaml');
   writeFileSync(
@@ -164,4 +170,18 @@ describe('diagnostics on Mosquitto', () => {
     expect(page.next).toBeDefined();
     expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThan(64 * 1024 - 40_000);
   });
+
+  it('station-fleet doctor and logs, the operators\' tool, on MQTT 5 with the operator\'s own certificate', async () => {
+    const ops = pki.client('ops-console');
+    const tls = ['--broker', broker.url, '--mqtt', '5', '--ca', pki.ca, '--cert', ops.cert, '--cert-key', ops.key, '--station', STATION, '--key', issuerFile, '--sub', 'ops-interop'];
+    const doctor = runNode(distEntry('fleet', 'cli', 'station-fleet.js'), ['doctor', ...tls]);
+    await doctor.exited;
+    expect(doctor.output()).toMatch(new RegExp(`^${STATION} at `));
+    expect(doctor.output()).toMatch(/check\s+result\s+detail/);
+    const logs = runNode(distEntry('fleet', 'cli', 'station-fleet.js'), ['logs', ...tls, '--type', 'diagnostics.*']);
+    const { code } = await logs.exited;
+    expect(code, logs.output()).toBe(0);
+    const rows = logs.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+    expect(rows.some((r) => r.data['sub'] === 'ops-interop' && r.data['command'] === 'doctor')).toBe(true);
+  }, 60_000);
 });

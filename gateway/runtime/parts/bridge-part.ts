@@ -39,6 +39,8 @@ export class BridgePart implements Part {
   private current: CloudBridge | undefined;
   private readonly subscriptions = new Subscriptions();
   private commands: CommandHandler | undefined;
+  /** Set when the station starts to stop: no command is carried out by parts about to stop. */
+  private closing = false;
 
   constructor(private readonly options: BridgePartOptions) {}
 
@@ -55,7 +57,11 @@ export class BridgePart implements Part {
     const { config, version, bootId, storage, records, devices, takesCommands, reported, connect, log } = this.options;
     // Asked only once the station runs, by then the access part has registered; a stopped one refuses.
     const commands: CommandHandler = {
-      handle: (name, request, context) => this.commands?.handle(name, request, context) ?? Promise.reject(new CommandError('FORBIDDEN', 'the access logic is not running')),
+      // Between the access part stopping and the bridge (a stop, or a restart into a new revision).
+      handle: (name, request, context) => {
+        const commands = this.closing ? undefined : this.commands;
+        return commands ? commands.handle(name, request, context) : Promise.reject(new CommandError('BUSY', 'the station is restarting; try again in a few seconds'));
+      },
     };
     const bridge = new CloudBridge({
       config,
@@ -77,7 +83,16 @@ export class BridgePart implements Part {
   }
 
   async run(): Promise<void> {
+    this.closing = false;
     this.bridge.start();
+  }
+
+  /**
+   * Before the devices halt: a command from now on is answered BUSY, never half carried out by a
+   * lock driver that is closing (its token stays unspent, and the worker's retry meets the next start).
+   */
+  async halt(): Promise<void> {
+    this.closing = true;
   }
 
   async stop(): Promise<void> {
