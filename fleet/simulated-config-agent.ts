@@ -30,7 +30,6 @@ export interface SimulatedConfigAgentOptions extends FleetRemoteConfig {
  * gate's time, and the agent rolls it back, as a station whose revision broke its bus would be.
  */
 export class SimulatedConfigAgent {
-  private agent: RemoteConfigAgent | undefined;
   private detach: Array<() => void> = [];
 
   constructor(private readonly options: SimulatedConfigAgentOptions) {}
@@ -61,13 +60,11 @@ export class SimulatedConfigAgent {
       },
       revert: async () => undefined,
     });
-    this.agent = agent;
     this.detach.push(bridge.follow('desired/config', (m) => void agent.handleDesired(m.payload).catch(() => undefined)));
     bridge.report('config', agent.currentReport());
   }
 
   stop(): void {
     for (const off of this.detach.splice(0)) off();
-    this.agent = undefined;
   }
 }

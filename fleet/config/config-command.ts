@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { ConfigKeyFileError, readConfigKey, writeConfigKey } from './config-keys.js';
 import { configStatus } from './config-status.js';
-import type { OperatorBroker } from './operator-connection.js';
+import { OPERATOR_BROKER_OPTIONS, operatorBroker, type OperatorBroker } from './operator-connection.js';
 import { pushConfig } from './push-config.js';
 
 export const CONFIG_HELP = `Usage: station-fleet config <keygen|push|status> [options]
@@ -46,20 +46,13 @@ const OPTIONS = {
   profiles: { type: 'string' },
   revision: { type: 'string' },
   key: { type: 'string' },
-  broker: { type: 'string' },
   progress: { type: 'string' },
   timeout: { type: 'string' },
   concurrency: { type: 'string' },
   'replace-drift': { type: 'boolean' },
   'stop-after': { type: 'string' },
   wait: { type: 'string' },
-  prefix: { type: 'string' },
-  mqtt: { type: 'string' },
-  username: { type: 'string' },
-  'password-file': { type: 'string' },
-  ca: { type: 'string' },
-  cert: { type: 'string' },
-  'cert-key': { type: 'string' },
+  ...OPERATOR_BROKER_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -157,15 +150,5 @@ function stationList(values: Values, allowAll: boolean): string[] | undefined {
 }
 
 function broker(values: Values): OperatorBroker {
-  if (!values.broker) throw new UsageError('--broker URL is required');
-  const version = integerOption(values.mqtt, 'mqtt', 4, 5);
-  return {
-    url: values.broker,
-    ...(version !== undefined ? { protocolVersion: version as 4 | 5 } : {}),
-    ...(values.username !== undefined ? { username: values.username } : {}),
-    ...(values['password-file'] !== undefined ? { passwordFile: values['password-file'] } : {}),
-    ...(values.ca !== undefined ? { ca: values.ca } : {}),
-    ...(values.cert !== undefined ? { cert: values.cert } : {}),
-    ...(values['cert-key'] !== undefined ? { certKey: values['cert-key'] } : {}),
-  };
+  return operatorBroker(values);
 }

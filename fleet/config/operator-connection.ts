@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { UsageError } from '../../config/usage-error.js';
+import { integerOption, UsageError } from '../../config/usage-error.js';
 
 /** How an operator's tool reaches the broker: its own account, never a station's. */
 export interface OperatorBroker {
@@ -72,4 +72,31 @@ export function publish(client: MqttClient, topic: string, payload: string, reta
 
 export function disconnect(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.end(false, {}, () => resolve()));
+}
+
+/** The command-line options every operators' command takes to reach the broker with its own account. */
+export const OPERATOR_BROKER_OPTIONS = {
+  broker: { type: 'string' },
+  prefix: { type: 'string' },
+  mqtt: { type: 'string' },
+  username: { type: 'string' },
+  'password-file': { type: 'string' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  'cert-key': { type: 'string' },
+} as const;
+
+/** The broker those options name; throws UsageError without `--broker` or with a bad `--mqtt`. */
+export function operatorBroker(values: { broker?: string | undefined; mqtt?: string | undefined; username?: string | undefined; 'password-file'?: string | undefined; ca?: string | undefined; cert?: string | undefined; 'cert-key'?: string | undefined }): OperatorBroker {
+  if (!values.broker) throw new UsageError('--broker URL is required');
+  const version = integerOption(values.mqtt, 'mqtt', 4, 5);
+  return {
+    url: values.broker,
+    protocolVersion: version as 4 | 5 | undefined,
+    username: values.username,
+    passwordFile: values['password-file'],
+    ca: values.ca,
+    cert: values.cert,
+    certKey: values['cert-key'],
+  };
 }

@@ -1,8 +1,9 @@
+import { LOG_FILTER_OPTIONS } from '../../config/log-filter-options.js';
 import { csvField } from '../../gateway/cli/log-command.js';
 import { renderTable, type CheckResult } from '../../gateway/ops/doctor/doctor-result.js';
 import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { issueToken, readIssuerKey } from '../../simulators/cloud/token-issuer.js';
-import { connectOperator, disconnect, type OperatorBroker } from '../config/operator-connection.js';
+import { connectOperator, disconnect, OPERATOR_BROKER_OPTIONS, operatorBroker, type OperatorBroker } from '../config/operator-connection.js';
 import { requestStation, type StationReply } from './station-request.js';
 
 export const LOGS_HELP = `Usage: station-fleet logs --station ID --key operator.private.jwk.json --broker URL [filters] [--csv]
@@ -25,22 +26,10 @@ const OPTIONS = {
   station: { type: 'string' },
   key: { type: 'string' },
   sub: { type: 'string' },
-  broker: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  type: { type: 'string' },
-  device: { type: 'string' },
-  sessions: { type: 'boolean' },
-  limit: { type: 'string' },
+  ...LOG_FILTER_OPTIONS,
   csv: { type: 'boolean' },
   timeout: { type: 'string' },
-  prefix: { type: 'string' },
-  mqtt: { type: 'string' },
-  username: { type: 'string' },
-  'password-file': { type: 'string' },
-  ca: { type: 'string' },
-  cert: { type: 'string' },
-  'cert-key': { type: 'string' },
+  ...OPERATOR_BROKER_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -49,6 +38,7 @@ const write = (line: string): void => void process.stdout.write(`${line}\n`);
 /** `station-fleet logs|doctor ...`; resolves with the exit code (0, 1 refused or failed, 2 usage). */
 export async function runDiagnosticsCommand(verb: 'logs' | 'doctor', argv: string[]): Promise<number> {
   let values;
+  let broker: OperatorBroker;
   try {
     values = parseCommandLine({ args: argv, options: OPTIONS }).values;
     if (values.help) {
@@ -57,23 +47,13 @@ export async function runDiagnosticsCommand(verb: 'logs' | 'doctor', argv: strin
     }
     if (!values.station || !/^[a-z0-9-]{1,64}$/.test(values.station)) throw new UsageError('--station ID is required (1 to 64 of a-z, 0-9, -)');
     if (!values.key) throw new UsageError('--key FILE (an issuer key the station trusts) is required');
-    if (!values.broker) throw new UsageError('--broker URL is required');
+    broker = operatorBroker(values);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     return writeUsageError(`station-fleet ${verb}`, err.message, LOGS_HELP);
   }
   const station = values.station;
   const timeoutMs = (integerOption(values.timeout, 'timeout', 1, 600) ?? 20) * 1000;
-  const version = integerOption(values.mqtt, 'mqtt', 4, 5);
-  const broker: OperatorBroker = {
-    url: values.broker,
-    protocolVersion: (version ?? 4) as 4 | 5,
-    username: values.username,
-    passwordFile: values['password-file'],
-    ca: values.ca,
-    cert: values.cert,
-    certKey: values['cert-key'],
-  };
   const key = await readIssuerKey(values.key);
   // Not spent on use: one token serves every page of one run (docs/diagnostics.md).
   const token = await issueToken(key, { station, res: station, act: 'diagnose', role: 'operator', sub: values.sub ?? process.env['USER'] ?? 'operator', ttlSeconds: 300 });

@@ -3,6 +3,7 @@ import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadStation, loadStationConfig, type LoadOptions, type LoadedStation } from '../../config/load-station-config.js';
 import { createLogger } from '../runtime/logger.js';
 import { parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
+import { LOG_FILTER_OPTIONS } from '../../config/log-filter-options.js';
 import { runLogCommand } from './log-command.js';
 import { gatewayVersion } from '../runtime/package-info.js';
 import { ManagedStation } from '../runtime/managed-station.js';
@@ -62,12 +63,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c' },
         'cloud-url': { type: 'string' },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        type: { type: 'string' },
-        device: { type: 'string' },
-        sessions: { type: 'boolean' },
-        limit: { type: 'string' },
+        ...LOG_FILTER_OPTIONS,
         csv: { type: 'boolean' },
         utc: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import mqtt from 'mqtt';
+import { LOG_FILTER_OPTIONS } from '../../config/log-filter-options.js';
 import { ulid } from 'ulid';
 import { isRecord } from '../../config/is-record.js';
 import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
@@ -50,12 +51,7 @@ async function main(argv: string[]): Promise<number> {
       slot: { type: 'string' },
       enabled: { type: 'string' },
       cmd: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      type: { type: 'string' },
-      device: { type: 'string' },
-      sessions: { type: 'boolean' },
-      limit: { type: 'string' },
+      ...LOG_FILTER_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
