@@ -44,6 +44,10 @@ export const ERROR_AREAS = {
     about:
       'A box\'s first start with a claim (`station-gateway enrol`), the renewal of a running station\'s certificate, and the fleet\'s enrolment service (`station-fleet enrol`) ([enrolment.md](enrolment.md)). The service answers a refused request with `{"ok":false,"error":{"code","message"}}` on the request\'s reply topic; the box prints that code and writes nothing.',
   },
+  update: {
+    title: 'Software updates',
+    about: 'A release bundle checked before it is unpacked (its signature) and after (every file against its manifest, the architecture, the Node.js major).',
+  },
   cli: {
     title: 'Command lines',
     about: 'Every tool (`station-gateway`, `station-sim`, `station-fleet`, `station-token`, the demo) reports a wrong command line the same way.',
@@ -501,6 +505,12 @@ export const ERROR_CATALOGUE = {
     shows: ['log'],
     action: 'check that the broker trusts the CA that signed the new certificate (`cafile`)',
   },
+
+  UPDATE_BAD_SIGNATURE: { area: 'update', raisedBy: 'the bundle check (gateway/update/verify-bundle.ts)', meaning: 'the bundle does not verify against the release key: not ours, or changed on the way', shows: ['log'], action: 'nothing on the station: it keeps its version; the fleet checks which bundle it published' },
+  UPDATE_BAD_MANIFEST: { area: 'update', raisedBy: 'the bundle check (gateway/update/verify-bundle.ts)', meaning: 'the unpacked bundle has no readable manifest', shows: ['log'], action: 'rebuild the bundle with npm run release' },
+  UPDATE_WRONG_ARCH: { area: 'update', raisedBy: 'the bundle check (gateway/update/verify-bundle.ts)', meaning: 'the bundle was built for another architecture than the box (its native modules would not load)', shows: ['log'], action: 'publish the bundle for linux-arm64 or linux-armhf as the box needs' },
+  UPDATE_WRONG_NODE: { area: 'update', raisedBy: 'the bundle check (gateway/update/verify-bundle.ts)', meaning: 'the bundle was not built for the Node.js major the box runs', shows: ['log'], action: 'build for that Node.js major, or update Node.js on the box first' },
+  UPDATE_FILE_MISMATCH: { area: 'update', raisedBy: 'the bundle check (gateway/update/verify-bundle.ts)', meaning: 'an unpacked file is missing or differs from its manifest entry (a truncated or damaged unpack)', shows: ['log'], action: 'nothing on the station: it unpacks again or keeps its version' },
 
   USAGE: {
     area: 'cli',

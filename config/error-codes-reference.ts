@@ -18,6 +18,7 @@ const DOES: Record<ErrorArea, string> = {
   station: 'what to do',
   ops: 'what a crew does',
   enrolment: 'what an operator does',
+  update: 'what to do',
   cli: 'what to do',
   simulator: 'what to do',
 };

@@ -4,6 +4,7 @@ import { runFleetEnrolCommand } from '../enrolment/enrol-command.js';
 import { runSimulateCommand } from '../simulate-command.js';
 import { runConfigCommand } from '../config/config-command.js';
 import { runDiagnosticsCommand } from '../diagnostics/diagnostics-command.js';
+import { runReleaseCommand } from '../release/release-command.js';
 
 /*
  * The operators' fleet tool. Today it has one command, the fleet simulator (many stations on the
@@ -23,7 +24,9 @@ Commands:
                                                  the enrolment service (boxes' first certificates, stations'
                                                  renewals); a fleet CA for a test (station-fleet enrol --help)
   logs|doctor --station ID --key FILE --broker URL  a station's usage log, or its doctor checks, fetched from
-                                                 the station itself (station-fleet logs --help)`;
+                                                 the station itself (station-fleet logs --help)
+  release keygen|build [options]                 the release key, and a signed bundle of the gateway for
+                                                 this machine's architecture (station-fleet release --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -31,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'enrol') return runFleetEnrolCommand(rest);
   if (command === 'config') return runConfigCommand(rest);
   if (command === 'logs' || command === 'doctor') return runDiagnosticsCommand(command, rest);
+  if (command === 'release') return runReleaseCommand(rest);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
