@@ -55,7 +55,9 @@ export class SimulatedConfigAgent {
           gate.brokerConnected(bridge.connected);
           if (!failsGate) for (const id of expectOnline) gate.deviceOnline(id, true);
         });
-        this.detach.push(bridge.onConnection((up) => gate.brokerConnected(up)));
+        const off = bridge.onConnection((up) => gate.brokerConnected(up));
+        this.detach.push(off);
+        gate.onSettled(off);
         return gate;
       },
       revert: async () => undefined,

@@ -38,6 +38,7 @@ export class HealthGate {
   private probing = false;
   private startedAt = 0;
   private cancelTimers: Array<() => void> = [];
+  private readonly settledListeners: Array<() => void> = [];
   private settle: ((outcome: GateOutcome) => void) | undefined;
 
   constructor(private readonly options: HealthGateOptions) {}
@@ -81,6 +82,20 @@ export class HealthGate {
     if (this.state !== 'waiting') return;
     this.state = 'cancelled';
     this.clearTimers();
+    this.runSettled();
+  }
+
+  /**
+   * Runs `fn` once the gate has decided or was cancelled (at once if it has): where whoever feeds
+   * it takes its listeners off, so a station that takes many revisions does not pile them up.
+   */
+  onSettled(fn: () => void): void {
+    if (this.state === 'passed' || this.state === 'failed' || this.state === 'cancelled') fn();
+    else this.settledListeners.push(fn);
+  }
+
+  private runSettled(): void {
+    for (const fn of this.settledListeners.splice(0)) fn();
   }
 
   private probe(): void {
@@ -123,6 +138,7 @@ export class HealthGate {
     this.state = outcome.passed ? 'passed' : 'failed';
     this.clearTimers();
     this.settle?.(outcome);
+    this.runSettled();
   }
 
   private elapsed(): number {

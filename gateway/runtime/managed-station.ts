@@ -178,19 +178,28 @@ export class ManagedStation {
       this.gates.delete(gate);
       return;
     }
+    const offs: Array<() => void> = [runtime.bridge.onConnection((up) => gate.brokerConnected(up))];
     gate.brokerConnected(runtime.bridge.connected);
-    this.detach.push(runtime.bridge.onConnection((up) => gate.brokerConnected(up)));
     for (const m of runtime.monitors) {
       gate.deviceOnline(m.id, m.state().online);
       const online = (): void => gate.deviceOnline(m.id, true);
       const offline = (): void => gate.deviceOnline(m.id, false);
       m.on('online', online);
       m.on('offline', offline);
-      this.detach.push(() => {
+      offs.push(() => {
         m.off('online', online);
         m.off('offline', offline);
       });
     }
+    // Off when the gate decides, or with the runtime, whichever is first.
+    const off = (): void => {
+      for (const undo of offs.splice(0)) undo();
+    };
+    this.detach.push(off);
+    gate.onSettled(() => {
+      off();
+      this.gates.delete(gate);
+    });
   }
 
   /** One real write to the running station's store, read back. */

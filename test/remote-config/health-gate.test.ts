@@ -94,4 +94,20 @@ describe('the health gate', () => {
     expect(other.gate.current).toBe('cancelled');
     expect(() => other.gate.start()).toThrow(/started already/);
   });
+
+  it('tells its feeders once it has settled: on a decision, on a cancel, and at once when already settled', async () => {
+    const settled: string[] = [];
+    const passing = gate({ expectOnline: [] });
+    const decided = passing.gate.start({ connected: true });
+    passing.gate.onSettled(() => settled.push('passed'));
+    await decided;
+    expect(settled).toEqual(['passed']);
+    passing.gate.onSettled(() => settled.push('late'));
+    expect(settled).toEqual(['passed', 'late']);
+    const cancelled = gate();
+    void cancelled.gate.start();
+    cancelled.gate.onSettled(() => settled.push('cancelled'));
+    cancelled.gate.cancel();
+    expect(settled).toEqual(['passed', 'late', 'cancelled']);
+  });
 });

@@ -3,14 +3,12 @@ import type { DoctorResult } from '../../../cloud-bridge/contract-schemas.js';
 import type { StationConfig } from '../../../config/station-schema.js';
 import type { DeviceMonitor } from '../../../device-drivers/health/device-monitor.js';
 import type { ClockReading } from '../../access/clock-trust.js';
-import { certificateFileExpiry, daysToExpiry } from '../../enrolment/certificate.js';
+import { daysToExpiry } from '../../enrolment/certificate.js';
+import { certificateCheck, readCertificate, type CertificateReading } from '../doctor/certificate-check.js';
 import type { EventOutbox } from '../../store/event-outbox.js';
 import { fail, pass, warn, type CheckResult } from '../doctor/doctor-result.js';
 import { checkClock, checkDisk } from '../doctor/host-checks.js';
 import { readSdCardWear } from './sd-card-wear.js';
-
-/** A certificate with fewer days left than this warns (renewal runs well before: docs/enrolment.md). */
-const CERT_WARN_DAYS = 14;
 
 export interface DoctorFactSources {
   config: StationConfig;
@@ -78,13 +76,12 @@ export function collectDoctorFacts(s: DoctorFactSources): DoctorResult {
   const bytes = fileBytes(path) + fileBytes(`${path}-wal`);
   checks.push(pass('database', `${Math.round(bytes / 1024)} KB, ${pending} events pending${oldest ? ` since ${oldest}` : ''}`));
 
-  const certificate = certificateFacts(config.cloud.cert);
-  if (certificate && 'error' in certificate) checks.push(fail('certificate', `${certificate.file}: ${certificate.error}`));
-  else if (certificate) {
-    const days = certificate.daysToExpiry;
-    const detail = `${certificate.file}: ${days.toFixed(1)} days to expiry (${certificate.notAfter})`;
-    checks.push(days < 0 ? fail('certificate', detail) : days < CERT_WARN_DAYS ? warn('certificate', detail) : pass('certificate', detail));
-  }
+  // Read once, for the row (doctor's own rule) and for the facts.
+  // The broker judges a certificate by the wall clock, not by the access logic's floor.
+  const wall = new Date();
+  const certificateRead = config.cloud.cert === undefined ? undefined : readCertificate(config.cloud.cert);
+  if (certificateRead) checks.push(certificateCheck(certificateRead, config.cloud.renewBeforeDays, wall));
+  const certificate = certificateFacts(certificateRead, wall);
 
   const sdCard = readSdCardWear('mmcblk0', s.sysRoot);
   if (sdCard.preEol === 'urgent') checks.push(fail('sd card wear', `${sdCard.device} reports pre-EOL urgent: replace the card`));
@@ -122,13 +119,9 @@ function fileBytes(file: string): number {
   return existsSync(file) ? statSync(file).size : 0;
 }
 
-function certificateFacts(file: string | undefined): DoctorResult['certificate'] {
-  if (file === undefined) return null;
-  try {
-    const dates = certificateFileExpiry(file);
-    if (!dates) return { file, error: 'no certificate in the file' };
-    return { file, notAfter: dates.notAfter.toISOString(), daysToExpiry: daysToExpiry(dates.notAfter.getTime(), Date.now()), commonName: dates.commonName ?? null };
-  } catch (err) {
-    return { file, error: (err as Error).message };
-  }
+function certificateFacts(read: CertificateReading | undefined, now: Date): DoctorResult['certificate'] {
+  if (!read) return null;
+  if ('error' in read) return { file: read.file, error: read.error };
+  const { notAfter, commonName } = read.dates;
+  return { file: read.file, notAfter: notAfter.toISOString(), daysToExpiry: daysToExpiry(notAfter.getTime(), now.getTime()), commonName: commonName ?? null };
 }
