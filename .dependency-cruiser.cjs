@@ -46,6 +46,13 @@ module.exports = {
       from: { pathNot: '^gateway/runtime/' },
       to: { path: '^gateway/runtime/(device-factory|access-wiring|station-logic-wiring|parts/)' },
     },
+    {
+      name: 'launcher-stands-alone',
+      severity: 'error',
+      comment: 'the launcher is installed outside the releases and must run whatever release is in them: node builtins and config/ only, no package',
+      from: { path: '^gateway/update/launcher/' },
+      to: { pathNot: '^(config/|gateway/update/launcher/)', dependencyTypesNot: ['core'] },
+    },
     { name: 'no-circular', severity: 'error', comment: 'a cycle makes its modules one lump that cannot be tested or moved apart', from: {}, to: { circular: true } },
   ],
   options: {

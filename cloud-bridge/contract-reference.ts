@@ -17,6 +17,7 @@ import { MAX_COMMAND_PAYLOAD_BYTES, SNAPSHOTS_PER_MINUTE } from './command-route
 import { MAX_PACKET_BYTES } from './mqtt-frame-scanner.js';
 import { renderCatalogueFiles } from './catalogue-reference.js';
 import { configReportSchema, desiredConfigSchema } from './remote-config-contract.js';
+import { desiredVersionSchema, releaseDocumentPayloadSchema, updateReportSchema } from './update-contract.js';
 
 /**
  * Renders the contract's JSON Schemas (docs/contract/*.schema.json) and the topic reference
@@ -77,6 +78,25 @@ export const PAYLOADS: Record<string, PayloadDoc> = {
     file: 'config-report.schema.json',
     schema: configReportSchema,
     example: { revision: 3, documentHash: 'f'.repeat(64), state: 'rolled-back', running: 2, code: 'CONFIG_GATE_FAILED', problems: ['device water-2 did not come online within 120 s'], drift: [], ts: '2025-03-04T05:06:07.089Z' },
+  },
+  'desired-version': { file: 'desired-version.schema.json', schema: desiredVersionSchema, example: { document: 'eyJhbGciOiJFZERTQSIsImtpZCI6ImZsZWV0LWNvbmZpZy0xIiwidHlwIjoic3RhdGlvbi1yZWxlYXNlK2p3cyJ9.eyJ…' } },
+  'release-document': {
+    file: 'release-document.schema.json',
+    schema: releaseDocumentPayloadSchema,
+    example: {
+      typ: 'station-release',
+      station: 'hz-0001',
+      revision: 1764600000,
+      issuedAt: '2026-12-01T18:00:00.000Z',
+      version: '0.2.0',
+      bundles: { arm64: { url: 'https://releases.example.net/station-gateway-0.2.0-linux-arm64.tar.gz', bytes: 19_000_000, sha256: 'a'.repeat(64), signature: `${'A'.repeat(86)}==`, unpackedBytes: 61_000_000 } },
+      rollout: 'r-0.2.0-1',
+    },
+  },
+  'update-report': {
+    file: 'update-report.schema.json',
+    schema: updateReportSchema,
+    example: { revision: 1764600000, version: '0.2.0', running: '0.1.0', state: 'rolled-back', code: 'UPDATE_GATE_FAILED', problems: ['device water-1 did not come online within 120 s'], rollout: 'r-0.2.0-1', ts: '2026-12-01T18:06:07.089Z' },
   },
   reply: { file: 'reply.schema.json', schema: replySchema, example: { ok: false, error: { code: 'EXPIRED', message: 'the request expired at 2025-03-04T05:06:37.000Z' }, correlationId: 'c-42' } },
   'logs-result': {
@@ -164,6 +184,8 @@ const TOPICS: TopicDoc[] = [
   { topic: 'S/cmd/<name>', direction: 'cloud → station', retained: 'no', payloads: ['cmd-unlock', 'cmd-swap', 'cmd-dispense', 'cmd-snapshot', 'cmd-slot', 'cmd-logs', 'cmd-doctor'], what: 'requests; `<name>` is unlock, swap, dispense, snapshot, slot, logs or doctor (logs and doctor: an operator\'s `diagnose` token, [diagnostics.md](diagnostics.md))' },
   { topic: 'S/desired/config', direction: 'cloud → station', retained: 'yes', payloads: ['desired-config'], what: 'the configuration the fleet wants the station to run, signed with the fleet configuration key ([remote-config.md](remote-config.md)); the station may only read it' },
   { topic: 'S/config', direction: 'station → cloud', retained: 'yes', payloads: ['config-report'], what: "where the station's configuration stands: the revision it runs, and each push applying, applied, rejected or rolled back, with the problems" },
+  { topic: 'S/desired/version', direction: 'cloud → station', retained: 'yes', payloads: ['desired-version', 'release-document'], what: 'the gateway version the fleet wants the station to run, a release document signed with the fleet configuration key, naming each architecture\'s bundle (URL, size, SHA-256, release-key signature) ([updates.md](updates.md)); the station may only read it' },
+  { topic: 'S/update', direction: 'station → cloud', retained: 'yes', payloads: ['update-report'], what: "where the station's software update stands: the version it runs, and each document deferred, downloading, verifying, installing, switching, on trial, committed, rejected or rolled back, with the code and the reason" },
   { topic: 'responseTopic / replyTo', direction: 'station → cloud', retained: 'no', payloads: ['reply', 'snapshot-result', 'logs-result', 'doctor-result'], what: 'the reply, on the topic the request named; with the fleet ACL that is `S/replies/<anything>`' },
 ];
 

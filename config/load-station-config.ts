@@ -194,6 +194,7 @@ function makePathsAbsolute(config: StationConfig, base: string): StationConfig {
     storage: { ...config.storage, path: abs(config.storage.path) },
     access: config.access ? { ...config.access, trustedKeys: abs(config.access.trustedKeys) } : undefined,
     remoteConfig: config.remoteConfig ? { ...config.remoteConfig, keys: abs(config.remoteConfig.keys), stateDir: abs(config.remoteConfig.stateDir) } : undefined,
+    update: config.update ? { ...config.update, releaseKey: abs(config.update.releaseKey), keys: abs(config.update.keys), ca: opt(config.update.ca) } : undefined,
     statusPage: config.statusPage ? { ...config.statusPage, passwordFile: abs(config.statusPage.passwordFile) } : undefined,
     devices: config.devices.map((d) =>
       'path' in d.transport ? { ...d, transport: { ...d.transport, path: abs(d.transport.path) } } : d,

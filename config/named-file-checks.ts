@@ -30,6 +30,9 @@ export function namedFileProblems(config: StationConfig, skipped: (path: string)
     ['cloud.passwordFile', cloud.passwordFile],
     ['access.trustedKeys', config.access?.trustedKeys],
     ['statusPage.passwordFile', statusPage?.passwordFile],
+    ['update.releaseKey', config.update?.releaseKey],
+    ['update.keys', config.update?.keys],
+    ['update.ca', config.update?.ca],
   ];
   const readable = new Set<string>();
   for (const [path, p] of named) {

@@ -232,6 +232,17 @@ const stationShape = z
       })
       .optional()
       .describe('configuration pushed by the fleet on S/desired/config (docs/remote-config.md); read from the on-site file only, never from a pushed one; off when absent'),
+    update: z
+      .strictObject({
+        releaseKey: filePath('PEM file with the public half of the release key: every bundle must be signed by it (never the access-token or configuration keys)'),
+        keys: filePath('JWKS file with the fleet configuration keys that sign release documents on S/desired/version (usually the remoteConfig.keys file)'),
+        ca: filePath('PEM file with the CA certificates the bundle server\'s HTTPS certificate must chain to').optional(),
+        maxBundleMiB: z.number().int().min(1).max(512).default(200).describe('a bundle larger than this is refused before a byte is fetched, and a download is cut off at its announced size'),
+        bandwidthKiBps: z.number().int().min(8).optional().describe('the download\'s bandwidth cap in KiB/s, for a metered 4G uplink; no cap when absent'),
+        gateSeconds: z.number().int().min(10).max(3600).default(120).describe('how long a new version has to prove itself (broker connected, devices online again, a store write) before it is rolled back'),
+      })
+      .optional()
+      .describe('software updates from the fleet on S/desired/version (docs/updates.md); read from the on-site file only; needs the launcher\'s release layout (deploy/install.sh); off when absent'),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level') })
       .default({ level: 'info' }),

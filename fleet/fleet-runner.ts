@@ -10,6 +10,7 @@ import { planFleet, type FleetPlanOptions } from './fleet-plan.js';
 import { FleetStation } from './fleet-station.js';
 import { mulberry32 } from '../simulators/modbus/seeded-random.js';
 import type { FleetRemoteConfig } from './simulated-config-agent.js';
+import { plannedToFailUpdate, type FleetUpdates } from './simulated-update-agent.js';
 
 export interface FleetOptions extends FleetPlanOptions {
   broker: string;
@@ -27,6 +28,10 @@ export interface FleetOptions extends FleetPlanOptions {
   remoteConfig?: FleetRemoteConfig | undefined;
   /** Share of stations, 0..100, whose devices do not come back after a pushed revision: the gate rolls it back. */
   gateFailPercent?: number | undefined;
+  /** Software updates through a simulated update agent, for every station. */
+  updates?: FleetUpdates | undefined;
+  /** Share of stations, 0..100, that roll an update back at the end of its trial. */
+  updateFailPercent?: number | undefined;
 }
 
 export interface FleetStatus {
@@ -96,6 +101,8 @@ export class FleetRunner {
           remoteConfig: options.remoteConfig,
           // From the station's own seed: the same fleet fails the same gates.
           failsGate: mulberry32(plan.seed ^ 0x9e3779b9)() * 100 < (options.gateFailPercent ?? 0),
+          updates: options.updates,
+          failsUpdate: plannedToFailUpdate(plan.seed, options.updateFailPercent ?? 0),
         }),
     );
   }

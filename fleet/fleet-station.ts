@@ -9,6 +9,7 @@ import type { EventOutbox } from '../gateway/store/event-outbox.js';
 import { mulberry32 } from '../simulators/modbus/seeded-random.js';
 import type { FleetStationPlan } from './fleet-plan.js';
 import { SimulatedConfigAgent, type FleetRemoteConfig } from './simulated-config-agent.js';
+import { SimulatedUpdateAgent, type FleetUpdates } from './simulated-update-agent.js';
 import { SyntheticStation } from './synthetic-station.js';
 
 export interface FleetStationOptions {
@@ -22,6 +23,10 @@ export interface FleetStationOptions {
   remoteConfig?: FleetRemoteConfig | undefined;
   /** Planned to fail the health gate of a pushed revision. */
   failsGate?: boolean | undefined;
+  /** Software updates through a simulated update agent; absent: the station takes none. */
+  updates?: FleetUpdates | undefined;
+  /** Planned to roll back an update at the end of its trial. */
+  failsUpdate?: boolean | undefined;
 }
 
 /**
@@ -41,6 +46,7 @@ export class FleetStation {
   private readonly model: SyntheticStation;
   private crashed = false;
   private configAgent: SimulatedConfigAgent | undefined;
+  private updateAgent: SimulatedUpdateAgent | undefined;
 
   constructor(private readonly options: FleetStationOptions) {
     this.id = options.plan.id;
@@ -89,6 +95,11 @@ export class FleetStation {
       this.configAgent = new SimulatedConfigAgent({ ...remote, stationId: plan.id, devices: devices.map((d) => d.id), failsGate: this.options.failsGate ?? false });
       this.configAgent.attach(this.bridge);
     }
+    const updates = this.options.updates;
+    if (updates) {
+      this.updateAgent = new SimulatedUpdateAgent({ ...updates, stationId: plan.id, runningVersion: version, failsUpdate: this.options.failsUpdate ?? false });
+      this.updateAgent.attach(this.bridge);
+    }
     this.publishModel();
   }
 
@@ -126,6 +137,7 @@ export class FleetStation {
 
   async stop(): Promise<void> {
     this.configAgent?.stop();
+    this.updateAgent?.stop();
     await this.composed?.parts.stop();
     this.bridge = undefined;
     this.composed = undefined;

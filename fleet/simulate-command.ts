@@ -8,6 +8,9 @@ import { ConfigError, formatProblem } from '../config/config-error.js';
 import { loadTrustedKeys } from '../config/trusted-keys.js';
 import { FleetRunner } from './fleet-runner.js';
 import type { FleetRemoteConfig } from './simulated-config-agent.js';
+import type { FleetUpdates } from './simulated-update-agent.js';
+import { RELEASE_VERSION } from '../cloud-bridge/update-contract.js';
+import { RELEASE_ARCHES, type ReleaseArch } from '../config/release-manifest.js';
 
 export const SIMULATE_HELP = `Usage: station-fleet simulate --stations N --broker URL [options]
 
@@ -33,7 +36,16 @@ Options:
       --state-dir DIR      where the stations keep their revisions (default a temporary folder)
       --gate-seconds S     the health gate of a pushed revision (default 5)
       --gate-fail PCT      share of stations, 0..100, whose devices do not come back after a push:
-                           their gate fails and the revision is rolled back (default 0)`;
+                           their gate fails and the revision is rolled back (default 0)
+      --update-keys FILE   take software updates rolled out by station-fleet update: release
+                           documents verified with this configuration-key file (JWKS) as the
+                           gateway verifies them; the states of an update reported on S/update
+                           (nothing is downloaded or installed: see docs/rollouts.md)
+      --running-version V  the version the stations run before any update (default 0.1.0-fleet)
+      --arch A             the stations' architecture: x64, arm64 or armhf (default arm64)
+      --update-fail PCT    share of stations, 0..100, whose new version fails its trial: they
+                           roll back with UPDATE_GATE_FAILED (default 0)
+      --update-step-ms MS  the pause between two steps of an update (default 1500)`;
 
 const OPTIONS = {
   stations: { type: 'string' },
@@ -51,12 +63,28 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   'gate-seconds': { type: 'string' },
   'gate-fail': { type: 'string' },
+  'update-keys': { type: 'string' },
+  'running-version': { type: 'string' },
+  arch: { type: 'string' },
+  'update-fail': { type: 'string' },
+  'update-step-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new UsageError(`--${name} is required`);
   return value;
+}
+
+function releaseArch(text: string | undefined): ReleaseArch {
+  if (text === undefined) return 'arm64';
+  if (!(RELEASE_ARCHES as readonly string[]).includes(text)) throw new UsageError(`--arch must be one of ${RELEASE_ARCHES.join(', ')}, not "${text}"`);
+  return text as ReleaseArch;
+}
+
+function runningVersion(text: string): string {
+  if (!RELEASE_VERSION.test(text)) throw new UsageError(`--running-version must be a version such as 0.1.0, not "${text}"`);
+  return text;
 }
 
 /** `station-fleet simulate ...`; resolves with the exit code. */
@@ -82,6 +110,10 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
       tickSeconds: integerOption(values.tick, 'tick', 1, 3600) ?? 10,
       gateSeconds: integerOption(values['gate-seconds'], 'gate-seconds', 1, 3600) ?? 5,
       gateFailPercent: integerOption(values['gate-fail'], 'gate-fail', 0, 100) ?? 0,
+      updateFailPercent: integerOption(values['update-fail'], 'update-fail', 0, 100) ?? 0,
+      updateStepMs: integerOption(values['update-step-ms'], 'update-step-ms', 0, 600_000) ?? 1500,
+      arch: releaseArch(values.arch),
+      ...(values['running-version'] !== undefined ? { version: runningVersion(values['running-version']) } : {}),
     };
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -90,10 +122,14 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
   if (settings.processes > 1) return runSplit(argv, settings.stations, settings.offset, settings.processes);
 
   let remoteConfig: FleetRemoteConfig | undefined;
+  let updates: FleetUpdates | undefined;
   const keysFile = values['config-keys'];
-  if (keysFile) {
+  const updateKeysFile = values['update-keys'];
+  const stateDir = keysFile || updateKeysFile ? (values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'station-fleet-'))) : '';
+  if (keysFile || updateKeysFile) {
     try {
-      remoteConfig = { keys: await loadTrustedKeys(keysFile), stateDir: values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'station-fleet-')), gateSeconds: settings.gateSeconds };
+      if (keysFile) remoteConfig = { keys: await loadTrustedKeys(keysFile), stateDir, gateSeconds: settings.gateSeconds };
+      if (updateKeysFile) updates = { keys: await loadTrustedKeys(updateKeysFile), stateDir, arch: settings.arch, stepMs: settings.updateStepMs };
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
@@ -103,6 +139,7 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
   const runner = new FleetRunner({
     ...settings,
     remoteConfig,
+    updates,
     ...(values.prefix ? { topicPrefix: values.prefix } : {}),
     ...(values.username ? { username: values.username } : {}),
     ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),

@@ -5,6 +5,7 @@ import { runSimulateCommand } from '../simulate-command.js';
 import { runConfigCommand } from '../config/config-command.js';
 import { runDiagnosticsCommand } from '../diagnostics/diagnostics-command.js';
 import { runReleaseCommand } from '../release/release-command.js';
+import { runUpdateCommand } from '../update/update-command.js';
 
 /*
  * The operators' fleet tool. Today it has one command, the fleet simulator (many stations on the
@@ -26,7 +27,9 @@ Commands:
   logs|doctor --station ID --key FILE --broker URL  a station's usage log, or its doctor checks, fetched from
                                                  the station itself (station-fleet logs --help)
   release keygen|build [options]                 the release key, and a signed bundle of the gateway for
-                                                 this machine's architecture (station-fleet release --help)`;
+                                                 this machine's architecture (station-fleet release --help)
+  update --version V --bundle FILE ... [options]  roll a version out in rings that stop themselves past a
+                                                 failure threshold; roll a ring back (station-fleet update --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'config') return runConfigCommand(rest);
   if (command === 'logs' || command === 'doctor') return runDiagnosticsCommand(command, rest);
   if (command === 'release') return runReleaseCommand(rest);
+  if (command === 'update') return runUpdateCommand(rest);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

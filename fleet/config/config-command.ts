@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { stationList as readStationList } from './station-list.js';
 import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { ConfigKeyFileError, readConfigKey, writeConfigKey } from './config-keys.js';
 import { configStatus } from './config-status.js';
@@ -130,23 +130,8 @@ async function status(values: Values): Promise<number> {
 function stationList(values: Values, allowAll: boolean): string[] | undefined {
   if (values.all && !allowAll) throw new UsageError('--all is for status; a push names its stations');
   if (values.all && (values.station || values.list)) throw new UsageError('--all or a list of stations, not both');
-  const ids = [...(values.station ?? [])];
-  if (values.list) {
-    let text: string;
-    try {
-      text = readFileSync(values.list, 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read --list ${values.list}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    for (const raw of text.split('\n')) {
-      const id = raw.replace(/#.*/, '').trim();
-      if (id) ids.push(id);
-    }
-  }
-  if (ids.length === 0) return undefined;
-  const bad = ids.find((id) => !/^[a-z0-9-]{1,64}$/.test(id));
-  if (bad !== undefined) throw new UsageError(`"${bad}" is not a station id (1 to 64 of a-z, 0-9, '-')`);
-  return [...new Set(ids)];
+  const ids = readStationList(values);
+  return ids.length === 0 ? undefined : ids;
 }
 
 function broker(values: Values): OperatorBroker {

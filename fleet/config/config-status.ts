@@ -1,5 +1,5 @@
 import { remoteConfigTopics, type ConfigReport } from '../../cloud-bridge/remote-config-contract.js';
-import { connectOperator, disconnect, subscribe, type OperatorBroker } from './operator-connection.js';
+import { connectOperator, disconnect, subscribe, type OperatorBroker, MAX_LISTED_SUBSCRIPTIONS } from './operator-connection.js';
 import { parseReport, stationOf } from './push-config.js';
 
 export interface StatusOptions {
@@ -17,8 +17,6 @@ export interface StationStatus {
   report: ConfigReport | undefined;
 }
 
-/** Above this many stations, `status --list` subscribes to the wildcard rather than to each. */
-const MAX_LISTED_SUBSCRIPTIONS = 100;
 
 /**
  * Which stations run which revision, which rejected or rolled back a revision and why, and which

@@ -100,3 +100,10 @@ export function operatorBroker(values: { broker?: string | undefined; mqtt?: str
     certKey: values['cert-key'],
   };
 }
+
+/**
+ * Above this many stations, a tool that follows their reports subscribes to the one wildcard and
+ * filters what arrives: thousands of single subscriptions are slow on a broker (aedes took 30 s
+ * before the first message for 2,000).
+ */
+export const MAX_LISTED_SUBSCRIPTIONS = 100;

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -48,30 +48,51 @@ export function buildRelease(o: BuildOptions): BuiltRelease {
     for (const folder of SOURCE_FOLDERS) cpSync(join(o.root, folder), join(stage, folder), { recursive: true });
     for (const name of productionPackages(o.root)) cpSync(join(o.root, 'node_modules', name), join(stage, 'node_modules', name), { recursive: true, verbatimSymlinks: true });
     writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ ...JSON.parse(readFileSync(join(o.root, 'package.json'), 'utf8')), version, devDependencies: undefined, scripts: undefined }, null, 2)}\n`);
-    const manifest: ReleaseManifest = {
-      name: 'station-gateway',
-      version,
-      platform: 'linux',
-      arch,
-      node: nodeMajors(pkg.engines?.node),
-      builtAt: (o.builtAt ?? new Date()).toISOString(),
-      files: listFiles(stage).map((path) => {
-        const data = readFileSync(join(stage, path));
-        return { path, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
-      }),
-    };
-    writeFileSync(join(stage, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    mkdirSync(o.outDir, { recursive: true });
-    const bundle = join(o.outDir, bundleName(version, arch));
-    // Sorted names, no owners, fixed times: the same tree packs to the same bytes.
-    execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=${manifest.builtAt}`, '-czf', bundle, '-C', stage, '.'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const bytes = readFileSync(bundle);
-    const signature = `${bundle}.sig`;
-    writeFileSync(signature, signBundle(bytes, key));
-    return { bundle, signature, manifest, bytes: bytes.length };
+    return packRelease({ stage, outDir: o.outDir, key, version, arch, node: nodeMajors(pkg.engines?.node), builtAt: o.builtAt });
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+export interface PackOptions {
+  /** A release tree as a station unpacks it (dist/, node_modules/, package.json, …), without a manifest. */
+  stage: string;
+  outDir: string;
+  key: KeyObject;
+  version: string;
+  arch: ReleaseArch;
+  node: number[];
+  builtAt?: Date | undefined;
+}
+
+/**
+ * A staged release tree to a signed bundle: the manifest of every file written into it, the tree
+ * packed reproducibly, the bundle signed. A manifest already in the tree is replaced.
+ */
+export function packRelease(o: PackOptions): BuiltRelease {
+  const { stage, version, arch } = o;
+  rmSync(join(stage, MANIFEST_FILE), { force: true });
+  const manifest: ReleaseManifest = {
+    name: 'station-gateway',
+    version,
+    platform: 'linux',
+    arch,
+    node: o.node,
+    builtAt: (o.builtAt ?? new Date()).toISOString(),
+    files: listFiles(stage).map((path) => {
+      const data = readFileSync(join(stage, path));
+      return { path, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    }),
+  };
+  writeFileSync(join(stage, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  mkdirSync(o.outDir, { recursive: true });
+  const bundle = join(o.outDir, bundleName(version, arch));
+  // Sorted names, no owners, fixed times: the same tree packs to the same bytes.
+  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=${manifest.builtAt}`, '-czf', bundle, '-C', stage, '.'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const bytes = readFileSync(bundle);
+  const signature = `${bundle}.sig`;
+  writeFileSync(signature, signBundle(bytes, o.key));
+  return { bundle, signature, manifest, bytes: bytes.length };
 }
 
 /** The top-level folders of node_modules that production needs (their own nested modules go with them). */

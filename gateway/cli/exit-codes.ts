@@ -7,4 +7,9 @@ export const EXIT = {
   FAILURE: 1,
   /** The config (or the command line) is wrong: restarting will not help, a person must fix it. */
   USAGE: USAGE_EXIT_CODE,
+  /**
+   * The gateway switched `current` to a new release and stopped to be started in it: the launcher
+   * starts it again at once (EX_TEMPFAIL of sysexits.h, a status nothing else here uses).
+   */
+  RESTART: 75,
 } as const;

@@ -138,7 +138,8 @@ async function run(station: LoadedStation, overrides: LoadOptions): Promise<numb
   const log = createLogger(station.config.log.level);
   const version = gatewayVersion();
   // The on-site file may hand the station to the fleet (remoteConfig): the file in force is then a pushed revision.
-  const managed = new ManagedStation({ onSiteFile: station.file, overrides, log, version });
+  let restartFor: ((reason: string) => void) | undefined;
+  const managed = new ManagedStation({ onSiteFile: station.file, overrides, log, version, onRestartRequest: (reason) => restartFor?.(reason) });
   for (const notice of station.notices ?? []) log.info({ profile: notice.file }, `profile: ${notice.message}`);
 
   process.on('uncaughtException', (err) => {
@@ -164,6 +165,24 @@ async function run(station: LoadedStation, overrides: LoadOptions): Promise<numb
         (err: unknown) => {
           log.error({ err }, 'error while stopping');
           resolve(EXIT.FAILURE);
+        },
+      );
+    };
+    // The update agent switched releases: stop in order, then EXIT.RESTART for the launcher.
+    restartFor = (reason) => {
+      restartFor = undefined;
+      log.info({ reason }, 'stopping to restart');
+      // `current` already names the next release: a stop that hangs must not keep it from starting.
+      const deadline = setTimeout(() => {
+        log.error({ deadlineMs: STOP_DEADLINE_MS }, 'stop took too long; restarting anyway');
+        resolve(EXIT.RESTART);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      managed.stop().then(
+        () => resolve(EXIT.RESTART),
+        (err: unknown) => {
+          log.error({ err }, 'error while stopping');
+          resolve(EXIT.RESTART);
         },
       );
     };

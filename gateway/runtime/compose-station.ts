@@ -68,6 +68,7 @@ export interface ComposedStation {
   readonly devices: DevicesPart;
   readonly bridge: BridgePart;
   readonly access: AccessPart;
+  readonly logic: StationLogicPart;
   readonly ops: OpsPart;
   /** Present for an enrolled station (its keys in the enrolment key store), which renews its own certificate. */
   readonly renewal: CertificateRenewal | undefined;
@@ -132,5 +133,5 @@ export function composeStation(station: LoadedStation, seams: StationSeams): Com
     const at = notAfter();
     return at && daysToExpiry(at.getTime(), (clock ?? systemClock).now());
   }), log }));
-  return { bootId, parts, storage, records, devices, bridge, access, ops, renewal };
+  return { bootId, parts, storage, records, devices, bridge, access, logic, ops, renewal };
 }

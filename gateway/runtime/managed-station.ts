@@ -10,6 +10,9 @@ import { HealthGate } from '../remote-config/health-gate.js';
 import { RemoteConfigAgent, type AcceptedRevision } from '../remote-config/remote-config-agent.js';
 import { RevisionStore } from '../remote-config/revision-store.js';
 import { StationRuntime } from './station-runtime.js';
+import type { UpdateAgent } from '../update/update-agent.js';
+import { DESIRED_VERSION_SUFFIX, UPDATE_REPORT_SUFFIX } from '../../cloud-bridge/update-contract.js';
+import { createUpdateAgent } from './update-wiring.js';
 
 /** Where remote configuration reads and reports, under `S/`. */
 const DESIRED = 'desired/config';
@@ -22,6 +25,13 @@ export interface ManagedStationOptions {
   log: Logger;
   version: string;
   clock?: Clock | undefined;
+  /** Where the update agent finds the launcher's release layout (STATION_RELEASE_ROOT); process.env by default. */
+  env?: NodeJS.ProcessEnv | undefined;
+  /**
+   * The update agent switched `current` (or a version on trial failed its gate): stop and exit
+   * for the launcher to start the release `current` names. Without it, nothing restarts.
+   */
+  onRestartRequest?: ((reason: string) => void) | undefined;
 }
 
 /**
@@ -35,6 +45,7 @@ export interface ManagedStationOptions {
 export class ManagedStation {
   private runtime: StationRuntime | undefined;
   private agent: RemoteConfigAgent | undefined;
+  private updates: UpdateAgent | undefined;
   private readonly gates = new Set<HealthGate>();
   private detach: Array<() => void> = [];
   private reportNow: ConfigReport | undefined;
@@ -87,9 +98,37 @@ export class ManagedStation {
       file = resolved.file;
       if (resolved.source === 'revision') log.info({ revision: resolved.revision, state: resolved.state, file }, 'running a revision the fleet pushed');
     }
+    if (onSite.update) {
+      this.updates = await createUpdateAgent({
+        config: onSite.update,
+        stationId: onSite.station.id,
+        version: this.options.version,
+        clock: this.clock,
+        log,
+        env: this.options.env ?? process.env,
+        publish: (report) => this.runtime?.bridge.report(UPDATE_REPORT_SUFFIX, report),
+        activeSessions: () => this.runtime?.activeSessions() ?? [],
+        onlineDevices: () => (this.runtime?.monitors ?? []).filter((m) => m.state().online).map((m) => m.id),
+        stationFile: () => this.file ?? onSiteFile,
+        openGate: (expectOnline, gateSeconds) => this.openGate(expectOnline, gateSeconds),
+        requestRestart: (reason) => this.requestRestart(reason),
+      });
+    }
     await this.startRuntime(await loadStation(file, overrides));
     this.reportNow ??= this.agent?.currentReport();
     if (this.reportNow) this.runtime?.bridge.report(REPORTED, this.reportNow);
+    // A version on trial is held to its gate from here, with the station running.
+    this.updates?.resumeAtStart().catch((err: unknown) => log.error({ err }, 'the update agent failed at start'));
+  }
+
+  private requestRestart(reason: string): void {
+    const { log, onRestartRequest } = this.options;
+    if (!onRestartRequest) {
+      log.warn({ reason }, 'the update agent asks for a restart, and nothing here restarts the gateway');
+      return;
+    }
+    log.info({ reason }, 'restarting for the launcher');
+    onRestartRequest(reason);
   }
 
   /** SIGHUP: the file in force read again and applied where reload allows. */
@@ -99,6 +138,7 @@ export class ManagedStation {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.updates?.stop();
     await this.switching.catch(() => undefined);
     for (const gate of this.gates) gate.cancel();
     await this.stopRuntime();
@@ -118,6 +158,11 @@ export class ManagedStation {
     if (agent) {
       this.detach.push(runtime.bridge.follow(DESIRED, (m) => void agent.handleDesired(m.payload).catch((err: unknown) => log.error({ err }, 'a pushed configuration could not be handled'))));
       if (this.reportNow) runtime.bridge.report(REPORTED, this.reportNow);
+    }
+    const updates = this.updates;
+    if (updates) {
+      this.detach.push(runtime.bridge.follow(DESIRED_VERSION_SUFFIX, (m) => void updates.handleDesired(m.payload).catch((err: unknown) => log.error({ err }, 'a release document could not be handled'))));
+      if (updates.report) runtime.bridge.report(UPDATE_REPORT_SUFFIX, updates.report);
     }
     for (const gate of this.gates) this.feed(gate, runtime);
   }

@@ -43,6 +43,8 @@ export interface StationLogicWiringOptions {
 export interface StationLogicWiring {
   effects: Omit<AccessEffects, 'unlock'>;
   peopleInside(): number | undefined;
+  /** The swaps and water sessions in progress, in words: what a restart now would cut short. */
+  activeSessions(): string[];
   /** `smoke` while any cabinet's smoke latch holds (the rule availability publishes), else undefined. */
   closedForSafety(): string | undefined;
   start(): void;
@@ -208,6 +210,15 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     effects,
     closedForSafety() {
       return fire.smokeAt().length > 0 ? 'smoke' : undefined;
+    },
+    activeSessions() {
+      const out: string[] = [];
+      for (const [device, c] of cabinets) {
+        const swap = c.swap.current();
+        if (swap) out.push(`swap ${swap.swapId} at ${device} (${swap.phase})`);
+      }
+      for (const [device, w] of waters) if (w.busy()) out.push(`a water session at ${device}`);
+      return out;
     },
     peopleInside() {
       const counts = occupancy.map((o) => o.inside());

@@ -58,6 +58,11 @@ export class StationRuntime {
     this.file = file;
   }
 
+  /** The swaps and water sessions in progress: what a restart now would cut short. */
+  activeSessions(): string[] {
+    return this.composed.logic.logic.activeSessions();
+  }
+
   /** One write to the store read back; throws when it takes none (a health gate's check). */
   probeStoreWrite(): void {
     this.composed.storage.store.probeWrite();

@@ -98,6 +98,23 @@ describe('the dependency rule', () => {
     }
   }, 60_000);
 
+  it('keeps the launcher standing alone: builtins and config/ only, never the gateway or a package', async () => {
+    const tree = fixture([
+      ['config/durable-write.ts', 'export const write = 1;\n'],
+      ['gateway/update/update-error.ts', 'export const code = 1;\n'],
+      ['gateway/update/launcher/layout.ts', "import { readFileSync } from 'node:fs';\nimport { write } from '../../../config/durable-write.js';\nexport const layout = [readFileSync, write];\n"],
+      ['gateway/update/launcher/launcher.ts', "import { code } from '../update-error.js';\nimport { layout } from './layout.js';\nexport const launcher = [code, layout];\n"],
+    ]);
+    try {
+      const r = await cruise(tree.path, ['config', 'gateway']);
+      expect(r.code).not.toBe(0);
+      expect(r.out).toContain('launcher-stands-alone: gateway/update/launcher/launcher.ts → gateway/update/update-error.ts');
+      expect(r.out).not.toContain('launcher-stands-alone: gateway/update/launcher/layout.ts');
+    } finally {
+      tree.remove();
+    }
+  }, 60_000);
+
   it('lets the demo, a tool on top, use the simulators', async () => {
     const tree = fixture([
       ['simulators/station.ts', 'export const sim = 1;\n'],

@@ -1,6 +1,9 @@
 import type { LoadedStation } from '../../../config/load-station-config.js';
 import { checkBroker } from './broker-checks.js';
 import { checkCertificate } from './certificate-check.js';
+import { packageRoot } from '../../../config/package-root.js';
+import { gatewayVersion } from '../../runtime/package-info.js';
+import { releaseCheck, releaseRootOf } from './release-check.js';
 import { checkDevices, checkSerialPort } from './device-checks.js';
 import { runningGateway, runningGatewayChecks, runningGatewayRow } from './gateway-checks.js';
 import { pass, renderTable, type CheckResult } from './doctor-result.js';
@@ -10,6 +13,8 @@ export interface DoctorOptions {
   /** `timedatectl`'s answer; tests pass their own. */
   ntpSynchronized?: () => Promise<boolean | undefined>;
   now?: () => Date;
+  /** The launcher's app root; by default the one this gateway runs from, if it does. */
+  releaseRoot?: string | undefined;
 }
 
 /**
@@ -38,6 +43,8 @@ export async function runDoctor(station: LoadedStation, options: DoctorOptions =
   rows.push(...checkClock({ ntpSynchronized: ntp, floor: database.floor, now: (options.now ?? (() => new Date()))() }));
   const certificate = checkCertificate(config, (options.now ?? (() => new Date()))());
   if (certificate) rows.push(certificate);
+  const release = releaseCheck(options.releaseRoot ?? releaseRootOf(packageRoot()), gatewayVersion(), config, (options.now ?? (() => new Date()))());
+  if (release) rows.push(release);
   rows.push(checkDisk(config.storage.path, config.storage.maxMegabytes));
   rows.push(database.row);
   const ok = rows.every((r) => r.status !== 'fail');
