@@ -2,7 +2,7 @@ import { stationList as readStationList } from './station-list.js';
 import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { ConfigKeyFileError, readConfigKey, writeConfigKey } from './config-keys.js';
 import { configStatus } from './config-status.js';
-import { OPERATOR_BROKER_OPTIONS, operatorBroker, type OperatorBroker } from './operator-connection.js';
+import { OPERATOR_BROKER_OPTIONS, operatorBroker, type OperatorBroker, OPERATOR_BROKER_HELP } from './operator-connection.js';
 import { pushConfig } from './push-config.js';
 
 export const CONFIG_HELP = `Usage: station-fleet config <keygen|push|status> [options]
@@ -30,11 +30,7 @@ export const CONFIG_HELP = `Usage: station-fleet config <keygen|push|status> [op
       which stations run which revision, which rejected or rolled back one and why, which drifted
       (from each station's retained S/config; --wait S collects for S seconds, default 3).
 
-  Broker options (the operator's own account):
-        --prefix P           topic prefix (default stations)
-        --mqtt 4|5           MQTT version (default 4; the embedded broker speaks 4 only)
-        --username U --password-file FILE
-        --ca FILE --cert FILE --cert-key FILE   TLS with a client certificate`;
+${OPERATOR_BROKER_HELP}`;
 
 const OPTIONS = {
   out: { type: 'string' },

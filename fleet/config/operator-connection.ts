@@ -107,3 +107,10 @@ export function operatorBroker(values: { broker?: string | undefined; mqtt?: str
  * before the first message for 2,000).
  */
 export const MAX_LISTED_SUBSCRIPTIONS = 100;
+
+/** The help of OPERATOR_BROKER_OPTIONS, the same in every command that takes them. */
+export const OPERATOR_BROKER_HELP = `  Broker options (the operator's own account):
+        --prefix P           topic prefix (default stations)
+        --mqtt 4|5           MQTT version (default 4; the embedded broker speaks 4 only)
+        --username U --password-file FILE
+        --ca FILE --cert FILE --cert-key FILE   TLS with a client certificate`;

@@ -1,9 +1,9 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { timestamp } from '../../cloud-bridge/contract-primitives.js';
 import { bundleRefSchema, FINAL_UPDATE_STATES, type UpdateReportState } from '../../cloud-bridge/update-contract.js';
 import { RELEASE_ARCHES } from '../../config/release-manifest.js';
 import { UsageError } from '../../config/usage-error.js';
+import { ProgressLog } from '../config/progress-log.js';
 
 /*
  * A rollout's progress file, one JSON line each. First the rollout itself: its id, version,
@@ -11,12 +11,8 @@ import { UsageError } from '../../config/usage-error.js';
  * signatures are deterministic), its rings by station, the bundles. Then, as they happen: the
  * version each station ran before (what a rollback goes back to), each ring's start and end, each
  * station's outcome, and a rollback of a ring with its own revision. A run again reads it all and
- * carries on; lines reach the disk within a quarter second (one sync per batch: a ring of
- * thousands would wait on the disk otherwise). A line lost to a machine that stopped is no harm:
- * that station is followed again, and its retained report says where it stands.
+ * carries on (fleet/config/progress-log.ts says how lines reach the disk).
  */
-
-const SYNC_EVERY_MS = 250;
 
 const bundlesSchema = z.partialRecord(z.enum(RELEASE_ARCHES), bundleRefSchema);
 
@@ -83,41 +79,39 @@ export class RolloutProgress {
   private readonly outcomes = new Map<Phase, Map<string, StationOutcome>>();
   private readonly ringEvents: RingEvent[] = [];
   readonly rollbacks = new Map<number, RollbackHeader>();
-  private fd: number | undefined;
-  private syncTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    readonly file: string,
+    private readonly log: ProgressLog,
     readonly header: RolloutHeader,
   ) {}
 
+  get file(): string {
+    return this.log.file;
+  }
+
   static exists(file: string): boolean {
-    return existsSync(file);
+    return ProgressLog.exists(file);
   }
 
   /** Starts the progress file of a new rollout; refuses to write over one. */
   static create(file: string, header: RolloutHeader): RolloutProgress {
-    if (existsSync(file)) throw new UsageError(`${file} exists: it is the progress of a rollout already`);
-    appendFileSync(file, `${JSON.stringify({ rollout: header })}\n`, { flag: 'wx' });
-    const progress = new RolloutProgress(file, header);
-    progress.sync();
-    return progress;
+    if (ProgressLog.exists(file)) throw new UsageError(`${file} exists: it is the progress of a rollout already`);
+    return new RolloutProgress(ProgressLog.create(file, { rollout: header }), header);
   }
 
   /** Reads a rollout's progress file back, every line that parses. */
   static open(file: string): RolloutProgress {
-    let text: string;
+    let read: ReturnType<typeof ProgressLog.resume>;
     try {
-      text = readFileSync(file, 'utf8');
+      read = ProgressLog.resume(file);
     } catch (err) {
       throw new UsageError(`cannot read the progress file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    const lines = text.split('\n');
-    const first = headerSchema.safeParse(parse(lines[0] ?? ''));
+    const first = headerSchema.safeParse(read.lines[0]);
     if (!first.success) throw new UsageError(`${file} is not a progress file of station-fleet update`);
-    const progress = new RolloutProgress(file, first.data.rollout);
-    for (const raw of lines.slice(1)) {
-      const line = lineSchema.safeParse(parse(raw));
+    const progress = new RolloutProgress(read.log, first.data.rollout);
+    for (const raw of read.lines.slice(1)) {
+      const line = lineSchema.safeParse(raw);
       if (!line.success) continue;
       const l = line.data;
       if ('before' in l) progress.before.set(l.before.station, l.before.running);
@@ -125,8 +119,6 @@ export class RolloutProgress {
       else if ('ring' in l) progress.ringEvents.push(l.ring);
       else progress.rollbacks.set(l.rollback.ring, l.rollback);
     }
-    // A torn last line would glue itself to the next one written.
-    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(file, '\n');
     return progress;
   }
 
@@ -164,14 +156,12 @@ export class RolloutProgress {
   recordRollback(rollback: RollbackHeader): void {
     this.rollbacks.set(rollback.ring, rollback);
     this.append({ rollback });
-    this.sync();
+    this.log.sync();
   }
 
   /** Every line recorded on the disk; the file stays usable. */
   close(): void {
-    this.sync();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.log.close();
   }
 
   private phaseOutcomes(phase: Phase): Map<string, StationOutcome> {
@@ -184,28 +174,7 @@ export class RolloutProgress {
   }
 
   private append(line: unknown): void {
-    this.fd ??= openSync(this.file, 'a');
-    const bytes = Buffer.from(`${JSON.stringify(line)}\n`);
-    for (let off = 0; off < bytes.length; ) off += writeSync(this.fd, bytes, off);
-    this.syncTimer ??= setTimeout(() => this.sync(), SYNC_EVERY_MS);
-  }
-
-  private sync(): void {
-    if (this.syncTimer) clearTimeout(this.syncTimer);
-    this.syncTimer = undefined;
-    const fd = this.fd ?? openSync(this.file, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      if (this.fd === undefined) closeSync(fd);
-    }
+    this.log.append(line);
   }
 }
 
-function parse(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,6 +1,6 @@
 import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { ConfigKeyFileError, readConfigKey } from '../config/config-keys.js';
-import { OPERATOR_BROKER_OPTIONS, operatorBroker } from '../config/operator-connection.js';
+import { OPERATOR_BROKER_OPTIONS, operatorBroker, OPERATOR_BROKER_HELP } from '../config/operator-connection.js';
 import { readBundleFile } from './bundle-files.js';
 import { rollBackRing } from './roll-back-ring.js';
 import { DEFAULT_FAILURE_THRESHOLD, DEFAULT_RINGS, parseFailureThreshold, parseRings } from './rollout-plan.js';
@@ -36,11 +36,7 @@ export const UPDATE_HELP = `Usage: station-fleet update (--station ID ... | --li
         --collect-seconds S    wait for the stations' retained reports before starting (default 3)
       Exit 0 when every ring passed (or every station of the ring rolled back committed), 1 otherwise.
 
-  Broker options (the operator's own account):
-        --prefix P           topic prefix (default stations)
-        --mqtt 4|5           MQTT version (default 4; the embedded broker speaks 4 only)
-        --username U --password-file FILE
-        --ca FILE --cert FILE --cert-key FILE   TLS with a client certificate`;
+${OPERATOR_BROKER_HELP}`;
 
 const OPTIONS = {
   station: { type: 'string', multiple: true },

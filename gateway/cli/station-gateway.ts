@@ -153,38 +153,33 @@ async function run(station: LoadedStation, overrides: LoadOptions): Promise<numb
   });
 
   const stopped = new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping');
+    /**
+     * Stops in order within STOP_DEADLINE_MS, then resolves with the exit status. After a switch
+     * `current` already names the next release: a stop that hangs must not keep it from starting.
+     */
+    const stopThen = (done: number, failed: number): void => {
       const deadline = setTimeout(() => {
         log.error({ deadlineMs: STOP_DEADLINE_MS }, 'stop took too long; exiting anyway');
-        resolve(EXIT.OK);
+        resolve(done);
       }, STOP_DEADLINE_MS);
       deadline.unref();
       managed.stop().then(
-        () => resolve(EXIT.OK),
+        () => resolve(done),
         (err: unknown) => {
           log.error({ err }, 'error while stopping');
-          resolve(EXIT.FAILURE);
+          resolve(failed);
         },
       );
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping');
+      stopThen(EXIT.OK, EXIT.FAILURE);
     };
     // The update agent switched releases: stop in order, then EXIT.RESTART for the launcher.
     restartFor = (reason) => {
       restartFor = undefined;
       log.info({ reason }, 'stopping to restart');
-      // `current` already names the next release: a stop that hangs must not keep it from starting.
-      const deadline = setTimeout(() => {
-        log.error({ deadlineMs: STOP_DEADLINE_MS }, 'stop took too long; restarting anyway');
-        resolve(EXIT.RESTART);
-      }, STOP_DEADLINE_MS);
-      deadline.unref();
-      managed.stop().then(
-        () => resolve(EXIT.RESTART),
-        (err: unknown) => {
-          log.error({ err }, 'error while stopping');
-          resolve(EXIT.RESTART);
-        },
-      );
+      stopThen(EXIT.RESTART, EXIT.RESTART);
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import type { TrustedKeys } from '../../config/trusted-keys.js';
 import {
   CONFIG_DOCUMENT_JOSE_TYPE,
@@ -11,6 +10,7 @@ import {
   type ConfigDocumentPayload,
 } from '../../cloud-bridge/remote-config-contract.js';
 import { RemoteConfigError } from './remote-config-error.js';
+import { openSignedDocument } from './signed-document.js';
 
 /** A document whose signature, station and revision the station accepts, ready to be validated. */
 export interface VerifiedDocument {
@@ -30,7 +30,6 @@ export interface VerifyOptions {
   currentRevision: number | undefined;
 }
 
-const ALGORITHMS = ['EdDSA', 'Ed25519'];
 
 export const documentHash = (jws: string): string => createHash('sha256').update(jws).digest('hex');
 
@@ -41,34 +40,12 @@ export const documentHash = (jws: string): string => createHash('sha256').update
  */
 export async function verifyConfigDocument(jws: string, options: VerifyOptions): Promise<VerifiedDocument> {
   if (jws.length > MAX_DOCUMENT_CHARS) throw new RemoteConfigError('CONFIG_DOCUMENT_TOO_LARGE', `the document is ${jws.length} characters; the limit is ${MAX_DOCUMENT_CHARS}`);
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(jws);
-  } catch {
-    throw new RemoteConfigError('CONFIG_DOCUMENT_MALFORMED', 'not a JWS in compact form');
-  }
-  if (typeof header.alg !== 'string' || !ALGORITHMS.includes(header.alg)) {
-    throw new RemoteConfigError('CONFIG_DOCUMENT_MALFORMED', `algorithm ${String(header.alg)} is not accepted (EdDSA only)`);
-  }
-  if (header.typ !== CONFIG_DOCUMENT_JOSE_TYPE) throw new RemoteConfigError('CONFIG_DOCUMENT_MALFORMED', `header typ must be "${CONFIG_DOCUMENT_JOSE_TYPE}", not ${JSON.stringify(header.typ ?? null)}`);
-  const kid = header.kid;
-  if (typeof kid !== 'string' || kid === '') throw new RemoteConfigError('CONFIG_UNKNOWN_KEY', 'the document names no key (kid)');
-  const key = options.keys.get(kid);
-  if (!key) throw new RemoteConfigError('CONFIG_UNKNOWN_KEY', `key "${kid}" is not one of this station's configuration keys`);
-
-  let bytes: Uint8Array;
-  try {
-    ({ payload: bytes } = await compactVerify(jws, key, { algorithms: ALGORITHMS }));
-  } catch (err) {
-    if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new RemoteConfigError('CONFIG_BAD_SIGNATURE', `the signature does not verify with key "${kid}"`);
-    throw new RemoteConfigError('CONFIG_DOCUMENT_MALFORMED', 'the JWS is malformed');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw new RemoteConfigError('CONFIG_DOCUMENT_MALFORMED', 'the payload is not JSON in UTF-8');
-  }
+  const { payload: raw, kid } = await openSignedDocument(jws, {
+    keys: options.keys,
+    typ: CONFIG_DOCUMENT_JOSE_TYPE,
+    fail: (fault, message) =>
+      fault === 'malformed' ? new RemoteConfigError('CONFIG_DOCUMENT_MALFORMED', message) : fault === 'unknown-key' ? new RemoteConfigError('CONFIG_UNKNOWN_KEY', message) : new RemoteConfigError('CONFIG_BAD_SIGNATURE', message),
+  });
   const parsed = configDocumentPayloadSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { syncFolder } from '../../config/durable-write.js';
@@ -26,8 +26,8 @@ const DEFAULT_MARGIN_BYTES = 16 * 1024 * 1024;
  * A checked bundle into its release folder: unpacked by the system's tar into a partial folder,
  * every entry kept inside it, every file against the manifest, then renamed into place. A kill at
  * any point leaves either a partial (removed at the next call) or the whole release folder.
- * Blocks the event loop while tar runs (seconds for a real bundle): a station uses
- * unpackBundleAsync, which does the same with tar running beside the loop.
+ * Synchronous: tar and the check of every file take seconds for a real bundle (tens on an SD
+ * card), so a running station calls it in a worker thread (disk-work.ts), never on its event loop.
  */
 export function unpackBundle(o: UnpackOptions): ReleaseManifest {
   const ready = alreadyUnpacked(o);
@@ -36,20 +36,6 @@ export function unpackBundle(o: UnpackOptions): ReleaseManifest {
   try {
     mkdirSync(o.partial);
     tarSaid(o, spawnSync('tar', tarArgs(o), { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], env: tarEnv() }));
-    return settle(o);
-  } catch (err) {
-    throw cleanedUp(o, parent, err);
-  }
-}
-
-/** unpackBundle with tar as a child the event loop does not wait for: the doors keep running. */
-export async function unpackBundleAsync(o: UnpackOptions): Promise<ReleaseManifest> {
-  const ready = alreadyUnpacked(o);
-  if (ready) return ready;
-  const parent = prepare(o);
-  try {
-    mkdirSync(o.partial);
-    tarSaid(o, await spawnAsync('tar', tarArgs(o)));
     return settle(o);
   } catch (err) {
     throw cleanedUp(o, parent, err);
@@ -122,16 +108,6 @@ interface TarRun {
   signal: NodeJS.Signals | null;
   stderr: string | null;
   error?: Error | undefined;
-}
-
-function spawnAsync(command: string, args: string[]): Promise<TarRun> {
-  return new Promise((done) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: tarEnv() });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('error', (error) => done({ status: null, signal: null, stderr, error }));
-    child.once('close', (status, signal) => done({ status, signal, stderr }));
-  });
 }
 
 function tarSaid(o: UnpackOptions, run: TarRun): void {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import type { ReleaseArch } from '../../config/release-manifest.js';
 import type { TrustedKeys } from '../../config/trusted-keys.js';
 import {
@@ -9,6 +8,7 @@ import {
   type BundleRef,
   type ReleaseDocumentPayload,
 } from '../../cloud-bridge/update-contract.js';
+import { openSignedDocument } from '../remote-config/signed-document.js';
 import { UpdateError } from './update-error.js';
 
 /** A release document the station accepts: signed by a configuration key, for it, newer than the last. */
@@ -30,7 +30,6 @@ export interface VerifyReleaseOptions {
   arch: ReleaseArch;
 }
 
-const ALGORITHMS = ['EdDSA', 'Ed25519'];
 const MAX_JWS_CHARS = 16 * 1024;
 
 export const releaseDocumentHash = (jws: string): string => createHash('sha256').update(jws).digest('hex');
@@ -56,31 +55,12 @@ export function desiredDocument(payload: Buffer): string | undefined {
  */
 export async function verifyReleaseDocument(jws: string, o: VerifyReleaseOptions): Promise<VerifiedRelease> {
   if (jws.length > MAX_JWS_CHARS) throw new UpdateError('UPDATE_DOCUMENT_MALFORMED', `the document is ${jws.length} characters; the limit is ${MAX_JWS_CHARS}`);
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(jws);
-  } catch {
-    throw new UpdateError('UPDATE_DOCUMENT_MALFORMED', 'not a JWS in compact form');
-  }
-  if (typeof header.alg !== 'string' || !ALGORITHMS.includes(header.alg)) throw new UpdateError('UPDATE_DOCUMENT_MALFORMED', `algorithm ${String(header.alg)} is not accepted (EdDSA only)`);
-  if (header.typ !== RELEASE_DOCUMENT_JOSE_TYPE) throw new UpdateError('UPDATE_DOCUMENT_MALFORMED', `header typ must be "${RELEASE_DOCUMENT_JOSE_TYPE}", not ${JSON.stringify(header.typ ?? null)}`);
-  const kid = header.kid;
-  if (typeof kid !== 'string' || kid === '') throw new UpdateError('UPDATE_UNKNOWN_KEY', 'the document names no key (kid)');
-  const key = o.keys.get(kid);
-  if (!key) throw new UpdateError('UPDATE_UNKNOWN_KEY', `key "${kid}" is not one of this station's configuration keys`);
-  let bytes: Uint8Array;
-  try {
-    ({ payload: bytes } = await compactVerify(jws, key, { algorithms: ALGORITHMS }));
-  } catch (err) {
-    if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new UpdateError('UPDATE_BAD_DOCUMENT_SIGNATURE', `the signature does not verify with key "${kid}"`);
-    throw new UpdateError('UPDATE_DOCUMENT_MALFORMED', 'the JWS is malformed');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw new UpdateError('UPDATE_DOCUMENT_MALFORMED', 'the payload is not JSON in UTF-8');
-  }
+  const { payload: raw, kid } = await openSignedDocument(jws, {
+    keys: o.keys,
+    typ: RELEASE_DOCUMENT_JOSE_TYPE,
+    fail: (fault, message) =>
+      fault === 'malformed' ? new UpdateError('UPDATE_DOCUMENT_MALFORMED', message) : fault === 'unknown-key' ? new UpdateError('UPDATE_UNKNOWN_KEY', message) : new UpdateError('UPDATE_BAD_DOCUMENT_SIGNATURE', message),
+  });
   const parsed = releaseDocumentPayloadSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -68,9 +68,11 @@ class Launcher {
       const status = statusOf(end);
       log(end.code === 0 ? 'info' : 'warn', { event: 'exit', version: decision.version, trial: decision.trial !== undefined, code: end.code, signal: end.signal });
       if (this.stopping) return status;
-      // 75 means "current moved, start me there". One that moved nothing is an ordinary exit, or a
-      // gateway that exits 75 by mistake would be restarted in a loop with no pause.
-      if (end.code === RESTART_EXIT && this.layout.currentVersion() !== decision.version) continue;
+      // 75 means "current moved, start me there", or from a version on trial "decide again now"
+      // (it failed its gate and marked the trial failed: the decision rolls it back). One that
+      // moved nothing from a committed version is an ordinary exit, or a gateway that exits 75 by
+      // mistake would be restarted in a loop with no pause; on trial, each start is a counted boot.
+      if (end.code === RESTART_EXIT && (this.layout.currentVersion() !== decision.version || decision.trial !== undefined)) continue;
       if (!this.o.supervise) {
         // systemd restarts on 75 even where the unit says RestartPreventExitStatus=2: the status
         // of a rollback must never be the gateway's "bad configuration" 2.
