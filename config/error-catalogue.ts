@@ -142,7 +142,7 @@ export const ERROR_CATALOGUE = {
     shows: ['command reply'],
     action: 'fix the request; do not retry it as it is',
   },
-  BAD_TOKEN: { area: 'command', raisedBy: TOKEN, meaning: 'the token is not a valid JWS, its signature does not verify, or its claims are malformed', shows: REPLY, action: 'issue a fresh token; if every token fails, check how the cloud signs them' },
+  BAD_TOKEN: { area: 'command', raisedBy: TOKEN, meaning: 'the token is not a valid JWS, its signature does not verify, or its claims are malformed; for a worker pass\'s rolling code (docs/passes.md): not canonical CBOR in base45, a pass or phone signature that does not verify, or a time step outside the window', shows: REPLY, action: 'issue a fresh token; if every token fails, check how the cloud signs them' },
   UNKNOWN_KEY: { area: 'command', raisedBy: TOKEN, meaning: 'the token\'s `kid` names no trusted key of this station', shows: REPLY, action: 'check key rotation: the station\'s trusted keys lack the signing key' },
   EXPIRED: {
     area: 'command',
@@ -152,7 +152,7 @@ export const ERROR_CATALOGUE = {
     action: 'ask the worker again with a fresh token',
   },
   NOT_YET_VALID: { area: 'command', raisedBy: TOKEN, meaning: 'the token\'s `iat` is in the future beyond the allowed skew', shows: REPLY, action: 'check the clocks of the cloud and of the station' },
-  WRONG_STATION: { area: 'command', raisedBy: TOKEN, meaning: 'the token\'s `aud` is another station', shows: REPLY, action: 'issue the token for this station' },
+  WRONG_STATION: { area: 'command', raisedBy: TOKEN, meaning: 'the token\'s `aud` is another station, or the worker pass names neither this station nor one of its groups', shows: REPLY, action: 'issue the token for this station' },
   UNKNOWN_RESOURCE: {
     area: 'command',
     raisedBy: ACCESS,
