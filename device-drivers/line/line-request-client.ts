@@ -139,6 +139,10 @@ export class LineRequestClient {
         },
       });
     });
+    // The write can outlast the timeout (a congested socket, a slow adapter): the timer then
+    // rejects `reply` before anyone awaits it, which Node reports as an unhandled rejection (and
+    // the gateway exits on those). Marked handled here; the caller still gets the rejection.
+    reply.catch(() => undefined);
     try {
       await this.port.write(frame);
     } catch (err) {
