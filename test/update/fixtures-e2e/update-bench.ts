@@ -219,6 +219,10 @@ ${devices(d, cabinetPort)}update: { ${update} }
    * control group leaves them; the test starts the launcher again, as systemd would.
    */
   async killAll(): Promise<void> {
+    // Frozen first, so that it cannot start another child between the read of its child and its
+    // own death: a child started in that moment outlived the test once (found an hour later).
+    const launcherPid = this.launcher?.child.pid;
+    if (launcherPid !== undefined && alive(launcherPid)) process.kill(launcherPid, 'SIGSTOP');
     const child = this.gatewayPid();
     await this.launcher?.kill();
     if (child !== undefined && alive(child)) process.kill(child, 'SIGKILL');
