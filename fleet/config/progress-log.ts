@@ -32,7 +32,7 @@ export class ProgressLog {
   static resume(file: string): { lines: unknown[]; log: ProgressLog } {
     const text = readFileSync(file, 'utf8');
     if (text.length > 0 && !text.endsWith('\n')) appendFileSync(file, '\n');
-    const lines = text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).map(parse);
+    const lines = text.split('\n').filter((l) => l !== '').map(parse);
     return { lines, log: new ProgressLog(file) };
   }
 

@@ -221,9 +221,10 @@ export class UpdateAgent {
     }
     const before = this.accepted.read();
     const same = before?.hash === hash;
+    const state = layout.readState();
     let release: VerifiedRelease;
     try {
-      const last = layout.readState()?.revision;
+      const last = state?.revision;
       // The document this station already took comes again after every restart: it carries on.
       release = await verifyReleaseDocument(jws, { stationId: this.o.stationId, keys: this.o.keys, lastRevision: same && last !== undefined ? last - 1 : last, arch: this.o.arch });
     } catch (err) {
@@ -234,7 +235,6 @@ export class UpdateAgent {
     }
     const { payload } = release;
     const facts = { revision: payload.revision, version: payload.version, rollout: payload.rollout ?? null };
-    const state = layout.readState();
     if (same && state?.lastRollback?.version === payload.version) {
       // Tried and rolled back: the same document is not tried again; a new one (a new revision) is.
       this.publish({ state: 'rolled-back', ...facts, code: state.lastRollback.code as UpdateCode, problems: [state.lastRollback.reason] });

@@ -40,10 +40,11 @@ export async function runDoctor(station: LoadedStation, options: DoctorOptions =
   }
   const database = inspectDatabase(config.storage.path);
   const ntp = await (options.ntpSynchronized ?? readNtpSynchronized)();
-  rows.push(...checkClock({ ntpSynchronized: ntp, floor: database.floor, now: (options.now ?? (() => new Date()))() }));
-  const certificate = checkCertificate(config, (options.now ?? (() => new Date()))());
+  const now = (options.now ?? (() => new Date()))();
+  rows.push(...checkClock({ ntpSynchronized: ntp, floor: database.floor, now }));
+  const certificate = checkCertificate(config, now);
   if (certificate) rows.push(certificate);
-  const release = releaseCheck(options.releaseRoot ?? releaseRootOf(packageRoot()), gatewayVersion(), config, (options.now ?? (() => new Date()))());
+  const release = releaseCheck(options.releaseRoot ?? releaseRootOf(packageRoot()), gatewayVersion(), config, now);
   if (release) rows.push(release);
   rows.push(checkDisk(config.storage.path, config.storage.maxMegabytes));
   rows.push(database.row);
