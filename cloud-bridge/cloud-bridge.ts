@@ -18,6 +18,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './reconnect-b
 import { changedBeyondDeadband } from './state-change.js';
 import { IDENTITY_CONFLICT_ALARM, SESSION_TAKEN_OVER, TakeoverWatch, type TakeoverWatchOptions } from './takeover-watch.js';
 import { stationTopics, type StationTopics } from './topics.js';
+import type { RevocationStatus } from './revocation-contract.js';
 
 export interface CloudBridgeOptions {
   config: StationConfig;
@@ -63,7 +64,7 @@ export interface InboundCounts {
   commands: CommandCounts;
 }
 
-/** A message on a followed topic of the station's tree. */
+/** A message on a followed topic: of the station's tree (`follow`) or the fleet's (`followFleet`). */
 export interface FollowedMessage {
   payload: Buffer;
   retained: boolean;
@@ -111,8 +112,10 @@ export class CloudBridge {
   private readonly now: () => Date;
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
-  /** Topics of the station's own tree that other parts follow (`desired/config`), by suffix. */
+  /** Topics other parts follow, by whole topic: the station's own (`S/desired/config`) and the fleet's (`<prefix>/_fleet/revocations`). */
   private readonly followed = new Map<string, Listeners<FollowedMessage>>();
+  /** What the birth says of the revocation list; undefined until the access part says (no access section: never). */
+  private revocations: RevocationStatus | undefined;
   /** What other parts report retained (`config`), by suffix: published again on every connect. */
   private readonly reports = new Map<string, string>();
   private readonly connection = new Listeners<boolean>((err) => this.options.log.error({ err }, 'a connection listener threw'));
@@ -179,7 +182,7 @@ export class CloudBridge {
       client.subscribe(this.topics.commandWildcard, { qos: 1 }, (err) => {
         if (err) log.warn({ err: err.message }, 'command subscription failed');
       });
-      for (const suffix of this.followed.keys()) this.subscribeFollowed(client, suffix);
+      for (const topic of this.followed.keys()) this.subscribeFollowed(client, topic);
       this.publishBirth();
       for (const [suffix, body] of this.reports) this.publishReport(suffix, body);
       this.connection.emit(true);
@@ -215,7 +218,7 @@ export class CloudBridge {
     client.on('message', (topic, payload, packet) => {
       // A stopping bridge takes nothing new: a command now would be answered by parts already stopped.
       if (!current() || this.stopping) return;
-      const followed = topic.startsWith(`${this.topics.root}/`) ? this.followed.get(topic.slice(this.topics.root.length + 1)) : undefined;
+      const followed = this.followed.get(topic);
       if (followed) return followed.emit({ payload, retained: packet.retain });
       if (!this.router.accepts(topic)) return;
       this.router.handle(client, topic, payload, packet).catch((err: unknown) => this.options.log.error({ err, topic }, 'a command could not be handled'));
@@ -260,13 +263,23 @@ export class CloudBridge {
    */
   follow(suffix: string, listener: (message: FollowedMessage) => void): () => void {
     if (suffix.startsWith('cmd/') || suffix.includes('+') || suffix.includes('#')) throw new Error(`cannot follow ${suffix}: not a plain topic outside cmd/`);
-    let listeners = this.followed.get(suffix);
-    if (!listeners) {
-      listeners = new Listeners<FollowedMessage>((err) => this.options.log.error({ err, topic: suffix }, 'a follower of a station topic threw'));
-      this.followed.set(suffix, listeners);
-      if (this.client?.connected) this.subscribeFollowed(this.client, suffix);
-    }
-    return listeners.add(listener);
+    return this.followTopic(`${this.topics.root}/${suffix}`, listener);
+  }
+
+  /**
+   * Follows `<prefix>/_fleet/<name>`, as `follow` does: a message the fleet retains once for every
+   * station (the revocation list) rather than once in each station's tree.
+   */
+  followFleet(name: string, listener: (message: FollowedMessage) => void): () => void {
+    if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`cannot follow fleet topic ${name}: not a plain name`);
+    return this.followTopic(`${this.options.config.cloud.topicPrefix}/_fleet/${name}`, listener);
+  }
+
+  /** The access part says which revocation list it honours; the retained status says it from now on. */
+  setRevocations(status: RevocationStatus): void {
+    if (this.revocations !== undefined && JSON.stringify(status) === JSON.stringify(this.revocations)) return;
+    this.revocations = status;
+    this.publishBirth();
   }
 
   /** Publishes `body` retained at QoS 1 on `S/<suffix>` now if connected, and again on every connect. */
@@ -321,9 +334,19 @@ export class CloudBridge {
     return this.connection.add(listener);
   }
 
-  private subscribeFollowed(client: MqttClient, suffix: string): void {
-    client.subscribe(`${this.topics.root}/${suffix}`, { qos: 1 }, (err) => {
-      if (err) this.options.log.warn({ err: err.message, topic: suffix }, 'subscription failed');
+  private followTopic(topic: string, listener: (message: FollowedMessage) => void): () => void {
+    let listeners = this.followed.get(topic);
+    if (!listeners) {
+      listeners = new Listeners<FollowedMessage>((err) => this.options.log.error({ err, topic }, 'a follower of a topic threw'));
+      this.followed.set(topic, listeners);
+      if (this.client?.connected) this.subscribeFollowed(this.client, topic);
+    }
+    return listeners.add(listener);
+  }
+
+  private subscribeFollowed(client: MqttClient, topic: string): void {
+    client.subscribe(topic, { qos: 1 }, (err) => {
+      if (err) this.options.log.warn({ err: err.message, topic }, 'subscription failed');
     });
   }
 
@@ -449,6 +472,7 @@ export class CloudBridge {
     };
     const notAfter = this.options.certificateNotAfter?.();
     if (notAfter) birth.certificate = { notAfter: notAfter.toISOString(), daysLeft: Math.round(((notAfter.getTime() - this.now().getTime()) / 86_400_000) * 10) / 10 };
+    if (this.revocations !== undefined) birth.revocations = this.revocations;
     this.publish(this.topics.status, birth);
   }
 

@@ -17,6 +17,7 @@ import { MAX_COMMAND_PAYLOAD_BYTES, SNAPSHOTS_PER_MINUTE } from './command-route
 import { MAX_PACKET_BYTES } from './mqtt-frame-scanner.js';
 import { renderCatalogueFiles } from './catalogue-reference.js';
 import { configReportSchema, desiredConfigSchema } from './remote-config-contract.js';
+import { revocationsMessageSchema, revocationPayloadSchema } from './revocation-contract.js';
 import { desiredVersionSchema, releaseDocumentPayloadSchema, updateReportSchema } from './update-contract.js';
 
 /**
@@ -51,7 +52,7 @@ export const PAYLOADS: Record<string, PayloadDoc> = {
   'status-birth': {
     file: 'status-birth.schema.json',
     schema: birthSchema,
-    example: { online: true, ts: '2025-03-04T05:06:07.089Z', version: '0.1.0', bootId: EXAMPLE_BOOT, devices: [{ id: 'water-1', kind: 'water-dispenser', model: 'DSP-REF' }], location: { lat: 30.2562, lon: 120.1668 } },
+    example: { online: true, ts: '2025-03-04T05:06:07.089Z', version: '0.1.0', bootId: EXAMPLE_BOOT, devices: [{ id: 'water-1', kind: 'water-dispenser', model: 'DSP-REF' }], location: { lat: 30.2562, lon: 120.1668 }, revocations: { seq: 42, issuedAt: '2025-03-04T04:00:00.000Z', receivedAt: '2025-03-04T04:00:01.250Z' } },
   },
   'status-offline': { file: 'status-offline.schema.json', schema: offlineSchema, example: { online: false, bootId: EXAMPLE_BOOT } },
   'device-state': { file: 'device-state.schema.json', schema: deviceStateSchema, example: deviceExample },
@@ -91,6 +92,17 @@ export const PAYLOADS: Record<string, PayloadDoc> = {
       version: '0.2.0',
       bundles: { arm64: { url: 'https://releases.example.net/station-gateway-0.2.0-linux-arm64.tar.gz', bytes: 19_000_000, sha256: 'a'.repeat(64), signature: `${'A'.repeat(86)}==`, unpackedBytes: 61_000_000 } },
       rollout: 'r-0.2.0-1',
+    },
+  },
+  revocations: { file: 'revocations.schema.json', schema: revocationsMessageSchema, example: { document: 'eyJhbGciOiJFZERTQSIsImtpZCI6ImZsZWV0LTIwMjYtMTIiLCJ0eXAiOiJzdGF0aW9uLXJldm9jYXRpb25zK2p3cyJ9.eyJ…' } },
+  'revocation-list': {
+    file: 'revocation-list.schema.json',
+    schema: revocationPayloadSchema,
+    example: {
+      seq: 42,
+      issuedAt: '2026-12-01T18:00:00.000Z',
+      passes: [{ id: 'ASNFZ4mrze8BI0VniavN7w', until: '2026-12-02T19:00:00.000Z' }],
+      workers: [{ sub: 'w-5f3c9a1e', before: '2026-12-01T17:55:00.000Z', until: '2026-12-08T17:55:00.000Z' }],
     },
   },
   'update-report': {
@@ -186,6 +198,7 @@ const TOPICS: TopicDoc[] = [
   { topic: 'S/config', direction: 'station → cloud', retained: 'yes', payloads: ['config-report'], what: "where the station's configuration stands: the revision it runs, and each push applying, applied, rejected or rolled back, with the problems" },
   { topic: 'S/desired/version', direction: 'cloud → station', retained: 'yes', payloads: ['desired-version', 'release-document'], what: 'the gateway version the fleet wants the station to run, a release document signed with the fleet configuration key, naming each architecture\'s bundle (URL, size, SHA-256, release-key signature) ([updates.md](updates.md)); the station may only read it' },
   { topic: 'S/update', direction: 'station → cloud', retained: 'yes', payloads: ['update-report'], what: "where the station's software update stands: the version it runs, and each document deferred, downloading, verifying, installing, switching, on trial, committed, rejected or rolled back, with the code and the reason" },
+  { topic: '<prefix>/_fleet/revocations', direction: 'cloud → station', retained: 'yes', payloads: ['revocations', 'revocation-list'], what: "the fleet's revocation list, one message for every station: passes and workers revoked, a compact JWS signed with an access key; the station keeps it on disk and honours it offline, and may only read it ([passes.md](passes.md#revocation))" },
   { topic: 'responseTopic / replyTo', direction: 'station → cloud', retained: 'no', payloads: ['reply', 'snapshot-result', 'logs-result', 'doctor-result'], what: 'the reply, on the topic the request named; with the fleet ACL that is `S/replies/<anything>`' },
 ];
 

@@ -5,6 +5,7 @@ import { errorCodesIn, type ErrorCodeIn } from '../config/error-catalogue.js';
 import { ALARM_SEVERITIES } from './alarm-catalogue.js';
 import { jsonValue, timestamp, ulid } from './contract-primitives.js';
 import { EVENT_TYPES } from './event-catalogue.js';
+import { revocationStatusSchema } from './revocation-contract.js';
 
 export { ALARM_SEVERITIES, timestamp };
 
@@ -57,6 +58,7 @@ export const birthSchema = z
       })
       .optional()
       .describe('present when the station connects with a client certificate (an enrolled station renews it before `cloud.renewBeforeDays`)'),
+    revocations: revocationStatusSchema.optional(),
   })
   .meta({ title: 'status (birth)', description: 'Published retained on every (re)connect.' });
 

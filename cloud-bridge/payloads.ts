@@ -19,6 +19,8 @@ export interface BirthPayload {
   devices: DeviceInfo[];
   location?: GeoPosition;
   certificate?: { notAfter: string; daysLeft: number };
+  /** The revocation list the station honours; absent on a station without access (revocation-contract.ts). */
+  revocations?: { seq: number; issuedAt: string; receivedAt: string } | null;
 }
 
 export interface DeathPayload {

@@ -91,6 +91,8 @@ const TOKEN = 'the token check (`AccessDenied`)';
 const REPLY = ['command reply', 'event'] as const;
 const REMOTE = '`RemoteConfigError` (gateway/remote-config/remote-config-error.ts)';
 const REMOTE_SHOWS = ['config report', 'log'] as const;
+const REVOCATION = '`RevocationError` (gateway/access/revocation/revocation-error.ts)';
+const REVOCATION_SHOWS = ['log'] as const;
 
 export const ERROR_CATALOGUE = {
   // Device: the order of `health.errors` on `S/devices/<id>`.
@@ -193,6 +195,20 @@ export const ERROR_CATALOGUE = {
     meaning: 'the gateway failed unexpectedly (or could not record the access: disk full; nothing was opened); its log has the detail. The simulators\' control API answers it too, with HTTP 500',
     shows: ['command reply', 'event', 'control API'],
     action: 'retry later; report it if it repeats',
+  },
+  REVOKED: {
+    area: 'command',
+    raisedBy: ACCESS,
+    meaning: 'the worker pass, or its worker, was revoked by the fleet\'s revocation list (the list kept on the station\'s disk, honoured offline)',
+    shows: REPLY,
+    action: 'the worker asks for a new pass; an operator checks why the pass or the worker was revoked',
+  },
+  PASSBACK: {
+    area: 'command',
+    raisedBy: ACCESS,
+    meaning: 'anti-passback (`access.antiPassback`): this worker opened an entry door within the last `seconds` and the occupancy sensor has not seen anyone leave since; the token or code is not spent',
+    shows: REPLY,
+    action: 'the worker leaves first (exit is never blocked) or waits; one pass lets one person in',
   },
 
   MQTT_PACKET_TOO_LARGE: {
@@ -341,6 +357,56 @@ export const ERROR_CATALOGUE = {
     action: 'give the private key `station-fleet config keygen` wrote (`config.private.jwk.json`)',
   },
 
+  // The fleet's revocation list (docs/passes.md, "Revocation"): a list refused, or the kept one unusable. The list in use stays.
+  REVOCATION_MALFORMED: {
+    area: 'config',
+    raisedBy: REVOCATION,
+    meaning: 'the revocation list on `<prefix>/_fleet/revocations` (or kept on disk) is not a compact JWS signed with EdDSA and `typ` station-revocations+jws, or its payload is not a list (`seq`, `issuedAt`, `passes`, `workers`); the message names the field',
+    shows: REVOCATION_SHOWS,
+    action: 'make the list with `station-fleet revoke`; another tool must follow docs/passes.md',
+  },
+  REVOCATION_TOO_LARGE: {
+    area: 'config',
+    raisedBy: REVOCATION,
+    meaning: 'the revocation list is over 1 MiB signed or holds more than 20,000 entries; refused unread (past its size) and the list the station keeps stays. A message over the connection\'s 64 KiB packet limit never gets this far: it is dropped on the wire as `MQTT_PACKET_TOO_LARGE` (docs/passes.md, "Bounds")',
+    shows: REVOCATION_SHOWS,
+    action: 'leave expired entries out (`station-fleet revoke` does); revoke a worker instead of each of their passes',
+  },
+  REVOCATION_UNKNOWN_KEY: {
+    area: 'config',
+    raisedBy: REVOCATION,
+    meaning: 'the revocation list\'s `kid` names no key of the station\'s `access.trustedKeys`: the authority that issues passes revokes them',
+    shows: REVOCATION_SHOWS,
+    action: 'sign the list with the pass issuer\'s key, or give the station that public key first',
+  },
+  REVOCATION_BAD_SIGNATURE: {
+    area: 'config',
+    raisedBy: REVOCATION,
+    meaning: 'the revocation list\'s signature does not verify: forged or changed on the way',
+    shows: REVOCATION_SHOWS,
+    action: 'find out who wrote `<prefix>/_fleet/revocations` (only the operators\' account may)',
+  },
+  REVOCATION_NOT_NEWER: {
+    area: 'config',
+    raisedBy: REVOCATION,
+    meaning: 'the revocation list\'s `seq` is not greater than the one the station keeps: an old list replayed (or the same one again, which is taken silently)',
+    shows: REVOCATION_SHOWS,
+    action: 'publish a new list with `station-fleet revoke` (it bumps `seq` from the list file the operators keep)',
+  },
+  REVOCATION_FILE_DAMAGED: {
+    area: 'config',
+    raisedBy: REVOCATION,
+    meaning: 'the revocation list kept beside the database (`revocations.jws`) cannot be read or no longer verifies with the trusted keys; the station runs with no list until the fleet\'s arrives, and `S/status` says `revocations: null`',
+    shows: ['log', 'doctor'],
+    action: 'nothing on site: the retained list arrives at the next connect; check `doctor` for its age',
+  },
+  REVOCATION_NOT_SAVED: {
+    area: 'config',
+    raisedBy: REVOCATION,
+    meaning: 'a revocation list was accepted but could not be written to disk (a full or read-only disk); it is honoured until the gateway stops, and taken again from the broker at the next start',
+    shows: ['log'],
+    action: 'free space under storage.path (doctor\'s disk row)',
+  },
   PART_ORDER: {
     area: 'station',
     raisedBy: '`LifecycleError` (gateway/lifecycle/part.ts)',

@@ -120,6 +120,12 @@ function gpioIssues(kind: string, t: GpioTransport): Array<[Array<string>, strin
   return issues;
 }
 
+/**
+ * A QR scanner's longest scan by default, line end excluded: a worker pass's rolling code is up to
+ * 1200 characters of ASCII (docs/passes.md), so 1024 refused the large ones; 2048 leaves room.
+ */
+export const DEFAULT_MAX_SCAN_BYTES = 2048;
+
 export const deviceSchema = z.strictObject({
   id: id('device id'),
   kind: z.enum(DEVICE_KINDS).describe('what the device is'),
@@ -134,6 +140,13 @@ export const deviceSchema = z.strictObject({
   timeoutMs: z.number().int().min(10).max(60_000).default(500).describe('how long one request may take'),
   offlineAfter: z.number().int().min(1).max(100).default(3).describe('failed polls in a row before the device is reported offline'),
   doors: z.array(z.number().int().min(1).max(16)).optional().describe('door-lock: doors to watch; default: the doors that resources name'),
+  maxScanBytes: z
+    .number()
+    .int()
+    .min(64)
+    .max(16_384)
+    .optional()
+    .describe(`qr-scanner: longest scan accepted, in bytes, line end excluded; a longer line is dropped and counted (too-long). Default ${DEFAULT_MAX_SCAN_BYTES}: a rolling code is up to 1200 characters`),
 });
 
 const resourceSchema = z.strictObject({
@@ -175,6 +188,16 @@ const stationShape = z
         })
         .default('UTC').describe('IANA zone for opening hours, e.g. Asia/Shanghai'),
       openHours: z.string().regex(HHMM_RANGE, 'must look like "06:00-22:00" (24-hour clock; "00:00-24:00" for always)').default('00:00-24:00').describe('when access is granted at all, HH:MM-HH:MM in the station timezone; may wrap midnight'),
+      code: z
+        .string()
+        .regex(ID, "must be 1 to 64 characters of a-z, 0-9 and '-' (station code)")
+        .optional()
+        .describe('a short code printed on the door that phones may sign into a rolling code instead of the station id (docs/passes.md); 1 to 64 of a-z, 0-9, \'-\''),
+      groups: z
+        .array(id('station group id'))
+        .max(32)
+        .default([])
+        .describe('station groups this station belongs to: a worker pass may name a group instead of stations (docs/passes.md)'),
       location: geoPositionSchema
         .optional()
         .describe('where the station stands, e.g. { lat: 30.2590, lon: 120.1615 } (WGS-84, not the GCJ-02 of Chinese map apps); sent in the birth message for the operators\' map'),
@@ -220,6 +243,21 @@ const stationShape = z
           .default('floor')
           .describe('while the clock is not trusted: floor = accept only tokens issued after the newest trusted time seen (docs/access.md); refuse = refuse every token with CLOCK_UNTRUSTED'),
         maxPeopleInside: z.number().int().min(1).optional().describe('door unlocks are refused with FULL while the occupancy sensor counts this many people inside'),
+        maxPassSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400)
+          // 7 days: the pass format's own bound (gateway/access/pass/pass-format.ts, MAX_PASS_SECONDS), which config may not import.
+          .default(7 * 86_400)
+          .describe('longest worker pass lifetime (exp - iat) accepted for rolling codes (docs/passes.md)'),
+        antiPassback: z
+          .strictObject({
+            seconds: z.number().int().min(10).max(86_400).describe('how long a worker whose pass or token opened an entry door is not let in again, unless the occupancy sensor saw someone leave since (docs/access.md#anti-passback)'),
+            resources: z.array(id('resource name')).min(1).optional().describe('the entry doors it applies to; default: every door-lock resource'),
+          })
+          .optional()
+          .describe('anti-passback: one pass lets one person in; off when absent; exit is never blocked'),
         scansPerMinute: z.number().int().min(1).max(600).default(20).describe('verified attempts a minute, per source (each scanner; the cloud) and per worker; beyond it BUSY. Junk (no valid signature) never spends it: it is counted and dropped'),
       })
       .optional()
@@ -332,6 +370,9 @@ export const stationConfigSchema = stationShape
       if (!t.startsWith('modbus') && d.profile) {
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'profile'], message: `profiles describe Modbus devices; transport ${t} takes none` });
       }
+      if (d.maxScanBytes !== undefined && d.kind !== 'qr-scanner') {
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'maxScanBytes'], message: `maxScanBytes is the longest scan a QR scanner accepts; a ${d.kind} reads no scans` });
+      }
       if (d.transport.type === 'gpio') gpioIssues(d.kind, d.transport).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path: ['devices', i, ...path], message }));
       // The rise is measured only across readings no further apart than a quarter of its window
       // (gateway/station/temperature-rise.ts); a fifth leaves room for a slow poll on a busy bus.
@@ -354,6 +395,13 @@ export const stationConfigSchema = stationShape
         ctx.addIssue({ code: 'custom', path: ['resources', name, 'door'], message: `${r.device} is a door lock: say which door (1..16)` });
       }
     }
+    // Anti-passback on a name that is not an entry door would be a rule that never holds anyone.
+    cfg.access?.antiPassback?.resources?.forEach((name, i) => {
+      const r = cfg.resources[name];
+      const kind = r ? byId.get(r.device)?.kind : undefined;
+      if (!r) ctx.addIssue({ code: 'custom', path: ['access', 'antiPassback', 'resources', i], message: `no resource "${name}" in resources` });
+      else if (kind !== undefined && kind !== 'door-lock') ctx.addIssue({ code: 'custom', path: ['access', 'antiPassback', 'resources', i], message: `${name} is a ${kind}, not a door: anti-passback holds entries only` });
+    });
     const c = cfg.cloud;
     if ((c.cert === undefined) !== (c.key === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['cloud', c.cert ? 'key' : 'cert'], message: 'cert and key go together' });

@@ -5,7 +5,7 @@ import { builtinProfilesDir } from '../config/package-root.js';
 import type { Profile } from '../config/profile-schema.js';
 import type { DeviceKind } from '../config/device-kinds.js';
 import { LINE_8N1_BITS_PER_CHAR, MODBUS_RTU_BITS_PER_CHAR, checkLineTiming, type LineTiming } from './bus/line-timing.js';
-import { splitWords } from './control/command-words.js';
+import { restOfLine, splitWords } from './control/command-words.js';
 import { SimCommandError } from './control/sim-command-error.js';
 import { cabinetCommands } from './devices/cabinet-commands.js';
 import { dispenserCommands } from './devices/dispenser-commands.js';
@@ -194,9 +194,10 @@ export async function startSimulators(specs: readonly DeviceSimSpec[], options: 
       const [first, ...rest] = words;
       if (first === undefined) return Promise.reject(new SimCommandError('empty command'));
       const target = byId.get(first);
-      if (target) return target.command(rest);
+      // The line itself, not its words: a scan's text keeps its runs of spaces.
+      if (target) return target.command(restOfLine(line, 1));
       const only = devices.length === 1 ? devices[0] : undefined;
-      if (only) return only.command(words);
+      if (only) return only.command(line);
       return Promise.reject(new SimCommandError(`no device "${first}" (devices: ${order.join(', ')})`, 404));
     },
     play: (scenario, runOptions) => playScenario(scenario, (line) => set.command(line), runOptions),

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DEFAULT_MAX_SCAN_BYTES } from '../../config/station-schema.js';
 import type { DeviceDriver, DeviceEvent } from '../device.js';
 import type { Points } from '../device-state.js';
 import { DeviceError } from '../device-error.js';
@@ -8,12 +9,11 @@ import { createLinePort, type LineLink } from '../line/line-link.js';
 import type { LinePort } from '../line/serial-line-port.js';
 
 /*
- * Driver for a fixed QR scanner that types one scan per line (specs/devices.md §2). The scanned text
+ * Driver for a fixed QR scanner that types one scan per line (docs/device-protocols.md, "QR scanner"). The scanned text
  * is a credential: it goes to listeners, never to the log.
  */
 
-/** Longest scan, terminator excluded (§2). */
-export const MAX_SCAN_BYTES = 1024;
+export { DEFAULT_MAX_SCAN_BYTES };
 
 export const DEFAULT_SCANNER_MODEL = 'qr-ref';
 
@@ -32,6 +32,8 @@ export type QrDropReason = 'garbage' | 'too-long' | 'unterminated';
 export interface QrScannerDriverOptions {
   port: LinePort;
   log: Logger;
+  /** Longest scan kept, in bytes, terminator excluded (device setting `maxScanBytes`). */
+  maxScanBytes?: number | undefined;
 }
 
 export class QrScannerDriver implements DeviceDriver {
@@ -39,6 +41,7 @@ export class QrScannerDriver implements DeviceDriver {
   readonly model = DEFAULT_SCANNER_MODEL;
   private readonly port: LinePort;
   private readonly log: Logger;
+  private readonly maxScanBytes: number;
   // The error only: the event is a scanned credential, never logged.
   private readonly listeners = new Listeners<DeviceEvent>((err) => this.log.error({ err }, 'scan listener threw'));
   private scans = 0;
@@ -53,6 +56,7 @@ export class QrScannerDriver implements DeviceDriver {
   constructor(options: QrScannerDriverOptions) {
     this.port = options.port;
     this.log = options.log;
+    this.maxScanBytes = options.maxScanBytes ?? DEFAULT_MAX_SCAN_BYTES;
     this.port.on('line', this.onLine);
     this.port.on('dropped', this.onDropped);
   }
@@ -97,7 +101,7 @@ export class QrScannerDriver implements DeviceDriver {
   private handleLine(line: string): void {
     const bytes = Buffer.byteLength(line, 'utf8');
     // The port may have been built with a longer limit than the scanner's: enforce ours too.
-    if (bytes > MAX_SCAN_BYTES) return this.drop('too-long', bytes);
+    if (bytes > this.maxScanBytes) return this.drop('too-long', bytes);
     if (NOT_TEXT.test(line)) return this.drop('garbage', bytes);
     this.scans++;
     this.lastScanAt = new Date().toISOString();
@@ -115,11 +119,13 @@ export class QrScannerDriver implements DeviceDriver {
   }
 }
 
-export type CreateQrScannerDriverOptions = { log: Logger } & LineLink;
+export type CreateQrScannerDriverOptions = { log: Logger; maxScanBytes?: number | undefined } & LineLink;
 
 /** Builds the driver over a serial port or a device server's TCP port: what the composition root calls. */
 export function createQrScannerDriver(options: CreateQrScannerDriverOptions): QrScannerDriver {
   const link: LineLink = 'tcp' in options ? { tcp: options.tcp } : { serial: options.serial };
-  const port = createLinePort(link, { maxLineBytes: MAX_SCAN_BYTES, maxLineIdleMs: SCAN_IDLE_MS });
-  return new QrScannerDriver({ port, log: options.log });
+  const maxScanBytes = options.maxScanBytes ?? DEFAULT_MAX_SCAN_BYTES;
+  // The splitter holds at most this many bytes of a line: a line without an end costs no more.
+  const port = createLinePort(link, { maxLineBytes: maxScanBytes, maxLineIdleMs: SCAN_IDLE_MS });
+  return new QrScannerDriver({ port, log: options.log, maxScanBytes });
 }

@@ -6,6 +6,7 @@ import { runConfigCommand } from '../config/config-command.js';
 import { runDiagnosticsCommand } from '../diagnostics/diagnostics-command.js';
 import { runReleaseCommand } from '../release/release-command.js';
 import { runUpdateCommand } from '../update/update-command.js';
+import { runRevokeCommand } from '../revoke/revoke-command.js';
 
 /*
  * The operators' fleet tool. Today it has one command, the fleet simulator (many stations on the
@@ -29,7 +30,10 @@ Commands:
   release keygen|build [options]                 the release key, and a signed bundle of the gateway for
                                                  this machine's architecture (station-fleet release --help)
   update --version V --bundle FILE ... [options]  roll a version out in rings that stop themselves past a
-                                                 failure threshold; roll a ring back (station-fleet update --help)`;
+                                                 failure threshold; roll a ring back (station-fleet update --help)
+  revoke --key FILE --list FILE [--pass ID ...] [--worker SUB ...] [--broker URL]
+                                                 the fleet's signed revocation list of passes and workers, published
+                                                 retained for every station (station-fleet revoke --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -39,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'logs' || command === 'doctor') return runDiagnosticsCommand(command, rest);
   if (command === 'release') return runReleaseCommand(rest);
   if (command === 'update') return runUpdateCommand(rest);
+  if (command === 'revoke') return runRevokeCommand(rest);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

@@ -8,10 +8,15 @@ import { StoreFullError } from '../store/store-errors.js';
 import { AccessDenied, UnverifiedToken } from './access-error.js';
 import { AttemptBudgets } from './attempt-budgets.js';
 import { FloodCounter } from '../../cloud-bridge/limits/flood-counter.js';
-import type { ClockTrust } from './clock-trust.js';
+import type { ClockReading, ClockTrust } from './clock-trust.js';
 import { DailyWindow } from '../station/daily-window.js';
 import type { AccessClaims, Action, SignedClaims, TokenVerifier } from './token-verifier.js';
 import { looksLikeToken, tokenText } from './token-text.js';
+import { looksLikeRollingCode } from './pass/rolling-code.js';
+import type { PassVerifier, SignedCode } from './pass/pass-verifier.js';
+import type { VerifiedRollingCode } from './pass/rolling-code-verifier.js';
+import type { RevocationCheck } from './revocation-check.js';
+import { AntiPassback } from './anti-passback.js';
 
 /** Where a token came from: a cloud command, or a scanner of this station (uplink not needed). */
 export type AccessSource = { kind: 'cloud'; command: Action } | { kind: 'scanner'; device: string };
@@ -40,6 +45,10 @@ export interface AccessEffects {
 export interface AccessServiceOptions {
   config: StationConfig;
   verifier: TokenVerifier;
+  /** Worker passes' rolling codes (`RC1:`); without it they are refused as junk. */
+  passes?: PassVerifier | undefined;
+  /** The fleet's revocation list, asked about each pass whose cloud signature verified. */
+  revocations?: RevocationCheck | undefined;
   clock: ClockTrust;
   replay: ReplayCache;
   outbox: EventOutbox;
@@ -73,13 +82,28 @@ export interface AccessCounts {
   limited: ReadonlyArray<{ via: string; scope: 'worker' | 'source'; count: number }>;
 }
 
+/**
+ * What names an attempt on record, besides res/act/sub: a token's `jti`, or a pass's id and the
+ * code's step (never the token or code itself).
+ */
+type CredentialRef = { jti: string } | { pass: string; step: number };
+
+/** What a refusal names once a signature verified. */
+interface Attempted {
+  res: string;
+  act: Action;
+  sub: string;
+  ref: CredentialRef;
+}
+
 /** A stored first outcome: the result, or the refusal it ended in. */
 type Outcome = { result: Record<string, unknown> } | { error: { code: string; message: string } };
 
 /**
- * One decision for both paths (a cloud command, a scan at the station): the cheap checks (junk is
- * counted and dropped), the worker's budget, the token, replay, the source's budget, resource and
- * role, policy; then `access.granted` on disk before the effect, or
+ * One decision for both paths (a cloud command, a scan at the station) and both credentials (a
+ * short token, a worker pass's rolling code): the cheap checks (junk is counted and dropped), the
+ * worker's budget, the credential (and, for a pass, the revocation list), replay, the source's
+ * budget, resource and role, policy (anti-passback among it); then `access.granted` on disk before the effect, or
  * `access.denied` with the code. A token is spent only when granted: a refusal by policy (closed,
  * full) leaves it usable when the station opens. A repeat of a spent token returns its first
  * outcome and does nothing again.
@@ -92,6 +116,7 @@ export class AccessService {
   private readonly floods: FloodCounter;
   private readonly junkCounts = new Map<string, number>();
   private readonly limitedCounts = new Map<string, number>();
+  private readonly passback: AntiPassback | undefined;
 
   constructor(private readonly options: AccessServiceOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
@@ -100,6 +125,13 @@ export class AccessService {
     this.sources = new AttemptBudgets(perSource, this.monotonic);
     this.workers = new AttemptBudgets(perSource, this.monotonic);
     this.floods = new FloodCounter(this.monotonic);
+    const antiPassback = options.config.access?.antiPassback;
+    if (antiPassback) {
+      const doors = Object.entries(options.config.resources)
+        .filter(([, r]) => options.deviceKind(r.device) === 'door-lock')
+        .map(([name]) => name);
+      this.passback = new AntiPassback({ seconds: antiPassback.seconds, resources: new Set(antiPassback.resources ?? doors), monotonic: this.monotonic });
+    }
   }
 
   /**
@@ -113,6 +145,7 @@ export class AccessService {
   async handle(source: AccessSource, token: string, request: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const via = source.kind === 'cloud' ? 'cloud' : source.device;
     const text = tokenText(token);
+    if (looksLikeRollingCode(text)) return this.handleCode(source, via, text, request);
     let signed: SignedClaims;
     try {
       if (!looksLikeToken(text)) throw new UnverifiedToken('BAD_TOKEN', 'not a JWS in compact form');
@@ -132,18 +165,78 @@ export class AccessService {
       const first = this.firstOutcome(claims.jti);
       if (first) {
         // A repeat does nothing and returns the first result (the contract), and is on record.
-        this.denied(new AccessDenied('REPLAYED', 'a repeat of a token already carried out; the first result was returned'), via, claims);
+        this.denied(new AccessDenied('REPLAYED', 'a repeat of a token already carried out; the first result was returned'), via, tokenAttempt(claims));
         return first;
       }
-      this.spend(this.sources, via, undefined);
-      const resource = this.authorise(claims, source);
-      this.checkPolicy(claims, resource, clock.now);
-      this.options.effects.validate?.(resource, claims, request);
-      return await this.grant(claims, resource, source, via, clock.reason, request);
+      return await this.decide(claims, { jti: claims.jti }, source, via, clock, request);
     } catch (err) {
-      if (err instanceof AccessDenied) this.denied(err, via, claims ?? partialClaims(signed));
+      if (err instanceof AccessDenied) this.denied(err, via, tokenAttempt(claims ?? signed.claims));
       throw err;
     }
+  }
+
+  /**
+   * A worker pass's rolling code (docs/passes.md): the same decision as a token's. The verifier
+   * checks it in one go, with the replay cache's lookup as its `seen`; what it refuses after the
+   * cloud's signature verified still spends the worker's budget, as a token's would, and a revoked
+   * pass is refused as revoked whatever else is wrong with the code. A repeat answers REPLAYED
+   * rather than the first result: the replay key is the pass's and the step's, shared by every
+   * code the phone makes in that step (another action too), so a first result could be another's.
+   */
+  private async handleCode(source: AccessSource, via: string, text: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { passes } = this.options;
+    let verified: VerifiedRollingCode | undefined;
+    let refused: AccessDenied | undefined;
+    const clock = this.options.clock.read();
+    try {
+      if (!passes) throw new UnverifiedToken('BAD_TOKEN', 'this station takes no worker passes');
+      verified = passes.verify(text, clock, (key) => this.options.replay.lookup(key) !== undefined);
+    } catch (err) {
+      if (err instanceof UnverifiedToken) this.junk(via, err);
+      if (!(err instanceof AccessDenied) || err instanceof UnverifiedToken) throw err;
+      refused = err;
+    }
+    const signed: SignedCode | undefined = verified
+      ? { pass: verified.pass, passId: verified.passId, step: verified.step, res: verified.claims.res, act: verified.claims.act }
+      : passes?.signedCode(text);
+    const attempt: Attempted | undefined = signed && { res: signed.res, act: signed.act, sub: signed.pass.sub, ref: { pass: signed.passId, step: signed.step } };
+    try {
+      // Claims that cannot be read name nobody: refused as a token's would be, no budget spent.
+      if (!signed) throw refused ?? new AccessDenied('BAD_TOKEN', 'the pass cannot be read');
+      // Before the revocation check: a revoked phone replaying codes costs its own worker's budget
+      // (and is logged once a minute as BUSY), never the disk or anyone else's budget.
+      this.spend(this.workers, via, signed.pass.sub);
+      this.checkRevoked(signed);
+      if (refused) throw refused;
+      const claims = verified!.claims;
+      // The pass's iat is the cloud's signed time; the step is the phone's and moves nothing.
+      this.options.clock.observed(claims.iat, 'pass');
+      return await this.decide(claims, { pass: signed.passId, step: signed.step }, source, via, clock, request);
+    } catch (err) {
+      if (err instanceof AccessDenied) this.denied(err, via, attempt);
+      throw err;
+    }
+  }
+
+  private checkRevoked(signed: SignedCode): void {
+    const why = this.options.revocations?.revoked({ passId: signed.passId, sub: signed.pass.sub, iat: signed.pass.iat });
+    if (why !== undefined) throw new AccessDenied('REVOKED', `this pass was revoked: ${why}`);
+  }
+
+  /** What both credentials share once they are verified, in time and not seen before. */
+  private async decide(
+    claims: AccessClaims,
+    ref: CredentialRef,
+    source: AccessSource,
+    via: string,
+    clock: ClockReading,
+    request: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    this.spend(this.sources, via, undefined);
+    const resource = this.authorise(claims, source);
+    this.checkPolicy(claims, resource, clock.now);
+    this.options.effects.validate?.(resource, claims, request);
+    return this.grant(claims, ref, resource, source, via, clock.reason, request);
   }
 
   /** What was refused in bulk since start (junk, rate limits), for metrics. */
@@ -234,8 +327,12 @@ export class AccessService {
     if (!this.openHours.contains(now)) {
       throw new AccessDenied('CLOSED', `the station is open ${config.station.openHours} (${config.station.timezone})`);
     }
-    const max = config.access?.maxPeopleInside;
     const people = this.options.peopleInside();
+    if (this.passback?.applies(claims)) {
+      const held = this.passback.refusal(claims.sub, people);
+      if (held) throw new AccessDenied('PASSBACK', held);
+    }
+    const max = config.access?.maxPeopleInside;
     if (claims.act === 'unlock' && max !== undefined && people !== undefined && people >= max) {
       throw new AccessDenied('FULL', `${people} people inside; the station takes ${max}`);
     }
@@ -248,6 +345,7 @@ export class AccessService {
 
   private async grant(
     claims: AccessClaims,
+    ref: CredentialRef,
     resource: ResourceRef,
     source: AccessSource,
     via: string,
@@ -260,12 +358,15 @@ export class AccessService {
     try {
       claimed = replay.claim(claims.jti, new Date(claims.exp.getTime() + skewMs));
       // On disk before the door opens: the usage log never misses a grant that took effect.
-      outbox.append({ type: 'access.granted', device: resource.device, data: { res: claims.res, act: claims.act, sub: claims.sub, role: claims.role, via, jti: claims.jti, kid: claims.kid, clock } });
+      outbox.append({ type: 'access.granted', device: resource.device, data: { res: claims.res, act: claims.act, sub: claims.sub, role: claims.role, via, ...ref, kid: claims.kid, clock } });
     } catch (err) {
       if (err instanceof StoreFullError) throw new AccessDenied('INTERNAL', 'the station cannot record the access (disk full); nothing was opened');
       throw err;
     }
     if (!claimed.first) return this.repeat(claimed.result as Outcome | undefined);
+    // Held from the grant, not from the door's answer: a second attempt while the door opens is held too.
+    const entry = this.passback?.applies(claims) ? this.passback : undefined;
+    entry?.entered(claims.sub, this.options.peopleInside());
     let outcome: Outcome;
     try {
       const { effects } = this.options;
@@ -282,6 +383,7 @@ export class AccessService {
       const denied = err instanceof AccessDenied ? err : toDenied(err);
       outcome = { error: { code: denied.code, message: denied.message } };
       replay.settle(claims.jti, outcome);
+      entry?.forget(claims.sub); // the door did not open: nobody entered on it
       this.options.log.warn({ res: claims.res, act: claims.act, code: denied.code, via: source.kind }, 'granted access could not be carried out');
       throw denied;
     }
@@ -289,10 +391,10 @@ export class AccessService {
     return outcome.result;
   }
 
-  private denied(err: AccessDenied, via: string, claims: Pick<AccessClaims, 'res' | 'act' | 'sub' | 'jti'> | undefined): void {
+  private denied(err: AccessDenied, via: string, claims: Attempted | undefined): void {
     if (err instanceof BusyDenied) return; // rate limiting logs its own, once a minute
     const data: Record<string, unknown> = { code: err.code, reason: err.message, via };
-    if (claims) Object.assign(data, { res: claims.res, act: claims.act, sub: claims.sub, jti: claims.jti });
+    if (claims) Object.assign(data, { res: claims.res, act: claims.act, sub: claims.sub, ...claims.ref });
     const device = claims ? this.options.config.resources[claims.res]?.device : undefined;
     this.record({ type: 'access.denied', device, data });
     this.options.log.info({ code: err.code, via, res: claims?.res }, 'access denied');
@@ -316,10 +418,9 @@ class BusyDenied extends AccessDenied {
   }
 }
 
-/** The claims a refusal may name once the signature verified, before the station's own checks. */
-function partialClaims(signed: SignedClaims): Pick<AccessClaims, 'res' | 'act' | 'sub' | 'jti'> {
-  const { res, act, sub, jti } = signed.claims;
-  return { res, act, sub, jti };
+/** What a token's refusal names once its signature verified, before the station's own checks. */
+function tokenAttempt(claims: Pick<AccessClaims, 'res' | 'act' | 'sub' | 'jti'>): Attempted {
+  return { res: claims.res, act: claims.act, sub: claims.sub, ref: { jti: claims.jti } };
 }
 
 /**

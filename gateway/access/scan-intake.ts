@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import type { AccessService } from './access-service.js';
-import { looksLikeToken, tokenText } from './token-text.js';
+import { looksLikeCredential, tokenText } from './token-text.js';
 
 /** A phone held to the scanner is read several times a second; the same text within this time is one scan. */
 export const REPEAT_WINDOW_MS = 5000;
 
 /**
  * Turns what a station's QR scanner reads into access attempts. This path needs no uplink: the
- * token is verified on the box. Repeats of the same screen within a few seconds are one attempt.
- * Codes that are not tokens (a poster, a bottle) go to the access service all the same, which
+ * token or rolling code is verified on the box. Repeats of the same screen within a few seconds
+ * are one attempt. Codes that are neither (a poster, a bottle) go to the access service all the same, which
  * counts and drops them with the other junk, apart from what verified tokens may spend.
  */
 export class ScanIntake {
@@ -24,7 +24,9 @@ export class ScanIntake {
   /** Handles one scan; resolves when the attempt is decided (never rejects). */
   async scanned(scanner: string, text: string): Promise<void> {
     const trimmed = tokenText(text);
-    if (looksLikeToken(trimmed)) {
+    // A phone shows a rolling code for 5 s and a scanner reads it many times a second: those
+    // reads are one attempt, as for a token. Junk is not remembered (it would fill the map).
+    if (looksLikeCredential(trimmed)) {
       const t = this.now();
       for (const [k, at] of this.recent) if (t - at > REPEAT_WINDOW_MS) this.recent.delete(k);
       const key = `${scanner}\n${trimmed}`;
@@ -43,7 +45,7 @@ export class ScanIntake {
     }
   }
 
-  /** Scans that were not access tokens at all. */
+  /** Scans that were neither access tokens nor rolling codes. */
   get dropped(): number {
     return this.notTokens;
   }

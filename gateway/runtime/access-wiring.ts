@@ -8,6 +8,7 @@ import { DoorControl } from '../access/door-control.js';
 import { DoorSupervisor } from '../access/door-supervisor.js';
 import { ScanIntake } from '../access/scan-intake.js';
 import { TokenVerifier, type Action } from '../access/token-verifier.js';
+import { PassVerifier } from '../access/pass/pass-verifier.js';
 import { loadTrustedKeys } from '../../config/trusted-keys.js';
 import type { EventRecorder } from '../station/event-recorder.js';
 import type { StationAlarms } from '../station/station-alarms.js';
@@ -15,6 +16,7 @@ import { systemClock, type Clock } from '../../config/clock.js';
 import type { StationStore } from '../store/station-store.js';
 import type { PreparedReload } from '../ops/station-ops.js';
 import { DiagnoseAuthority } from '../access/diagnose-authority.js';
+import type { RevocationCheck } from '../access/revocation-check.js';
 import { collectDoctorFacts } from '../ops/diagnostics/doctor-facts.js';
 import { DiagnosticsService, openUsageLog, type DiagnosticsCommand } from '../ops/diagnostics/diagnostics-service.js';
 
@@ -37,6 +39,8 @@ export interface AccessWiringOptions {
   clockTickMs?: number;
   /** The tick's timer; the system clock (which keeps no stopping process alive) unless a test drives it. */
   clock?: Clock | undefined;
+  /** The fleet's revocation list, kept and followed by the access part (gateway/access/revocation/). */
+  revocations?: RevocationCheck | undefined;
 }
 
 /** The access side of a station, assembled: what the runtime hands the bridge and the devices. */
@@ -106,9 +110,21 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     untrustedClock: access.untrustedClock,
     issuedAfter: () => store.resetAt,
   });
+  // The same trusted keys as tokens: the fleet signs passes with its access keys (docs/passes.md).
+  const passes = new PassVerifier({
+    keys,
+    stationId: config.station.id,
+    stationCode: config.station.code,
+    stationGroups: config.station.groups,
+    skewSeconds: access.clockSkewSeconds,
+    untrustedClock: access.untrustedClock,
+    maxPassSeconds: access.maxPassSeconds,
+  });
   const service = new AccessService({
     config,
     verifier,
+    passes,
+    revocations: options.revocations,
     clock,
     replay: store.replayCache,
     outbox: store.outbox,
@@ -156,7 +172,9 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
       return {
         changed: changed ? ['access.trustedKeys'] : [],
         apply() {
+          // Both at once, in one synchronous step: no attempt sees tokens on one set and passes on another.
           const done = verifier.replaceKeys(next);
+          passes.replaceKeys(next);
           keysLog.info({ file, ...done, kids: [...next.keys()] }, changed ? 'trusted keys reloaded' : 'trusted keys read again: unchanged');
         },
       };

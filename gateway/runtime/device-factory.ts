@@ -69,7 +69,7 @@ export class DeviceFactory {
         if (device.kind === 'door-lock') {
           return createDoorLockDriver({ ...link, doors: lockDoors(this.station.config, device), timeoutMs: device.timeoutMs, log });
         }
-        if (device.kind === 'qr-scanner') return createQrScannerDriver({ ...link, log });
+        if (device.kind === 'qr-scanner') return createQrScannerDriver({ ...link, maxScanBytes: device.maxScanBytes, log });
         throw new UnsupportedDeviceError(`${device.id}: a ${device.kind} does not speak the line protocol; the device is left out`);
       }
       case 'modbus-tcp':

@@ -5,6 +5,8 @@ import { ulid } from 'ulid';
 import { isRecord } from '../../config/is-record.js';
 import { integerOption, parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { issueToken, readIssuerKey, writeIssuerKeyFiles } from '../cloud/token-issuer.js';
+import { codeCommand } from './station-token-code.js';
+import { phoneKeyCommand, passCommand } from './station-token-pass.js';
 
 const USAGE = `Usage: station-token <command> [options]
 
@@ -18,6 +20,13 @@ Commands:
   send  --key FILE --station ID --res NAME --act ACT --broker URL [options]
                                     issue a token and send it as the cloud command (MQTT 3.1.1 form), print the reply;
                                     exit 0 when the reply is ok, 1 when it is a refusal or none came
+  phone-key --out FILE              make a bench phone's key pair: FILE is its private JWK (mode 0600);
+                                    prints the public key (base64url) for pass --phone-key
+  pass --key FILE --phone-key KEY|FILE --sub ID (--station ID ... | --group G ...) --grant ACT[:RES] ...
+                                    print a worker pass (base64url of its COSE_Sign1); a summary on stderr
+  code --pass PASS|FILE --phone FILE --res NAME --act ACT
+                                    print the rolling code (RC1:...) the phone would show now;
+                                    its QR version and size on stderr
 
 Options for issue/send:
   --sub ID          the worker (pseudonymous; default bench-worker)
@@ -28,11 +37,71 @@ Options for issue/send:
   --cmd logs|doctor for act diagnose (default doctor); --res defaults to the station id, --role to operator
   --since T --until T --type T --device ID --sessions --limit N   cmd logs filters (times ISO-8601)
 
+Options for pass (docs/passes.md):
+  --role ROLE       worker (default) or operator
+  --station ID      a station it opens (repeat for more); --group G a station group (repeat)
+  --grant ACT[:RES] what it opens (repeat); no RES (or *) for any resource that does ACT
+  --hours H         validity (default 12, at most 168)
+  --out FILE        write the pass to FILE instead of stdout
+
+Options for code:
+  --station-code CODE   the station id or door code the phone signs for (default: none, "")
+  --at ISO              the code for the step this time falls in (default now)
+  --qr FILE             also write the QR code as a PNG (level M)
+  --qr-terminal         also print the QR code in UTF-8 blocks
+  --watch               a new code every 5 s step until Ctrl-C (with --qr, the PNG is rewritten)
+
 ACT is unlock, swap, dispense, operate or diagnose.`;
+
+/** Each pass command has its own options: parsing them apart keeps `issue`'s --station single. */
+const PASS_COMMANDS = {
+  'phone-key': { out: { type: 'string' } },
+  pass: {
+    key: { type: 'string' },
+    'phone-key': { type: 'string' },
+    sub: { type: 'string' },
+    role: { type: 'string' },
+    station: { type: 'string', multiple: true },
+    group: { type: 'string', multiple: true },
+    grant: { type: 'string', multiple: true },
+    hours: { type: 'string' },
+    out: { type: 'string' },
+  },
+  code: {
+    pass: { type: 'string' },
+    phone: { type: 'string' },
+    res: { type: 'string' },
+    act: { type: 'string' },
+    'station-code': { type: 'string' },
+    at: { type: 'string' },
+    qr: { type: 'string' },
+    'qr-terminal': { type: 'boolean' },
+    watch: { type: 'boolean' },
+  },
+} as const;
+
+async function passCommands(command: keyof typeof PASS_COMMANDS, args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === 'phone-key') {
+    const { values } = parseCommandLine({ args, options: PASS_COMMANDS['phone-key'] });
+    return phoneKeyCommand(values.out);
+  }
+  if (command === 'pass') {
+    const { values: v } = parseCommandLine({ args, options: PASS_COMMANDS.pass });
+    return passCommand({ key: v.key, phoneKey: v['phone-key'], sub: v.sub, role: v.role, station: v.station, group: v.group, grant: v.grant, hours: v.hours, out: v.out });
+  }
+  const { values: v } = parseCommandLine({ args, options: PASS_COMMANDS.code });
+  return codeCommand({ pass: v.pass, phone: v.phone, res: v.res, act: v.act, stationCode: v['station-code'], at: v.at, qr: v.qr, qrTerminal: v['qr-terminal'], watch: v.watch });
+}
 
 const COMMAND_FOR = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', operate: 'slot', diagnose: 'doctor' } as const;
 
 async function main(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first !== undefined && Object.hasOwn(PASS_COMMANDS, first)) return passCommands(first as keyof typeof PASS_COMMANDS, argv.slice(1));
   const { values, positionals } = parseCommandLine({
     args: argv,
     allowPositionals: true,

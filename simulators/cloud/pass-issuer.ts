@@ -1,5 +1,5 @@
 import { KeyObject, createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { encode, rfc8949EncodeOptions } from 'cborg';
+import { decode, encode, rfc8949EncodeOptions } from 'cborg';
 import type { CryptoKey } from 'jose';
 
 /*
@@ -133,4 +133,76 @@ export function encodeBase45(bytes: Uint8Array): string {
     }
   }
   return out.join('');
+}
+
+/** What a pass says, read back for a person (`station-token pass` and `code`); not a verification. */
+export interface PassSummary {
+  kid: string;
+  sub: string;
+  role: 'worker' | 'operator';
+  iat: number;
+  exp: number;
+  nbf?: number;
+  stations: string[];
+  groups: string[];
+  grants: Array<{ act: PassAction; res: string | null }>;
+  /** The phone's raw Ed25519 public key from `cnf`. */
+  phoneKey: Uint8Array;
+  bytes: number;
+}
+
+/**
+ * Reads a pass this module (or the cloud) made, so a bench tool can say what it holds and catch a
+ * pass paired with the wrong phone key before a scanner does. It checks no signature: the station
+ * does that; a pass this cannot read is refused with what is wrong.
+ */
+export function describePass(pass: Uint8Array): PassSummary {
+  const fail = (what: string): never => {
+    throw new Error(`not a pass (${what}); a pass is the base64url of a COSE_Sign1 (docs/passes.md)`);
+  };
+  let sign1: unknown;
+  try {
+    sign1 = decode(pass, { useMaps: true });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (!Array.isArray(sign1) || sign1.length !== 4 || !(sign1[0] instanceof Uint8Array) || !(sign1[2] instanceof Uint8Array)) return fail('not a COSE_Sign1 array');
+  const header = decode(sign1[0], { useMaps: true }) as unknown;
+  const claims = decode(sign1[2], { useMaps: true }) as unknown;
+  if (!(header instanceof Map) || !(claims instanceof Map)) return fail('header or claims not a map');
+  const kid = header.get(4);
+  const access = claims.get(ACCESS_CLAIM) as unknown;
+  const cnf = claims.get(CWT.cnf) as unknown;
+  const coseKey = cnf instanceof Map ? (cnf.get(1) as unknown) : undefined;
+  const phoneKey = coseKey instanceof Map ? (coseKey.get(-2) as unknown) : undefined;
+  const sub = claims.get(CWT.sub) as unknown;
+  const iat = claims.get(CWT.iat) as unknown;
+  const exp = claims.get(CWT.exp) as unknown;
+  const nbf = claims.get(CWT.nbf) as unknown;
+  if (!(kid instanceof Uint8Array) || !(access instanceof Map) || !(phoneKey instanceof Uint8Array)) return fail('kid, access or cnf missing');
+  if (typeof sub !== 'string' || typeof iat !== 'number' || typeof exp !== 'number') return fail('sub, iat or exp missing');
+  const grants = (access.get(4) as unknown[] | undefined) ?? [];
+  return {
+    kid: new TextDecoder().decode(kid),
+    sub,
+    role: ROLES[(access.get(1) as number | undefined) ?? 0] ?? 'worker',
+    iat,
+    exp,
+    ...(typeof nbf === 'number' ? { nbf } : {}),
+    stations: (access.get(2) as string[] | undefined) ?? [],
+    groups: (access.get(3) as string[] | undefined) ?? [],
+    grants: grants.map((g) => {
+      const [act, res] = g as [number, string | null];
+      return { act: ACTIONS[act] ?? ('unknown' as PassAction), res };
+    }),
+    phoneKey,
+    bytes: pass.length,
+  };
+}
+
+export const PASS_ACTIONS: readonly PassAction[] = ACTIONS;
+
+/** A rolling code's bytes as the text the phone shows (`RC1:` + base45). */
+export function rollingCodeText(bytes: Uint8Array): string {
+  return `${PREFIX}${encodeBase45(bytes)}`;
 }

@@ -5,12 +5,28 @@ import { SimCommandError } from './sim-command-error.js';
  * The control language, one line per command: `<device-id> <words...>`, e.g.
  * `cabinet-1 slot 3 temperature 62`, `water-1 leak on`, `lock-1 fault delay 800`. The same line
  * works on stdin, in the control API's `{"command"}` and in a scenario's `do:`. Words are split on
- * blanks; `#` starts a comment. Helpers here turn words into values or throw SimCommandError.
+ * blanks; `#` starts a comment, except in the free text a word takes as typed (`scan`). Helpers
+ * here turn words into values or throw SimCommandError.
  */
 
 export function splitWords(line: string): string[] {
   const hash = line.indexOf('#');
   return (hash >= 0 ? line.slice(0, hash) : line).trim().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * What follows the first `count` words of `line` and the one blank after them, exactly as typed:
+ * runs of spaces and `#` kept, only a trailing line end dropped. For a word whose argument is free
+ * text that splitWords would change (a scanned rolling code is base45, which has spaces).
+ */
+export function restOfLine(line: string, count: number): string {
+  let at = 0;
+  for (let word = 0; word < count; word++) {
+    while (at < line.length && /\s/.test(line[at] ?? '')) at++;
+    while (at < line.length && !/\s/.test(line[at] ?? '')) at++;
+  }
+  if (line[at] === ' ' || line[at] === '\t') at++;
+  return line.slice(at).replace(/[\r\n]+$/, '');
 }
 
 export function intWord(word: string | undefined, what: string, min: number, max: number): number {

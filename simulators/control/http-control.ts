@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { StationSimulator } from '../simulator-set.js';
 import { guardRequest, ownHosts } from './request-guard.js';
+import { restOfLine, splitWords } from './command-words.js';
 import { SimCommandError } from './sim-command-error.js';
 
 /*
@@ -68,8 +69,8 @@ async function handle(sim: StationSimulator, req: IncomingMessage, res: ServerRe
       const device = sim.device(parts[1] ?? '');
       const command = await readCommand(req);
       // The device's id in front is allowed too: the same line works everywhere.
-      const words = command.trim().split(/\s+/);
-      const result = await device.command(words[0] === device.id ? words.slice(1) : words);
+      // The command as sent, without a leading device id: a scan's text keeps its runs of spaces.
+      const result = await device.command(splitWords(command)[0] === device.id ? restOfLine(command, 1) : command);
       return reply(res, 200, { ok: true, result });
     }
     if (req.method === 'POST' && parts.length === 1 && parts[0] === 'commands') {

@@ -30,7 +30,8 @@ export function startLineControl(options: LineControlOptions): () => void {
       if (line === 'help' || line === '?') return say(options.help());
       if (line === 'devices' || line === 'list') return say(options.list());
       try {
-        say(`ok: ${(await options.run(line)).replace(/\n/g, '\n    ')}`);
+        // As typed: a scan's text keeps its spaces, at the end too.
+        say(`ok: ${(await options.run(raw)).replace(/\n/g, '\n    ')}`);
       } catch (err) {
         say(`error: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -1,6 +1,6 @@
 import type { DoorLockSimulator } from '../line/door-lock-sim.js';
 import type { QrScannerSimulator } from '../line/qr-scanner-sim.js';
-import { intWord } from '../control/command-words.js';
+import { intWord, restOfLine } from '../control/command-words.js';
 import { SimCommandError } from '../control/sim-command-error.js';
 import type { DomainCommands } from './simulated-device.js';
 
@@ -57,15 +57,22 @@ export function lockCommands(sim: DoorLockSimulator): DomainCommands {
 
 export function scannerCommands(sim: QrScannerSimulator): DomainCommands {
   return {
-    help: ['scan <text>        a code is read (the rest of the line is the text)', 'raw <hex>          send these bytes as they are (e.g. a partial line: raw 414243)'],
+    help: [
+      'scan <text>        a code is read: the rest of the line as typed, runs of spaces and # included',
+      'raw <hex>          send these bytes as they are (e.g. a partial line: raw 414243)',
+    ],
     snapshot: () => ({ scans: sim.scans() }),
-    async run(words) {
+    async run(words, line) {
       const [verb, ...rest] = words;
       switch (verb) {
-        case 'scan':
-          if (rest.length === 0) throw new SimCommandError('scan <text>');
-          await sim.scan(rest.join(' '));
-          return `scanned ${rest.join(' ').length} characters`;
+        case 'scan': {
+          // A rolling code is base45, which has spaces, runs of them too: words re-joined would
+          // squeeze them into a code nobody showed. Only the blank after `scan` is the separator.
+          const text = line === undefined ? rest.join(' ') : restOfLine(line, 1);
+          if (text === '') throw new SimCommandError('scan <text>');
+          await sim.scan(text);
+          return `scanned ${text.length} characters`;
+        }
         case 'raw': {
           const hex = rest.join('');
           if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new SimCommandError('raw <hex bytes>');

@@ -22,7 +22,8 @@ export interface SimulatedDevice {
   /**
    * Runs one command in the control language, without the device id (`slot 3 temperature 62`,
    * `fault silent on`); resolves with a short description of what changed, rejects with a
-   * SimCommandError for a command that is wrong or impossible now.
+   * SimCommandError for a command that is wrong or impossible now. Give the line as typed where
+   * there is one: a word that takes the rest of it as text (`scan`) gets it unsplit.
    */
   command(words: string | readonly string[]): Promise<string>;
 }
@@ -44,7 +45,11 @@ export interface WireControl {
 export interface DomainCommands {
   help: readonly string[];
   snapshot(): Record<string, unknown>;
-  run(words: readonly string[]): string | Promise<string>;
+  /**
+   * `words` split as splitWords does; `line` the same command as typed, from its verb on, for a
+   * word whose argument is free text. Absent when the caller had words only.
+   */
+  run(words: readonly string[], line?: string): string | Promise<string>;
 }
 
 export const COMMON_HELP = [
@@ -85,6 +90,8 @@ export function createSimulatedDevice(parts: SimulatedDeviceParts): SimulatedDev
     }),
     async command(input) {
       const words = typeof input === 'string' ? splitWords(input) : [...input];
+      // From the verb on, as typed: the leading blanks go, nothing inside the text does.
+      const line = typeof input === 'string' ? input.trimStart() : undefined;
       const [verb, ...rest] = words;
       switch (verb) {
         case undefined:
@@ -111,7 +118,7 @@ export function createSimulatedDevice(parts: SimulatedDeviceParts): SimulatedDev
           return `sent ${bytes} bytes of noise`;
         }
         default:
-          return domain.run(words);
+          return domain.run(words, line);
       }
     },
   };

@@ -4,6 +4,7 @@ import { checkCertificate } from './certificate-check.js';
 import { packageRoot } from '../../../config/package-root.js';
 import { gatewayVersion } from '../../runtime/package-info.js';
 import { releaseCheck, releaseRootOf } from './release-check.js';
+import { checkRevocations } from './revocation-check.js';
 import { checkDevices, checkSerialPort } from './device-checks.js';
 import { runningGateway, runningGatewayChecks, runningGatewayRow } from './gateway-checks.js';
 import { pass, renderTable, type CheckResult } from './doctor-result.js';
@@ -46,6 +47,8 @@ export async function runDoctor(station: LoadedStation, options: DoctorOptions =
   if (certificate) rows.push(certificate);
   const release = releaseCheck(options.releaseRoot ?? releaseRootOf(packageRoot()), gatewayVersion(), config, now);
   if (release) rows.push(release);
+  const revocations = await checkRevocations(config, now);
+  if (revocations) rows.push(revocations);
   rows.push(checkDisk(config.storage.path, config.storage.maxMegabytes));
   rows.push(database.row);
   const ok = rows.every((r) => r.status !== 'fail');

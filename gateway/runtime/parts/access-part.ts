@@ -6,6 +6,9 @@ import type { Part } from '../../lifecycle/part.js';
 import { Subscriptions } from '../../lifecycle/subscriptions.js';
 import type { PreparedReload } from '../../ops/station-ops.js';
 import { wireAccess, type AccessWiring } from '../access-wiring.js';
+import { REVOCATIONS_FLEET_TOPIC } from '../../../cloud-bridge/revocation-contract.js';
+import { loadTrustedKeys } from '../../../config/trusted-keys.js';
+import { RevocationKeeper, revocationsFileFor } from '../../access/revocation/revocation-keeper.js';
 import type { BridgePart } from './bridge-part.js';
 import type { DevicesPart } from './devices-part.js';
 import type { DoorsPart } from './doors-part.js';
@@ -28,7 +31,8 @@ export interface AccessPartOptions {
 
 /**
  * Who may open what: tokens verified against the trusted keys (read at start), clock trust and
- * the time floor, replay, rate limits, and the doors, swaps and water they open. It carries out
+ * the time floor, replay, rate limits, the fleet's revocation list (kept on disk, followed on
+ * `<prefix>/_fleet/revocations`), and the doors, swaps and water they open. It carries out
  * the cloud's unlock, swap, dispense and slot commands and the station scanner's scans.
  */
 export class AccessPart implements Part {
@@ -36,13 +40,28 @@ export class AccessPart implements Part {
   readonly needs = ['store', 'records', 'devices', 'doors', 'station-logic', 'bridge'];
   readonly after = ['ops'];
   private current: AccessWiring | undefined;
+  private revocations: RevocationKeeper | undefined;
   private readonly subscriptions = new Subscriptions();
 
   constructor(private readonly options: AccessPartOptions) {}
 
   async start(): Promise<void> {
     const { station, storage, records, devices, doors, logic, bridge, clockTickMs, clock, log } = this.options;
+    const access = station.config.access;
+    // The fleet's revocation list: kept beside the database, followed on the fleet's topic, told to S/status.
+    const revocations = access
+      ? new RevocationKeeper({
+          file: revocationsFileFor(storage.path),
+          keys: await loadTrustedKeys(access.trustedKeys),
+          follow: (listener) => bridge.bridge.followFleet(REVOCATIONS_FLEET_TOPIC, (m) => listener(m.payload)),
+          onStatus: (status) => bridge.bridge.setRevocations(status),
+          log: log.child({ part: 'revocations' }),
+        })
+      : undefined;
+    await revocations?.start();
+    this.revocations = revocations;
     const wiring = await wireAccess({
+      revocations,
       station,
       monitors: devices.monitors,
       store: storage.store,
@@ -71,13 +90,25 @@ export class AccessPart implements Part {
     return this.current?.counts?.() ?? { junk: [], limited: [] };
   }
 
-  prepareKeys(file: string | undefined): Promise<PreparedReload | undefined> {
-    return this.current?.prepareKeys(file) ?? Promise.resolve(undefined);
+  async prepareKeys(file: string | undefined): Promise<PreparedReload | undefined> {
+    const prepared = await this.current?.prepareKeys(file);
+    const keeper = this.revocations;
+    if (!prepared || !keeper || file === undefined) return prepared;
+    // The next revocation list is checked with the keys the reload brings; the kept one stays.
+    const next = await loadTrustedKeys(file);
+    return {
+      ...prepared,
+      apply() {
+        prepared.apply();
+        keeper.replaceKeys(next);
+      },
+    };
   }
 
   async stop(): Promise<void> {
     this.options.bridge.serveCommands(undefined);
     this.subscriptions.clear();
     this.current?.stop();
+    this.revocations?.stop();
   }
 }

@@ -19,6 +19,11 @@ export class StoragePart implements Part {
 
   constructor(private readonly options: StoragePartOptions) {}
 
+  /** The database file (`:memory:` for none), beside which other parts keep their files. */
+  get path(): string {
+    return this.options.path;
+  }
+
   get store(): StationStore {
     return started(this.current, this.name, 'the store');
   }

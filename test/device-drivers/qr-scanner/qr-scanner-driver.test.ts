@@ -6,7 +6,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceEvent } from '../../../device-drivers/device.js';
 import { DeviceError } from '../../../device-drivers/device-error.js';
-import { QrScannerDriver, createQrScannerDriver } from '../../../device-drivers/qr-scanner/qr-scanner-driver.js';
+import { DEFAULT_MAX_SCAN_BYTES, QrScannerDriver, createQrScannerDriver } from '../../../device-drivers/qr-scanner/qr-scanner-driver.js';
+import { BASE45_ALPHABET } from '../../../gateway/access/pass/base45.js';
+import { MAX_ROLLING_CODE_CHARS, ROLLING_CODE_PREFIX } from '../../../gateway/access/pass/pass-format.js';
 import { startQrScannerSimulator } from '../../../simulators/line/qr-scanner-sim.js';
 import type { QrScannerSimulator } from '../../../simulators/line/qr-scanner-sim.js';
 
@@ -21,7 +23,7 @@ describe('QrScannerDriver against the simulator over a pty', () => {
   let scans: string[];
   let logged: string;
 
-  const start = async (terminator?: '\r' | '\n' | '\r\n'): Promise<QrScannerDriver> => {
+  const start = async (terminator?: '\r' | '\n' | '\r\n', maxScanBytes?: number): Promise<QrScannerDriver> => {
     sim = await startQrScannerSimulator({ path: devicePath, terminator });
     // Debug level, captured: the test checks that no scanned text reaches the log.
     const sink = new Writable({
@@ -33,6 +35,7 @@ describe('QrScannerDriver against the simulator over a pty', () => {
     driver = createQrScannerDriver({
       serial: { path: devicePath, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 },
       log: pino({ level: 'debug' }, sink),
+      maxScanBytes,
     });
     driver.onEvent((e: DeviceEvent) => scans.push(e.type === 'scan' ? String(e.data.text) : `unexpected ${e.type}`));
     await driver.open();
@@ -91,14 +94,40 @@ describe('QrScannerDriver against the simulator over a pty', () => {
 
   it('drops an over-long line and reads the next one', async () => {
     const d = await start();
-    await sim?.scan('a'.repeat(1024)); // exactly the limit: kept
-    await sim?.scan('b'.repeat(1025));
-    await sim?.sendRaw('c'.repeat(5000)); // a scanner gone mad, no terminator for a long while
+    const limit = DEFAULT_MAX_SCAN_BYTES;
+    await sim?.scan('a'.repeat(limit)); // exactly the limit: kept
+    await sim?.scan('b'.repeat(limit + 1));
+    await sim?.sendRaw('c'.repeat(limit * 3)); // a scanner gone mad, no terminator for a long while
     await sim?.scan('d');
     await sim?.scan('next');
-    await eventually(() => expect(scans).toEqual(['a'.repeat(1024), 'next']));
+    await eventually(() => expect(scans).toEqual(['a'.repeat(limit), 'next']));
     expect(await d.read()).toMatchObject({ scans: 2, dropped: 2 });
     expect(d.droppedByReason()['too-long']).toBe(2);
+  });
+
+  it('by default takes the longest rolling code a pass can have, spaces and all', async () => {
+    // Base45 is ASCII: a character is a byte, and the alphabet has a space (runs of them too).
+    expect(DEFAULT_MAX_SCAN_BYTES).toBeGreaterThanOrEqual(MAX_ROLLING_CODE_CHARS);
+    const body = Array.from({ length: MAX_ROLLING_CODE_CHARS - ROLLING_CODE_PREFIX.length }, (_, i) => BASE45_ALPHABET[(i * 7) % BASE45_ALPHABET.length]).join('');
+    const code = `${ROLLING_CODE_PREFIX}${body.slice(0, 10)}  ${body.slice(12)}`;
+    expect(code).toHaveLength(MAX_ROLLING_CODE_CHARS);
+    const d = await start();
+    await sim?.scan(code);
+    await sim?.scan('after');
+    await eventually(() => expect(scans).toEqual([code, 'after']));
+    expect(d.droppedByReason()).toEqual({ garbage: 0, 'too-long': 0, unterminated: 0 });
+  });
+
+  it('takes the limit a device sets: a rolling code fits, a longer line is dropped and counted', async () => {
+    const limit = 1500;
+    const d = await start(undefined, limit);
+    const code = `${ROLLING_CODE_PREFIX}${'A'.repeat(MAX_ROLLING_CODE_CHARS - ROLLING_CODE_PREFIX.length)}`;
+    await sim?.scan(code);
+    await sim?.scan('B'.repeat(limit + 1));
+    await sim?.scan('next');
+    await eventually(() => expect(scans).toEqual([code, 'next']));
+    expect(await d.read()).toMatchObject({ scans: 2, dropped: 1 });
+    expect(d.droppedByReason()).toEqual({ garbage: 0, 'too-long': 1, unterminated: 0 });
   });
 
   it('read() resolves while the port is open and rejects DISCONNECTED when the scanner is gone', async () => {

@@ -1,0 +1,92 @@
+import type { TrustedKeys } from '../../../config/trusted-keys.js';
+import type { ClockReading } from '../clock-trust.js';
+import { keyChanges, type Action, type KeyChanges } from '../token-verifier.js';
+import { parseCoseSign1 } from './cose-sign1.js';
+import { readPassClaims, type PassClaims } from './pass-claims.js';
+import { parseRollingCode } from './rolling-code.js';
+import { verifyRollingCode, type RollingCodeOptions, type VerifiedRollingCode } from './rolling-code-verifier.js';
+
+export interface PassVerifierOptions {
+  keys: TrustedKeys;
+  stationId: string;
+  /** `station.code`: what a phone may sign instead of the station id. */
+  stationCode?: string | undefined;
+  /** `station.groups`. */
+  stationGroups?: readonly string[];
+  skewSeconds: number;
+  untrustedClock: 'floor' | 'refuse';
+  /** `access.maxPassSeconds`. */
+  maxPassSeconds?: number;
+  /** For tests only; the format's constants otherwise (docs/passes.md). */
+  stepSeconds?: number;
+  skewSteps?: number;
+}
+
+/** What a refusal names about a code whose pass the cloud did sign, once a later check refused it. */
+export interface SignedCode {
+  pass: PassClaims;
+  passId: string;
+  step: number;
+  res: string;
+  act: Action;
+}
+
+/**
+ * The station's side of worker passes: its options (stations, groups, bounds, clock policy) and
+ * the fleet's trusted keys, with `verifyRollingCode` doing the checks. The keys are the same set
+ * the token verifier holds and are swapped with it on reload, one assignment, so a code is
+ * checked against the old set or the new one, never a mix.
+ */
+export class PassVerifier {
+  private keys: TrustedKeys;
+
+  constructor(private readonly options: PassVerifierOptions) {
+    this.keys = options.keys;
+  }
+
+  compareKeys(keys: TrustedKeys): KeyChanges {
+    return keyChanges(this.keys, keys);
+  }
+
+  replaceKeys(keys: TrustedKeys): KeyChanges {
+    const changes = keyChanges(this.keys, keys);
+    this.keys = keys;
+    return changes;
+  }
+
+  /**
+   * Checks `text` (docs/passes.md, "What the station checks"); `seen` is the replay cache's
+   * lookup of a replay key. Throws UnverifiedToken for junk, AccessDenied for the rest.
+   */
+  verify(text: string, clock: ClockReading, seen: (replayKey: string) => boolean): VerifiedRollingCode {
+    const { options } = this;
+    const checks: RollingCodeOptions = {
+      keys: this.keys,
+      stationId: options.stationId,
+      skewSeconds: options.skewSeconds,
+      untrustedClock: options.untrustedClock,
+      seen,
+    };
+    if (options.stationCode !== undefined) checks.stationCode = options.stationCode;
+    if (options.stationGroups !== undefined) checks.stationGroups = options.stationGroups;
+    if (options.maxPassSeconds !== undefined) checks.maxPassSeconds = options.maxPassSeconds;
+    if (options.stepSeconds !== undefined) checks.stepSeconds = options.stepSeconds;
+    if (options.skewSteps !== undefined) checks.skewSteps = options.skewSteps;
+    return verifyRollingCode(text, clock, checks);
+  }
+
+  /**
+   * The pass and the code's fields of a code `verify` refused after the cloud's signature verified
+   * (never call it for junk): what the refusal, the worker's budget and the revocation check name.
+   * Undefined when the claims cannot be read (a BAD_TOKEN that names nobody).
+   */
+  signedCode(text: string): SignedCode | undefined {
+    try {
+      const code = parseRollingCode(text);
+      const pass = readPassClaims(parseCoseSign1(code.pass).payload);
+      return { pass, passId: Buffer.from(pass.cti).toString('base64url'), step: code.step, res: code.res, act: code.act };
+    } catch {
+      return undefined;
+    }
+  }
+}
