@@ -366,7 +366,7 @@ export class AccessService {
     if (!claimed.first) return this.repeat(claimed.result as Outcome | undefined);
     // Held from the grant, not from the door's answer: a second attempt while the door opens is held too.
     const entry = this.passback?.applies(claims) ? this.passback : undefined;
-    entry?.entered(claims.sub, this.options.peopleInside());
+    entry?.entered(claims.sub, this.options.peopleInside(), resource.unlockMs);
     let outcome: Outcome;
     try {
       const { effects } = this.options;

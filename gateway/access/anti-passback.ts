@@ -12,6 +12,11 @@ export interface AntiPassbackOptions {
 
 interface Hold {
   until: number;
+  /**
+   * Until the door has closed again, the count may not have seen the worker walk in yet: a count
+   * still at `before` then means nothing, and only the time releases the hold.
+   */
+  settledAt: number;
   /** People inside as read when the entry was granted, before this worker walked in; undefined when unknown. */
   before: number | undefined;
 }
@@ -43,10 +48,11 @@ export class AntiPassback {
   refusal(sub: string, peopleNow: number | undefined): string | undefined {
     const hold = this.holds.get(sub);
     if (!hold) return undefined;
-    const left = hold.until - this.options.monotonic();
+    const now = this.options.monotonic();
+    const left = hold.until - now;
     // A count back at (or below) what it read before this worker's entry: someone has left since,
     // most likely the worker. Counts carry no identity, so another person leaving releases it too.
-    const someoneLeft = hold.before !== undefined && peopleNow !== undefined && peopleNow <= hold.before;
+    const someoneLeft = now >= hold.settledAt && hold.before !== undefined && peopleNow !== undefined && peopleNow <= hold.before;
     if (left <= 0 || someoneLeft) {
       this.holds.delete(sub);
       return undefined;
@@ -54,12 +60,15 @@ export class AntiPassback {
     return `this worker entered ${Math.round((this.options.seconds * 1000 - left) / 1000)} s ago and nobody has left since; one pass lets one person in (${Math.ceil(left / 1000)} s more, or leave first)`;
   }
 
-  /** `sub` was granted entry with `before` people inside (read at the grant). */
-  entered(sub: string, before: number | undefined): void {
+  /**
+   * `sub` was granted entry with `before` people inside (read at the grant), through a door that
+   * stays released for `openMs`.
+   */
+  entered(sub: string, before: number | undefined, openMs: number): void {
     const now = this.options.monotonic();
     this.holds.delete(sub); // re-inserted last: the map's order is the order holds end in
     this.prune(now);
-    this.holds.set(sub, { until: now + this.options.seconds * 1000, before });
+    this.holds.set(sub, { until: now + this.options.seconds * 1000, settledAt: now + openMs, before });
   }
 
   /** The entry did not happen (the door failed): no hold for it. */

@@ -1,9 +1,9 @@
-import { KeyObject } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 import type { ClockReading } from './clock-trust.js';
 import { AccessDenied, UnverifiedToken } from './access-error.js';
 import type { TrustedKeys } from '../../config/trusted-keys.js';
+import { keySetOf, type TrustedKeySet } from './trusted-key-set.js';
 
 /** `diagnose`: an operator reads the station's logs and doctor checks (cmd/logs, cmd/doctor; docs/diagnostics.md). */
 export const ACTIONS = ['unlock', 'swap', 'dispense', 'operate', 'diagnose'] as const;
@@ -35,7 +35,8 @@ export interface AccessClaims {
 
 export interface TokenVerifierOptions {
   stationId: string;
-  keys: TrustedKeys;
+  /** The station's access keys: a set shared with the pass and revocation checks, so one reload swaps all. */
+  keys: TrustedKeys | TrustedKeySet;
   maxTokenSeconds: number;
   skewSeconds: number;
   /** What to do while the clock is not trusted (docs/access.md). */
@@ -60,25 +61,10 @@ const ALGORITHMS = new Set(['EdDSA', 'Ed25519']);
  * refusal is an AccessDenied with the contract's code; nothing about the token is logged here.
  */
 export class TokenVerifier {
-  private keys: TrustedKeys;
+  private readonly keys: TrustedKeySet;
 
   constructor(private readonly options: TokenVerifierOptions) {
-    this.keys = options.keys;
-  }
-
-  /**
-   * Trusts exactly `keys` from now on (a key rotation, on reload): one assignment, so a token is
-   * checked against the old set or the new one, never a mix. Returns the kids that changed.
-   */
-  /** What trusting `keys` instead of the current set would change. */
-  compareKeys(keys: TrustedKeys): KeyChanges {
-    return keyChanges(this.keys, keys);
-  }
-
-  replaceKeys(keys: TrustedKeys): KeyChanges {
-    const changes = keyChanges(this.keys, keys);
-    this.keys = keys;
-    return changes;
+    this.keys = keySetOf(options.keys);
   }
 
   async verify(token: string, clock: ClockReading): Promise<AccessClaims> {
@@ -99,7 +85,7 @@ export class TokenVerifier {
     }
     if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) throw new UnverifiedToken('BAD_TOKEN', `algorithm ${String(alg)} is not accepted (EdDSA only)`);
     if (typeof kid !== 'string') throw new UnverifiedToken('UNKNOWN_KEY', 'the token names no key (kid)');
-    const key = this.keys.get(kid);
+    const key = this.keys.current.get(kid);
     if (!key) throw new UnverifiedToken('UNKNOWN_KEY', `key "${kid}" is not trusted by this station`);
 
     let payload: Uint8Array;
@@ -165,21 +151,4 @@ export class TokenVerifier {
     if (iatMs > now + skew) throw new AccessDenied('NOT_YET_VALID', 'the token was issued in the future (check the clocks)');
     if (expMs < now - skew) throw new AccessDenied('EXPIRED', 'the token has expired');
   }
-}
-
-/** How one set of trusted keys differs from another, by kid. */
-export interface KeyChanges {
-  added: string[];
-  removed: string[];
-  /** The same kid with other key material. */
-  replaced: string[];
-}
-
-export function keyChanges(before: TrustedKeys, after: TrustedKeys): KeyChanges {
-  const material = (key: Parameters<typeof KeyObject.from>[0]): string => String(KeyObject.from(key).export({ format: 'jwk' }).x);
-  return {
-    added: [...after.keys()].filter((k) => !before.has(k)),
-    removed: [...before.keys()].filter((k) => !after.has(k)),
-    replaced: [...after].filter(([k, key]) => before.has(k) && material(before.get(k)!) !== material(key)).map(([k]) => k),
-  };
 }

@@ -5,6 +5,8 @@ import { consoleUrl, serveStatic, type StaticServer } from './static-server.js';
 export interface DemoConsole {
   /** The line the demo prints: the console's URL, or why there is none. */
   readonly line: string;
+  /** The workers' phone page (docs/console.md), when the console is served. */
+  readonly phone: string | undefined;
   close(): Promise<void>;
 }
 
@@ -12,8 +14,9 @@ export interface DemoConsole {
 export async function startDemoConsole(root: string, wsUrl: string | undefined, prefix: string, stationId: string): Promise<DemoConsole> {
   const dir = join(root, 'dist', 'console');
   if (!wsUrl || !existsSync(join(dir, 'index.html'))) {
-    return { line: 'not built (npm run build builds it)', close: async () => undefined };
+    return { line: 'not built (npm run build builds it)', phone: undefined, close: async () => undefined };
   }
   const server: StaticServer = await serveStatic(dir);
-  return { line: consoleUrl(server.url, wsUrl, prefix, stationId), close: () => server.close() };
+  const phone = existsSync(join(dir, 'phone.html')) ? `${server.url}phone.html` : undefined;
+  return { line: consoleUrl(server.url, wsUrl, prefix, stationId), phone, close: () => server.close() };
 }

@@ -143,6 +143,13 @@ async function main(): Promise<number> {
       `Demo station ${stationId}: ${sim.devices.length} simulated devices, gateway pid ${gateway.pid ?? '?'}`,
       `  broker   ${broker.url} (embedded, MQTT 3.1.1, no authentication, loopback only)`,
       `  console  ${site.line}`,
+      ...(site.phone
+        ? [
+            `  phone    ${site.phone}  (a worker's phone page: it shows its KEY; issue it a pass with`,
+            `           node dist/simulators/cli/station-token.js pass --key ${shown(keys.privateKeyFile)} --phone-key KEY --sub w-demo --station ${stationId} --grant unlock:main-door`,
+            `           and open ${site.phone}#pass=PASS; its rolling code opens the door at the scanner, offline too)`,
+          ]
+        : []),
       `  watch    mosquitto_sub -h ${host} -p ${broker.port} -t 'stations/#' -v`,
       `  logs     ${shown(logFile)}; usage log: node dist/gateway/cli/station-gateway.js log -c ${shown(stationFile)} --since 1h`,
       `  unlock   ${token} --res main-door --act unlock`,

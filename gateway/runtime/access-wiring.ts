@@ -16,7 +16,9 @@ import { systemClock, type Clock } from '../../config/clock.js';
 import type { StationStore } from '../store/station-store.js';
 import type { PreparedReload } from '../ops/station-ops.js';
 import { DiagnoseAuthority } from '../access/diagnose-authority.js';
-import type { RevocationCheck } from '../access/revocation-check.js';
+import { RevocationKeeper, revocationsFileFor } from '../access/revocation/revocation-keeper.js';
+import { TrustedKeySet } from '../access/trusted-key-set.js';
+import type { RevocationStatus } from '../../cloud-bridge/revocation-contract.js';
 import { collectDoctorFacts } from '../ops/diagnostics/doctor-facts.js';
 import { DiagnosticsService, openUsageLog, type DiagnosticsCommand } from '../ops/diagnostics/diagnostics-service.js';
 
@@ -39,8 +41,12 @@ export interface AccessWiringOptions {
   clockTickMs?: number;
   /** The tick's timer; the system clock (which keeps no stopping process alive) unless a test drives it. */
   clock?: Clock | undefined;
-  /** The fleet's revocation list, kept and followed by the access part (gateway/access/revocation/). */
-  revocations?: RevocationCheck | undefined;
+  /** The database file, beside which the fleet's revocation list is kept (`:memory:`: kept in memory only). */
+  storagePath: string;
+  /** How the fleet's retained revocation list arrives (the bridge's followFleet); the function returned stops it. */
+  followRevocations?: ((listener: (payload: Buffer) => void) => () => void) | undefined;
+  /** Told which revocation list the station honours, at start and on every change (for S/status). */
+  onRevocations?: ((status: RevocationStatus) => void) | undefined;
 }
 
 /** The access side of a station, assembled: what the runtime hands the bridge and the devices. */
@@ -99,7 +105,16 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     };
   }
 
-  const keys = await loadTrustedKeys(access.trustedKeys);
+  // One set for tokens, passes and the revocation list: a reload swaps it for all three at once.
+  const keys = new TrustedKeySet(await loadTrustedKeys(access.trustedKeys));
+  const revocations = new RevocationKeeper({
+    file: revocationsFileFor(options.storagePath),
+    keys,
+    follow: options.followRevocations,
+    onStatus: options.onRevocations,
+    log: log.child({ part: 'revocations' }),
+  });
+  await revocations.start();
   const keysLog = log.child({ part: 'access' });
   const clock = new ClockTrust({ mode: access.clockTrust, floor: store.timeFloor, skewMs: access.clockSkewSeconds * 1000, log: log.child({ part: 'clock' }) });
   const verifier = new TokenVerifier({
@@ -124,7 +139,7 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     config,
     verifier,
     passes,
-    revocations: options.revocations,
+    revocations,
     clock,
     replay: store.replayCache,
     outbox: store.outbox,
@@ -167,14 +182,14 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     async prepareKeys(file) {
       if (file === undefined) return undefined;
       const next = await loadTrustedKeys(file);
-      const { added, removed, replaced } = verifier.compareKeys(next);
+      const { added, removed, replaced } = keys.compare(next);
       const changed = added.length + removed.length + replaced.length > 0;
       return {
         changed: changed ? ['access.trustedKeys'] : [],
         apply() {
-          // Both at once, in one synchronous step: no attempt sees tokens on one set and passes on another.
-          const done = verifier.replaceKeys(next);
-          passes.replaceKeys(next);
+          // One assignment for tokens, passes and the next revocation list; the kept list stays
+          // (it verified when it was accepted).
+          const done = keys.replace(next);
           keysLog.info({ file, ...done, kids: [...next.keys()] }, changed ? 'trusted keys reloaded' : 'trusted keys read again: unchanged');
         },
       };
@@ -193,6 +208,7 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     stop() {
       cancelTick?.();
       cancelTick = undefined;
+      revocations.stop();
     },
   };
 }

@@ -1,13 +1,15 @@
 import type { TrustedKeys } from '../../../config/trusted-keys.js';
 import type { ClockReading } from '../clock-trust.js';
-import { keyChanges, type Action, type KeyChanges } from '../token-verifier.js';
+import type { Action } from '../token-verifier.js';
+import { keySetOf, type TrustedKeySet } from '../trusted-key-set.js';
 import { parseCoseSign1 } from './cose-sign1.js';
 import { readPassClaims, type PassClaims } from './pass-claims.js';
 import { parseRollingCode } from './rolling-code.js';
 import { verifyRollingCode, type RollingCodeOptions, type VerifiedRollingCode } from './rolling-code-verifier.js';
 
 export interface PassVerifierOptions {
-  keys: TrustedKeys;
+  /** The same set the token verifier checks against (tokens and passes are signed by one fleet key set). */
+  keys: TrustedKeys | TrustedKeySet;
   stationId: string;
   /** `station.code`: what a phone may sign instead of the station id. */
   stationCode?: string | undefined;
@@ -34,24 +36,14 @@ export interface SignedCode {
 /**
  * The station's side of worker passes: its options (stations, groups, bounds, clock policy) and
  * the fleet's trusted keys, with `verifyRollingCode` doing the checks. The keys are the same set
- * the token verifier holds and are swapped with it on reload, one assignment, so a code is
+ * the token verifier holds (TrustedKeySet), swapped for both on reload in one assignment, so a code is
  * checked against the old set or the new one, never a mix.
  */
 export class PassVerifier {
-  private keys: TrustedKeys;
+  private readonly keys: TrustedKeySet;
 
   constructor(private readonly options: PassVerifierOptions) {
-    this.keys = options.keys;
-  }
-
-  compareKeys(keys: TrustedKeys): KeyChanges {
-    return keyChanges(this.keys, keys);
-  }
-
-  replaceKeys(keys: TrustedKeys): KeyChanges {
-    const changes = keyChanges(this.keys, keys);
-    this.keys = keys;
-    return changes;
+    this.keys = keySetOf(options.keys);
   }
 
   /**
@@ -61,7 +53,7 @@ export class PassVerifier {
   verify(text: string, clock: ClockReading, seen: (replayKey: string) => boolean): VerifiedRollingCode {
     const { options } = this;
     const checks: RollingCodeOptions = {
-      keys: this.keys,
+      keys: this.keys.current,
       stationId: options.stationId,
       skewSeconds: options.skewSeconds,
       untrustedClock: options.untrustedClock,

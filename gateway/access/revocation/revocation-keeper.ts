@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { MAX_REVOCATION_CHARS, revocationsMessageSchema, type RevocationStatus } from '../../../cloud-bridge/revocation-contract.js';
 import { replaceFileAtomically } from '../../../config/durable-write.js';
 import type { TrustedKeys } from '../../../config/trusted-keys.js';
+import { keySetOf, type TrustedKeySet } from '../trusted-key-set.js';
 import type { RevocationCheck, RevokedPass } from '../revocation-check.js';
 import { verifyRevocationDocument } from './revocation-document.js';
 import { RevocationError, type RevocationCode } from './revocation-error.js';
@@ -20,8 +21,12 @@ export function revocationsFileFor(storagePath: string): string | undefined {
 export interface RevocationKeeperOptions {
   /** The kept list (the JWS text itself); undefined keeps it in memory only. */
   file: string | undefined;
-  /** The station's access keys: the authority that issues passes revokes them. */
-  keys: TrustedKeys;
+  /**
+   * The station's access keys: the authority that issues passes revokes them. The set shared with
+   * the token and pass checks: on a reload the kept list stays (it verified when it was accepted)
+   * and the next list is checked with the new keys.
+   */
+  keys: TrustedKeys | TrustedKeySet;
   /** How the fleet's retained list reaches the keeper (the bridge's followFleet); the function returned stops it. */
   follow?: ((listener: (payload: Buffer) => void) => () => void) | undefined;
   /** Told what the station honours now, at start and on every change (for S/status). */
@@ -52,7 +57,7 @@ interface Held {
  */
 export class RevocationKeeper implements RevocationCheck {
   private held: Held | undefined;
-  private keys: TrustedKeys;
+  private readonly keys: TrustedKeySet;
   private detach: (() => void) | undefined;
   /** Lists are taken one at a time, so two arriving together cannot both pass the seq check. */
   private queue: Promise<void> = Promise.resolve();
@@ -60,7 +65,7 @@ export class RevocationKeeper implements RevocationCheck {
   private readonly now: () => number;
 
   constructor(private readonly options: RevocationKeeperOptions) {
-    this.keys = options.keys;
+    this.keys = keySetOf(options.keys);
     this.now = options.now ?? Date.now;
   }
 
@@ -78,11 +83,6 @@ export class RevocationKeeper implements RevocationCheck {
 
   revoked(pass: RevokedPass): string | undefined {
     return this.held?.list.revoked(pass, this.now());
-  }
-
-  /** Keys reloaded: the kept list stays (it verified when it was accepted); the next list is checked with these. */
-  replaceKeys(keys: TrustedKeys): void {
-    this.keys = keys;
   }
 
   status(): RevocationStatus {
@@ -130,7 +130,7 @@ export class RevocationKeeper implements RevocationCheck {
     const jws = parsed.data.document;
     // The retained message comes again on every connect: the list in use, taken silently.
     if (jws === this.held?.jws) return;
-    const list = new RevocationList(await verifyRevocationDocument(jws, this.keys));
+    const list = new RevocationList(await verifyRevocationDocument(jws, this.keys.current));
     const kept = this.held?.list.seq;
     if (kept !== undefined && list.seq <= kept) throw new RevocationError('REVOCATION_NOT_NEWER', `seq ${list.seq} is not greater than the kept list's ${kept}: an old list replayed`);
     this.held = { list, jws, receivedAt: this.now() };
@@ -165,7 +165,7 @@ export class RevocationKeeper implements RevocationCheck {
       return this.damaged(file, (err as Error).message);
     }
     try {
-      const list = new RevocationList(await verifyRevocationDocument(jws, this.keys));
+      const list = new RevocationList(await verifyRevocationDocument(jws, this.keys.current));
       this.held = { list, jws, receivedAt: Math.round(receivedAt) };
       this.options.log.info({ file, seq: list.seq, issuedAt: list.issuedAt }, 'kept revocation list loaded');
     } catch (err) {

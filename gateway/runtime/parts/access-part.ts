@@ -7,8 +7,6 @@ import { Subscriptions } from '../../lifecycle/subscriptions.js';
 import type { PreparedReload } from '../../ops/station-ops.js';
 import { wireAccess, type AccessWiring } from '../access-wiring.js';
 import { REVOCATIONS_FLEET_TOPIC } from '../../../cloud-bridge/revocation-contract.js';
-import { loadTrustedKeys } from '../../../config/trusted-keys.js';
-import { RevocationKeeper, revocationsFileFor } from '../../access/revocation/revocation-keeper.js';
 import type { BridgePart } from './bridge-part.js';
 import type { DevicesPart } from './devices-part.js';
 import type { DoorsPart } from './doors-part.js';
@@ -40,28 +38,16 @@ export class AccessPart implements Part {
   readonly needs = ['store', 'records', 'devices', 'doors', 'station-logic', 'bridge'];
   readonly after = ['ops'];
   private current: AccessWiring | undefined;
-  private revocations: RevocationKeeper | undefined;
   private readonly subscriptions = new Subscriptions();
 
   constructor(private readonly options: AccessPartOptions) {}
 
   async start(): Promise<void> {
     const { station, storage, records, devices, doors, logic, bridge, clockTickMs, clock, log } = this.options;
-    const access = station.config.access;
-    // The fleet's revocation list: kept beside the database, followed on the fleet's topic, told to S/status.
-    const revocations = access
-      ? new RevocationKeeper({
-          file: revocationsFileFor(storage.path),
-          keys: await loadTrustedKeys(access.trustedKeys),
-          follow: (listener) => bridge.bridge.followFleet(REVOCATIONS_FLEET_TOPIC, (m) => listener(m.payload)),
-          onStatus: (status) => bridge.bridge.setRevocations(status),
-          log: log.child({ part: 'revocations' }),
-        })
-      : undefined;
-    await revocations?.start();
-    this.revocations = revocations;
     const wiring = await wireAccess({
-      revocations,
+      storagePath: storage.path,
+      followRevocations: (listener) => bridge.bridge.followFleet(REVOCATIONS_FLEET_TOPIC, (m) => listener(m.payload)),
+      onRevocations: (status) => bridge.bridge.setRevocations(status),
       station,
       monitors: devices.monitors,
       store: storage.store,
@@ -91,24 +77,12 @@ export class AccessPart implements Part {
   }
 
   async prepareKeys(file: string | undefined): Promise<PreparedReload | undefined> {
-    const prepared = await this.current?.prepareKeys(file);
-    const keeper = this.revocations;
-    if (!prepared || !keeper || file === undefined) return prepared;
-    // The next revocation list is checked with the keys the reload brings; the kept one stays.
-    const next = await loadTrustedKeys(file);
-    return {
-      ...prepared,
-      apply() {
-        prepared.apply();
-        keeper.replaceKeys(next);
-      },
-    };
+    return this.current?.prepareKeys(file);
   }
 
   async stop(): Promise<void> {
     this.options.bridge.serveCommands(undefined);
     this.subscriptions.clear();
     this.current?.stop();
-    this.revocations?.stop();
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RevocationKeeper, revocationsFileFor } from '../../../../gateway/access/revocation/revocation-keeper.js';
 import type { TrustedKeys } from '../../../../config/trusted-keys.js';
+import { TrustedKeySet } from '../../../../gateway/access/trusted-key-set.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { capturingLog, HOUR, iso, listOf, message, revocationKeys, sign, signRaw, T0, writeText } from './revocation-fixture.js';
 
@@ -19,7 +20,7 @@ describe('RevocationKeeper', () => {
   });
   afterEach(() => dir.remove());
 
-  const keeper = (keys: TrustedKeys, extra: Partial<ConstructorParameters<typeof RevocationKeeper>[0]> = {}) => {
+  const keeper = (keys: TrustedKeys | TrustedKeySet, extra: Partial<ConstructorParameters<typeof RevocationKeeper>[0]> = {}) => {
     const { log, lines } = capturingLog();
     return { keeper: new RevocationKeeper({ file, keys, log, now: () => T0 + HOUR, ...extra }), lines };
   };
@@ -112,10 +113,11 @@ describe('RevocationKeeper', () => {
   it('keeps the list when the keys are reloaded, and checks the next one with the new keys', async () => {
     const { key, keys } = await revocationKeys(dir.path);
     const { key: next, keys: nextKeys } = await revocationKeys(dir.path, 'fleet-2027-01');
-    const { keeper: k } = keeper(keys);
+    const shared = new TrustedKeySet(keys);
+    const { keeper: k } = keeper(shared);
     await k.start();
     await k.offer(message(await sign(key, revokedWorker('w-gone'))));
-    k.replaceKeys(nextKeys);
+    shared.replace(nextKeys);
     expect(k.revoked(passOf('w-gone'))).toMatch(/revoked/);
     await k.offer(message(await sign(key, listOf(2))));
     expect(k.counts().refused).toEqual({ REVOCATION_UNKNOWN_KEY: 1 });
