@@ -76,7 +76,8 @@ export interface DoorLockSimulator {
   drop(ms: number): Promise<void>;
   /** `bytes` random bytes and a line end: line noise. */
   noise(bytes?: number): Promise<void>;
-  state(door: number): { bolt: 'locked' | 'unlocked'; door: 'open' | 'closed' };
+  /** `releases`: how many times the bolt was released since start (UNLOCK or the exit button), so a bench or a test sees a release however short. */
+  state(door: number): { bolt: 'locked' | 'unlocked'; door: 'open' | 'closed'; releases: number };
   counters(): DoorLockSimCounters;
   openDoor(door: number): Promise<void>;
   closeDoor(door: number): Promise<void>;
@@ -94,6 +95,7 @@ interface DoorState {
   bolt: 'locked' | 'unlocked';
   door: 'open' | 'closed';
   relock: NodeJS.Timeout | undefined;
+  releases: number;
 }
 
 const DOOR_ARG = /^[0-9]{1,2}$/;
@@ -109,7 +111,7 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
   const random = mulberry32(options.seed ?? 1);
   const counters: DoorLockSimCounters = { requests: 0, badChecksum: 0, badFrames: 0 };
   const doors = new Map<number, DoorState>();
-  for (let d = 1; d <= doorCount; d++) doors.set(d, { bolt: 'locked', door: 'closed', relock: undefined });
+  for (let d = 1; d <= doorCount; d++) doors.set(d, { bolt: 'locked', door: 'closed', relock: undefined, releases: 0 });
   const timers = new Set<NodeJS.Timeout>();
 
   const link = await openSimSerialLink(options.endpoint ?? { type: 'pty', path: options.path }, { baudRate: options.baudRate ?? options.timing?.baudRate ?? 9600 });
@@ -142,6 +144,7 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
       timers.delete(s.relock);
     }
     s.bolt = 'unlocked';
+    s.releases++;
     if (options.walkThrough) walkThrough(door);
     s.relock = setTimeout(() => {
       if (s.relock) timers.delete(s.relock);
@@ -283,7 +286,7 @@ export async function startDoorLockSimulator(options: DoorLockSimOptions): Promi
     noise: (bytes = 24) => link.write(noiseLine(bytes, random)),
     state(door) {
       const s = mustDoor(door);
-      return { bolt: s.bolt, door: s.door };
+      return { bolt: s.bolt, door: s.door, releases: s.releases };
     },
     counters: () => ({ ...counters }),
     async openDoor(door) {

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,9 +6,10 @@ import { runRevokeCommand } from '../../fleet/revoke/revoke-command.js';
 import { generatePhoneKey, issuePass, rollingCode, stepAt, type PhoneKey } from '../../simulators/cloud/pass-issuer.js';
 import { writeIssuerKeyFiles, readIssuerKey, type IssuerKey } from '../../simulators/cloud/token-issuer.js';
 import { assertContract } from '../cloud-bridge/contract-validator.js';
+import { accessEvents, scanText, startDoorStation, type AccessEventData, type DoorStation } from '../helpers/door-station.js';
 import { freePort } from '../helpers/free-port.js';
 import { MqttRecorder } from '../helpers/mqtt-recorder.js';
-import { distEntry, runNode, type RunningProcess } from '../helpers/processes.js';
+import { distEntry, runNode } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -27,21 +27,12 @@ const SUB = 'w-e2e-revoked';
 let dir: ReturnType<typeof tempDir>;
 let brokerPort: number;
 let broker: EmbeddedBroker | undefined;
-let sim: RunningProcess;
-let gateway: RunningProcess | undefined;
-let configFile: string;
-let control: string;
+let station: DoorStation;
 let fleet: IssuerKey;
 let keyFile: string;
 let phone: PhoneKey;
 let pass: Uint8Array;
 let db: Database | undefined;
-
-const startGateway = async (): Promise<RunningProcess> => {
-  const g = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', configFile]);
-  await g.waitForOutput('station-gateway ready', 20_000);
-  return g;
-};
 
 beforeAll(async () => {
   dir = tempDir();
@@ -50,35 +41,15 @@ beforeAll(async () => {
   fleet = await readIssuerKey(keyFile);
   brokerPort = await freePort();
   broker = await startEmbeddedBroker({ port: brokerPort });
-  configFile = join(dir.path, 'station.yaml');
-  writeFileSync(
-    configFile,
-    `
-station: { id: ${STATION}, code: rv1, timezone: Asia/Shanghai }
-cloud: { url: ${broker.url}, protocolVersion: 4, heartbeatSeconds: 60 }
-storage: { path: data/gateway.db }
-access: { trustedKeys: ${files.trustedKeysFile}, clockTrust: system }
-resources:
-  main-door: { device: lock-1, door: 1, unlockMs: 1000 }
-devices:
-  - { id: lock-1, kind: door-lock, transport: { type: serial, path: tty/lock-1 }, pollMs: 300 }
-  - { id: scanner-1, kind: qr-scanner, transport: { type: serial, path: tty/scanner-1 }, pollMs: 1000 }
-`,
-  );
-  const controlPort = await freePort();
-  sim = runNode(distEntry('simulators', 'cli', 'station-sim.js'), ['station', '--config', configFile, '--control-port', String(controlPort)]);
-  await sim.waitForOutput('control:');
-  control = `http://127.0.0.1:${controlPort}`;
-  gateway = await startGateway();
+  station = await startDoorStation({ dir: dir.path, station: STATION, code: 'rv1', cloudUrl: broker.url, trustedKeys: files.trustedKeysFile, unlockMs: 1000 });
   phone = generatePhoneKey();
   pass = issuePass(fleet, { sub: SUB, phoneKey: phone.publicKey, stations: [STATION], grants: [{ act: 'unlock', res: 'main-door' }], issuedAt: new Date(Date.now() - 60_000), ttlSeconds: 86_400 });
-  db = new BetterSqlite3(join(dir.path, 'data', 'gateway.db'), { readonly: true });
+  db = new BetterSqlite3(station.dbFile, { readonly: true });
 }, 60_000);
 
 afterAll(async () => {
   db?.close();
-  await gateway?.kill();
-  await sim?.stop();
+  await station?.stop();
   await broker?.close();
   dir?.remove();
 });
@@ -86,15 +57,11 @@ afterAll(async () => {
 const code = (p: Uint8Array = pass): string => rollingCode(p, phone, { act: 'unlock', res: 'main-door', station: 'rv1' });
 
 async function scan(text: string): Promise<void> {
-  const hex = Buffer.from(`${text}\r\n`, 'latin1').toString('hex');
-  const res = await fetch(`${control}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: `scanner-1 raw ${hex}` }) });
-  expect(res.ok).toBe(true);
+  expect((await scanText(station.control, 'scanner-1', text)).ok).toBe(true);
 }
 
-type Data = Record<string, unknown>;
-const events = (type: 'access.granted' | 'access.denied'): Data[] =>
-  (db!.prepare('SELECT data FROM events WHERE type = ? ORDER BY seq').pluck().all(type) as string[]).map((d) => JSON.parse(d) as Data);
-const nth = (type: 'access.granted' | 'access.denied', n: number): Promise<Data> => waitFor(() => events(type)[n - 1], 10_000, `${type} #${n}`);
+const events = (type: 'access.granted' | 'access.denied'): AccessEventData[] => accessEvents(db!, type);
+const nth = (type: 'access.granted' | 'access.denied', n: number): Promise<AccessEventData> => waitFor(() => events(type)[n - 1], 10_000, `${type} #${n}`);
 
 describe('a worker revoked while the station was offline', () => {
   it('is refused with REVOKED as soon as the list arrives, and still after a restart with the broker down', async () => {
@@ -139,15 +106,14 @@ describe('a worker revoked while the station was offline', () => {
     // Killed, and started again with no broker: the kept list is verified from disk and honoured.
     await broker.close();
     broker = undefined;
-    await gateway!.kill();
-    gateway = await startGateway();
+    const gateway = await station.restartGateway();
     await gateway.waitForOutput('kept revocation list loaded');
     await scan(code());
     expect(await nth('access.denied', 2)).toMatchObject({ code: 'REVOKED', sub: SUB });
     expect(events('access.granted')).toHaveLength(2);
 
     // doctor, beside the running gateway, reports the kept list and its age.
-    const doctor = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['doctor', '--config', configFile]);
+    const doctor = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['doctor', '--config', station.configFile]);
     await doctor.exited;
     expect(doctor.output()).toMatch(/revocations\s+PASS\s+list 1 issued \S+ \(0 h ago\)/);
   }, 150_000);

@@ -1,15 +1,13 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import BetterSqlite3 from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPEN_GRACE_MS } from '../../../gateway/access/door-supervisor.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../cloud-bridge/embedded-broker.js';
 import { generateIssuerKey, issueToken, writeTrustedKeys, type IssuerKey, type TokenRequest } from '../../../simulators/cloud/token-issuer.js';
+import { accessEvents, doorBolt, simCommand, startDoorStation, type DoorStation } from '../../helpers/door-station.js';
 import { freePort } from '../../helpers/free-port.js';
 import { MqttRecorder } from '../../helpers/mqtt-recorder.js';
-import { distEntry, runNode, type RunningProcess } from '../../helpers/processes.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -25,9 +23,7 @@ const S = `stations/${STATION}`;
 let dir: ReturnType<typeof tempDir>;
 let brokerPort: number;
 let broker: EmbeddedBroker | undefined;
-let sim: RunningProcess;
-let gateway: RunningProcess;
-let control: string;
+let station: DoorStation;
 let key: IssuerKey;
 
 beforeAll(async () => {
@@ -36,48 +32,17 @@ beforeAll(async () => {
   writeTrustedKeys(join(dir.path, 'trusted.jwks.json'), [key]);
   brokerPort = await freePort();
   broker = await startEmbeddedBroker({ port: brokerPort });
-  const configFile = join(dir.path, 'station.yaml');
-  writeFileSync(
-    configFile,
-    `
-station: { id: ${STATION}, timezone: Asia/Shanghai }
-cloud: { url: ${broker.url}, protocolVersion: 4, heartbeatSeconds: 60 }
-storage: { path: data/gateway.db }
-access: { trustedKeys: trusted.jwks.json, clockTrust: system }
-resources:
-  main-door: { device: lock-1, door: 1, unlockMs: 2000 }
-devices:
-  - { id: lock-1, kind: door-lock, transport: { type: serial, path: tty/lock-1 }, pollMs: 300 }
-  - { id: scanner-1, kind: qr-scanner, transport: { type: serial, path: tty/scanner-1 }, pollMs: 1000 }
-`,
-  );
-  const controlPort = await freePort();
-  sim = runNode(distEntry('simulators', 'cli', 'station-sim.js'), ['station', '--config', configFile, '--control-port', String(controlPort)]);
-  await sim.waitForOutput('control:');
-  control = `http://127.0.0.1:${controlPort}`;
-  gateway = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', configFile]);
-  await gateway.waitForOutput('station-gateway ready');
+  station = await startDoorStation({ dir: dir.path, station: STATION, cloudUrl: broker.url, unlockMs: 2000 });
 });
 
 afterAll(async () => {
-  await gateway?.kill();
-  await sim?.stop();
+  await station?.stop();
   await broker?.close();
   dir?.remove();
 });
 
 const token = (over: Partial<TokenRequest> = {}): Promise<string> => issueToken(key, { station: STATION, res: 'main-door', act: 'unlock', sub: 'rider-42', ...over });
-
-async function simCommand(command: string): Promise<unknown> {
-  const res = await fetch(`${control}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command }) });
-  return res.json();
-}
-
-async function bolt(door = 1): Promise<string> {
-  const res = await fetch(`${control}/devices/lock-1`);
-  const body = (await res.json()) as { doors: Array<{ number: number; bolt: string }> };
-  return body.doors.find((d) => d.number === door)?.bolt ?? '?';
-}
+const bolt = (): Promise<string> => doorBolt(station.control);
 
 describe('a night unlock', () => {
   it('by cloud command: the door is released, the reply says so, access.granted is in the event stream', async () => {
@@ -118,14 +83,12 @@ describe('a night unlock', () => {
     await broker!.close();
     broker = undefined;
     const tok = await token({ sub: 'rider-77' });
-    await simCommand(`scanner-1 scan ${tok}`);
+    await simCommand(station.control, `scanner-1 scan ${tok}`);
     await waitFor(async () => (await bolt()) === 'unlocked', 10_000, 'the door to be released offline');
 
     // The grant is in the local log before the cloud has seen it.
-    const db = new BetterSqlite3(join(dir.path, 'data', 'gateway.db'), { readonly: true });
-    const pending = db.prepare("SELECT data FROM events WHERE type = 'access.granted' AND delivered_at IS NULL").pluck().all() as string[];
-    db.close();
-    expect(pending.map((d) => JSON.parse(d) as Record<string, unknown>)).toEqual([expect.objectContaining({ sub: 'rider-77', via: 'scanner-1' })]);
+    const pending = accessEvents(station.dbFile, 'access.granted', { undelivered: true });
+    expect(pending).toEqual([expect.objectContaining({ sub: 'rider-77', via: 'scanner-1' })]);
 
     broker = await startEmbeddedBroker({ port: brokerPort });
     const recorder = await MqttRecorder.connect(broker.url, `${S}/events`);
@@ -143,10 +106,10 @@ describe('a night unlock', () => {
       await waitFor(async () => (await bolt()) === 'locked', 10_000, 'the bolt to relock');
       // Past the grace after the last unlock, in which a released door may still be pushed open.
       await sleep(OPEN_GRACE_MS + 500);
-      await simCommand('lock-1 door 1 open');
+      await simCommand(station.control, 'lock-1 door 1 open');
       await recorder.waitFor(`${S}/events`, (m) => m.body['type'] === 'door.forced', 10_000);
       await recorder.waitFor(`${S}/alarms`, (m) => (m.body['alarms'] as Array<{ alarm: string }>).some((a) => a.alarm === 'door.forced'), 10_000);
-      await simCommand('lock-1 door 1 close');
+      await simCommand(station.control, 'lock-1 door 1 close');
       await recorder.waitFor(`${S}/alarms`, (m) => !(m.body['alarms'] as Array<{ alarm: string }>).some((a) => a.alarm === 'door.forced'), 10_000);
     } finally {
       await recorder.close();
