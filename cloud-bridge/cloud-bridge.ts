@@ -469,6 +469,7 @@ export class CloudBridge {
       bootId: this.options.bootId,
       devices: this.options.devices.map(({ id, kind, model }) => ({ id, kind, model })),
       ...locationField(this.options.config.station),
+      timezone: this.options.config.station.timezone,
     };
     const notAfter = this.options.certificateNotAfter?.();
     if (notAfter) birth.certificate = { notAfter: notAfter.toISOString(), daysLeft: Math.round(((notAfter.getTime() - this.now().getTime()) / 86_400_000) * 10) / 10 };

@@ -52,7 +52,7 @@ export const PAYLOADS: Record<string, PayloadDoc> = {
   'status-birth': {
     file: 'status-birth.schema.json',
     schema: birthSchema,
-    example: { online: true, ts: '2025-03-04T05:06:07.089Z', version: '0.1.0', bootId: EXAMPLE_BOOT, devices: [{ id: 'water-1', kind: 'water-dispenser', model: 'DSP-REF' }], location: { lat: 30.2562, lon: 120.1668 }, revocations: { seq: 42, issuedAt: '2025-03-04T04:00:00.000Z', receivedAt: '2025-03-04T04:00:01.250Z' } },
+    example: { online: true, ts: '2025-03-04T05:06:07.089Z', version: '0.1.0', bootId: EXAMPLE_BOOT, devices: [{ id: 'water-1', kind: 'water-dispenser', model: 'DSP-REF' }], location: { lat: 30.2562, lon: 120.1668 }, timezone: 'Asia/Shanghai', revocations: { seq: 42, issuedAt: '2025-03-04T04:00:00.000Z', receivedAt: '2025-03-04T04:00:01.250Z' } },
   },
   'status-offline': { file: 'status-offline.schema.json', schema: offlineSchema, example: { online: false, bootId: EXAMPLE_BOOT } },
   'device-state': { file: 'device-state.schema.json', schema: deviceStateSchema, example: deviceExample },

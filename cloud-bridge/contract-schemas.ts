@@ -51,6 +51,11 @@ export const birthSchema = z
     bootId: ulid.describe('made at each start of the gateway; the Last Will carries the same one'),
     devices: z.array(deviceInfo).describe('the devices this station drives'),
     location,
+    timezone: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the station\'s IANA time zone as configured (station.timezone, UTC unless set), e.g. Asia/Shanghai: the zone its opening hours and local times are in. Added after 0.1; absent from older gateways, whose readers should assume nothing'),
     certificate: z
       .strictObject({
         notAfter: timestamp.describe('when the client certificate the station connected with expires'),

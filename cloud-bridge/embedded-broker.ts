@@ -29,6 +29,11 @@ export interface EmbeddedBrokerOptions {
    * alone: a broker that forwards anything, to prove the station's own bound.
    */
   maxPacketBytes?: number;
+  /**
+   * Accounts (user name to password) for tests of a client's handling of a refused login; absent:
+   * anyone may connect. A wrong password is answered with CONNACK 4 (bad user name or password).
+   */
+  users?: Readonly<Record<string, string>>;
 }
 
 /** Each broker's aedes persistence (in memory), for `sessionsFrom`. */
@@ -43,6 +48,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   const maxPacketBytes = options.maxPacketBytes ?? MAX_PACKET_BYTES;
   const persistence = options.sessionsFrom ? persistences.get(options.sessionsFrom) : undefined;
   const broker = await Aedes.createBroker(persistence === undefined ? {} : { persistence });
+  const users = options.users;
+  if (users) {
+    broker.authenticate = (_client, username, password, done) => {
+      const ok = username !== undefined && Object.hasOwn(users, username) && password?.toString() === users[username];
+      done(ok ? null : Object.assign(new Error('bad user name or password'), { returnCode: 4 as const }), ok);
+    };
+  }
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     // MQTT packets are small and answered at once: Nagle's delay (with the peer's delayed ACK)

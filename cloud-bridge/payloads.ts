@@ -18,6 +18,8 @@ export interface BirthPayload {
   bootId: string;
   devices: DeviceInfo[];
   location?: GeoPosition;
+  /** IANA zone of station.timezone; a contract extension, so readers treat it as optional. */
+  timezone?: string;
   certificate?: { notAfter: string; daysLeft: number };
   /** The revocation list the station honours; absent on a station without access (revocation-contract.ts). */
   revocations?: { seq: number; issuedAt: string; receivedAt: string } | null;

@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import type { FailReason } from './i18n/chrome-text.js';
 
 export interface Credentials {
   url: string;
@@ -8,11 +9,27 @@ export interface Credentials {
   prefix: string;
 }
 
-export type LinkState = { state: 'connecting' | 'connected' | 'reconnecting' | 'closed' } | { state: 'error'; message: string };
+/**
+ * What the link is doing, typed: the page words it (i18n/chrome-text.ts). `detail` is the
+ * broker's or the library's own text, shown beside the words, never instead of them.
+ */
+export type LinkState =
+  | { state: 'connecting' | 'connected' | 'closed' }
+  | { state: 'reconnecting'; reason?: FailReason; detail?: string }
+  | { state: 'error'; reason: FailReason; detail?: string; retrying: boolean }
+  /** Connected and subscribed, yet no `<prefix>/+/status` arrived within `quietMs`. */
+  | { state: 'no-stations'; prefix: string; seconds: number };
 
 export interface BrokerLinkHandlers {
   message(topic: string, payload: Uint8Array): void;
   state(s: LinkState): void;
+}
+
+export interface BrokerLinkOptions {
+  /** How long a connected link may see no station status before it says the prefix is empty. */
+  quietMs?: number;
+  /** How long a WebSocket may take to be answered with a CONNACK. */
+  connectTimeoutMs?: number;
 }
 
 /** The fleet-wide, retained topics: everything the fleet list needs, nothing per event. */
@@ -20,43 +37,110 @@ export function fleetTopics(prefix: string): string[] {
   return ['status', 'alarms', 'availability', 'devices/+'].map((t) => `${prefix}/+/${t}`);
 }
 
+/** CONNACK codes that mean "not you": 3.1.1's 4 and 5, MQTT 5's 0x86 and 0x87. */
+const AUTH_CODES = new Set([4, 5, 0x86, 0x87]);
+
 /**
  * The console's one MQTT over WebSocket connection, with the operator's own credentials, so the
  * broker's ACL decides what this operator may see. Events are subscribed to for one station at
  * a time: the fleet's whole event stream is not something a browser should carry.
+ *
+ * A browser does not say why a WebSocket failed (the error event has no reason, the close code is
+ * 1006 for a refused port, a failed TLS handshake and an HTTP 404 alike), so the link watches the
+ * socket itself (MQTT.js' `createWebsocket`) and, when it never opened, asks the same address once
+ * over plain HTTP(S): an answer means a web server is there that would not upgrade (a wrong path),
+ * no answer means nothing listens (ws://) or TLS failed (wss://).
  */
 export class BrokerLink {
   private client: MqttClient | undefined;
   private eventsTopic: string | undefined;
+  private quietTimer: ReturnType<typeof setTimeout> | undefined;
+  private prefix = '';
+  private sawStatus = false;
+  private lastFailure: { reason: FailReason; detail?: string } | undefined;
+  private readonly quietMs: number;
+  private readonly connectTimeoutMs: number;
 
-  constructor(private readonly handlers: BrokerLinkHandlers) {}
+  constructor(
+    private readonly handlers: BrokerLinkHandlers,
+    options: BrokerLinkOptions = {},
+  ) {
+    this.quietMs = options.quietMs ?? 5000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
 
   connect(c: Credentials): void {
     this.close();
     this.handlers.state({ state: 'connecting' });
+    this.prefix = c.prefix;
+    this.sawStatus = false;
+    this.lastFailure = undefined;
+    let attempt = { opened: false, connacked: false, failed: false };
     const client = mqtt.connect(c.url, {
       // 3.1.1 works on every broker the contract names, the embedded aedes included.
       protocolVersion: 4,
       clientId: `console-${Math.random().toString(36).slice(2, 10)}`,
       clean: true,
       reconnectPeriod: 3000,
-      connectTimeout: 15_000,
+      connectTimeout: this.connectTimeoutMs,
       ...(c.username ? { username: c.username } : {}),
       ...(c.password ? { password: c.password } : {}),
+      createWebsocket: (url: string, protocols: string[]) => {
+        const socket = new WebSocket(url, protocols);
+        const seen = { opened: false, connacked: false, failed: false };
+        attempt = seen;
+        socket.addEventListener('open', () => (seen.opened = true));
+        return socket;
+      },
     });
     this.client = client;
     client.on('connect', () => {
+      attempt.connacked = true;
+      this.lastFailure = undefined;
       this.handlers.state({ state: 'connected' });
       // QoS 0 for state: each retained topic is replaced whole by the next, so a lost update costs
       // nothing that the next one does not repair, and 60,000 PUBACKs are saved on a fleet load.
-      client.subscribe(fleetTopics(c.prefix), { qos: 0 }, (err) => {
-        if (err) this.handlers.state({ state: 'error', message: `subscribe refused: ${err.message}` });
+      client.subscribe(fleetTopics(c.prefix), { qos: 0 }, (err, granted) => {
+        if (client !== this.client) return;
+        const refused = granted?.find((g) => g.qos === 128);
+        if (err || refused) {
+          this.fail({ reason: 'subscribe', detail: err?.message ?? refused?.topic }, false);
+          return;
+        }
+        this.watchQuiet();
       });
       if (this.eventsTopic) client.subscribe(this.eventsTopic, { qos: 1 });
     });
-    client.on('reconnect', () => this.handlers.state({ state: 'reconnecting' }));
-    client.on('error', (err) => this.handlers.state({ state: 'error', message: err.message }));
-    client.on('message', (topic, payload) => this.handlers.message(topic, payload));
+    client.on('reconnect', () => {
+      if (client === this.client) this.handlers.state({ state: 'reconnecting', ...this.lastFailure });
+    });
+    client.on('error', (err: Error & { code?: unknown }) => {
+      if (client !== this.client) return;
+      attempt.failed = true;
+      if (typeof err.code === 'number') {
+        // A CONNACK refusal: MQTT.js stops reconnecting (reconnectOnConnackError is off).
+        this.fail({ reason: AUTH_CODES.has(err.code) ? 'auth' : 'broker', detail: err.message }, false);
+      } else if (/connack timeout/i.test(err.message)) {
+        this.fail({ reason: 'timeout', detail: err.message }, true);
+      } else {
+        attempt.failed = false;
+      }
+    });
+    client.on('close', () => {
+      if (client !== this.client) return;
+      this.stopQuiet();
+      const seen = attempt;
+      if (seen.connacked || seen.failed) return;
+      if (seen.opened) this.fail({ reason: 'closed' }, true);
+      else void this.probe(c.url).then((reason) => client === this.client && !attempt.connacked && this.fail({ reason }, true));
+    });
+    client.on('message', (topic, payload) => {
+      if (!this.sawStatus && isStatusTopic(this.prefix, topic)) {
+        this.sawStatus = true;
+        this.stopQuiet();
+      }
+      this.handlers.message(topic, payload);
+    });
   }
 
   /** Follows one station's `S/events` (undefined: none). */
@@ -68,8 +152,54 @@ export class BrokerLink {
   }
 
   close(): void {
+    this.stopQuiet();
     this.client?.end(true);
     this.client = undefined;
     this.handlers.state({ state: 'closed' });
   }
+
+  private fail(failure: { reason: FailReason; detail?: string | undefined }, retrying: boolean): void {
+    this.lastFailure = failure.detail === undefined ? { reason: failure.reason } : { reason: failure.reason, detail: failure.detail };
+    this.handlers.state({ state: 'error', ...this.lastFailure, retrying });
+  }
+
+  /** Retained statuses come first after SUBACK; silence after that means an empty prefix. */
+  private watchQuiet(): void {
+    this.stopQuiet();
+    if (this.sawStatus) return;
+    this.quietTimer = setTimeout(() => {
+      if (!this.sawStatus) this.handlers.state({ state: 'no-stations', prefix: this.prefix, seconds: Math.round(this.quietMs / 1000) });
+    }, this.quietMs);
+  }
+
+  private stopQuiet(): void {
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+  }
+
+  /** Once, for a socket that never opened: is any web server answering at that address? */
+  private async probe(url: string): Promise<FailReason> {
+    const secure = url.startsWith('wss:');
+    if (await answers(url.replace(/^ws/, 'http'))) return 'closed';
+    // A failed TLS handshake and a refused port fail the same way here; wss:// that fails is far
+    // more often a certificate the browser does not trust, or wss:// to a plain port, than nothing.
+    return secure ? 'tls' : 'refused';
+  }
+}
+
+/** Whether an HTTP request to `url` gets any answer; an opaque one (no-cors) is enough. */
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { mode: 'no-cors', signal: AbortSignal.timeout(2500) });
+    return true;
+  } catch (err) {
+    // Still waiting after 2.5 s: the port took the connection (a refused one fails at once) but
+    // says nothing over HTTP, as a bare WebSocket server may.
+    return err instanceof DOMException && err.name === 'TimeoutError';
+  }
+}
+
+function isStatusTopic(prefix: string, topic: string): boolean {
+  if (!topic.startsWith(`${prefix}/`) || !topic.endsWith('/status')) return false;
+  return topic.split('/').length === prefix.split('/').length + 2;
 }

@@ -13,16 +13,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** "12 s ago", "3 min ago", or the date for anything older than a day. */
-export function ago(ms: number | undefined, now = Date.now()): string {
-  if (ms === undefined) return '—';
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** `h` for SVG: its elements live in another namespace, and everything on them is an attribute. */

@@ -42,6 +42,8 @@ export interface StationRecord {
   lastHeard: number | undefined;
   /** From the status (birth, Last Will, clean offline), where the station has one configured. */
   location: GeoPosition | undefined;
+  /** The station's IANA zone from its birth (`station.timezone`): station times are shown in it. Absent from gateways older than the field. */
+  timezone?: string;
 }
 
 export interface Fleet {
@@ -155,6 +157,12 @@ function applyStatus(station: StationRecord, body: Record<string, unknown>): voi
   // more); an offline status without one comes from a gateway older than the field: keep what we had.
   const at = geoPosition(body['location']);
   if (at || body['online'] === true) station.location = at;
+  // Only the birth carries the zone; the Last Will and clean offline keep the one we had.
+  if (body['online'] === true) {
+    const zone = timeZone(body['timezone']);
+    if (zone) station.timezone = zone;
+    else delete station.timezone;
+  }
   if (!Array.isArray(body['devices'])) return;
   // The birth lists what the station drives now: a device it no longer has is dropped.
   const listed = new Set<string>();
@@ -180,6 +188,17 @@ function heard(station: StationRecord, ts: unknown): void {
   if (typeof ts !== 'string') return;
   const ms = Date.parse(ts);
   if (Number.isFinite(ms) && (station.lastHeard === undefined || ms > station.lastHeard)) station.lastHeard = ms;
+}
+
+/** An IANA zone this browser knows, else undefined: a zone Intl refuses would throw in every formatter. */
+function timeZone(v: unknown): string | undefined {
+  if (typeof v !== 'string' || v === '') return undefined;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+    return v;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A `{lat, lon}` in range, else undefined: a bad position is no position, not a dot off the map. */

@@ -25,6 +25,17 @@ export function matchesFilter(s: StationRecord, filter: FleetFilter): boolean {
   }
 }
 
+export type StationStatus = 'online' | 'offline' | 'unknown';
+
+export function stationStatus(s: StationRecord): StationStatus {
+  return s.online === true ? 'online' : s.online === false ? 'offline' : 'unknown';
+}
+
+/** Whether two queries select the same stations (a new sort or a new text is a new list; the scroll starts over). */
+export function sameSelection(a: FleetQuery, b: FleetQuery): boolean {
+  return a.text.trim().toLowerCase() === b.text.trim().toLowerCase() && a.filter === b.filter && a.sort === b.sort && a.descending === b.descending;
+}
+
 /** What a map dot's colour says; offline wins, since a station that is down has alarms nobody can trust. */
 export type MapState = 'offline' | 'critical' | 'ok';
 
@@ -33,10 +44,15 @@ export function mapState(s: StationRecord): MapState {
   return s.worst === 'critical' ? 'critical' : 'ok';
 }
 
-function matchesText(s: StationRecord, text: string): boolean {
+/** An alarm's name in the operator's language, so that "过热" finds `slot.overheat.5`; the code itself matches too. */
+export type AlarmNamer = (alarm: string) => string;
+
+function matchesText(s: StationRecord, text: string, alarmName: AlarmNamer | undefined): boolean {
   if (text === '') return true;
   if (s.id.toLowerCase().includes(text)) return true;
-  return s.alarms.some((a) => a.alarm.toLowerCase().includes(text) || (a.device ?? '').toLowerCase().includes(text));
+  return s.alarms.some(
+    (a) => a.alarm.toLowerCase().includes(text) || (a.device ?? '').toLowerCase().includes(text) || (alarmName !== undefined && alarmName(a.alarm).toLowerCase().includes(text)),
+  );
 }
 
 /** Lower sorts first: offline before online, worst alarm before none, fewest batteries first. */
@@ -56,10 +72,10 @@ function sortValue(s: StationRecord, key: SortKey): number | string {
 }
 
 /** The stations the list shows, in order; ties fall back to the station id so the order is stable. */
-export function queryFleet(stations: Iterable<StationRecord>, q: FleetQuery): StationRecord[] {
+export function queryFleet(stations: Iterable<StationRecord>, q: FleetQuery, alarmName?: AlarmNamer): StationRecord[] {
   const text = q.text.trim().toLowerCase();
   const rows: Array<{ s: StationRecord; v: number | string }> = [];
-  for (const s of stations) if (matchesFilter(s, q.filter) && matchesText(s, text)) rows.push({ s, v: sortValue(s, q.sort) });
+  for (const s of stations) if (matchesFilter(s, q.filter) && matchesText(s, text, alarmName)) rows.push({ s, v: sortValue(s, q.sort) });
   const dir = q.descending ? -1 : 1;
   rows.sort((a, b) => (a.v < b.v ? -dir : a.v > b.v ? dir : a.s.id < b.s.id ? -1 : a.s.id > b.s.id ? 1 : 0));
   return rows.map((r) => r.s);

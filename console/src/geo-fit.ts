@@ -74,3 +74,29 @@ export function fitProjection(bounds: GeoBounds, o: FitOptions): Fit {
 function clamp(v: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, v));
 }
+
+export type Direction = 'left' | 'right' | 'up' | 'down';
+
+/**
+ * The station a keyboard arrow moves to on the map: the nearest one that lies that way (north
+ * up), favouring those straight ahead over those off to the side. undefined when none lies that way.
+ */
+export function nearestInDirection<K>(from: GeoPosition, candidates: Iterable<[K, GeoPosition]>, dir: Direction): K | undefined {
+  const lonScale = Math.cos((from.lat * Math.PI) / 180);
+  let best: K | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const [key, p] of candidates) {
+    const dx = (p.lon - from.lon) * lonScale;
+    const dy = p.lat - from.lat;
+    const ahead = dir === 'right' ? dx : dir === 'left' ? -dx : dir === 'up' ? dy : -dy;
+    const aside = Math.abs(dir === 'right' || dir === 'left' ? dy : dx);
+    if (ahead <= 0) continue;
+    // Straight ahead counts once, sideways three times: the arrow means "that way", not "nearest".
+    const score = ahead + 3 * aside;
+    if (score < bestScore) {
+      bestScore = score;
+      best = key;
+    }
+  }
+  return best;
+}

@@ -1,29 +1,103 @@
 import './style.css';
+import './chrome.css';
 import { BrokerLink, type Credentials, type LinkState } from './broker-link.js';
-import { connectForm } from './connect-form.js';
+import { connectForm, formValues } from './connect-form.js';
 import { forgetCredentials, initialCredentials, rememberCredentials } from './credentials-store.js';
 import { h } from './dom.js';
 import { EventLog } from './event-log.js';
 import { applyMessage, createFleet, parseTopic, type Fleet } from './fleet-model.js';
 import { FleetView } from './fleet-view.js';
 import { FrameScheduler } from './frame-scheduler.js';
+import { CHROME_TEXT, otherLang } from './i18n/chrome-text.js';
+import { lang, onLangChange, pickLanguage, rememberLanguage, setLang, storedLanguage, words } from './i18n/locale.js';
 import { MapView } from './map-view.js';
-import { renderStation } from './station-view.js';
+import { StationView } from './station-view.js';
 
 /** The composition root: one broker link, one fleet model, three views picked by the URL hash. */
+const LANG_KEY = 'station-console.lang';
+setLang(pickLanguage(location.search, storedLanguage(LANG_KEY), navigator.languages?.length ? navigator.languages : [navigator.language]));
+// setLang does nothing when the pick is already the default; the page's own lang must still say it.
+document.documentElement.lang = lang();
+
 const app = document.getElementById('app') as HTMLElement;
-const linkState = h('span', { class: 'link', attrs: { id: 'link-state', 'data-state': 'closed' }, text: 'not connected' });
-const disconnect = h('button', { text: 'Disconnect', attrs: { type: 'button', id: 'disconnect' } });
+const linkState = h('span', { class: 'link', attrs: { id: 'link-state', 'data-state': 'closed', role: 'status' } });
+const disconnect = h('button', { attrs: { type: 'button', id: 'disconnect' } });
+const langSwitch = h('button', { attrs: { type: 'button', id: 'lang-switch' } });
 const main = h('main');
-const listLink = h('a', { text: 'List', attrs: { href: '#/', id: 'nav-list' } });
-const mapLink = h('a', { text: 'Map', attrs: { href: '#/map', id: 'nav-map' } });
-app.append(h('header', {}, [h('h1', {}, [h('a', { text: 'Stations', attrs: { href: '#/' } })]), h('nav', { class: 'views' }, [listLink, mapLink]), linkState, disconnect]), main);
+const titleLink = h('a', { attrs: { href: '#/' } });
+const listLink = h('a', { attrs: { href: '#/', id: 'nav-list' } });
+const mapLink = h('a', { attrs: { href: '#/map', id: 'nav-map' } });
+const nav = h('nav', { class: 'views' }, [listLink, mapLink]);
+app.append(h('header', {}, [h('h1', {}, [titleLink]), nav, linkState, langSwitch, disconnect]), main);
+let lastState: LinkState = { state: 'closed' };
+
+/** The header's words, and the switch offering the other language in that language. */
+function drawChrome(): void {
+  const t = words(CHROME_TEXT);
+  document.title = t.pageTitle;
+  titleLink.textContent = t.title;
+  listLink.textContent = t.list;
+  mapLink.textContent = t.map;
+  nav.setAttribute('aria-label', t.nav);
+  disconnect.textContent = t.disconnect;
+  const to = otherLang(lang());
+  langSwitch.textContent = t.switchTo;
+  langSwitch.lang = to;
+  langSwitch.dataset['lang'] = to;
+  langSwitch.setAttribute('aria-label', t.switchLabel);
+  drawLinkState();
+}
+
+function drawLinkState(): void {
+  const t = words(CHROME_TEXT);
+  const s = lastState;
+  linkState.dataset['state'] = s.state;
+  if ((s.state === 'error' || s.state === 'reconnecting') && s.reason) linkState.dataset['reason'] = s.reason;
+  else delete linkState.dataset['reason'];
+  if (s.state === 'error') {
+    linkState.textContent = `${t.failed(t.reason[s.reason])}${s.detail ? t.detail(s.detail) : ''}${s.retrying ? ` · ${t.retrying}` : ''}`;
+  } else if (s.state === 'no-stations') {
+    linkState.textContent = t.noStations(s.prefix, s.seconds);
+  } else if (s.state === 'reconnecting' && s.reason) {
+    linkState.textContent = `${t.state.reconnecting} · ${t.reason[s.reason]}`;
+  } else {
+    linkState.textContent = t.state[s.state];
+  }
+}
+
+langSwitch.addEventListener('click', () => {
+  const next = otherLang(lang());
+  rememberLanguage(LANG_KEY, next);
+  // The operator's pick outlives a `?lang=` the link had (a reload would otherwise undo it).
+  const search = new URLSearchParams(location.search);
+  if (search.has('lang')) {
+    search.delete('lang');
+    history.replaceState(null, '', `${location.pathname}${search.size ? `?${search.toString()}` : ''}${location.hash}`);
+  }
+  setLang(next);
+});
+
+onLangChange(() => {
+  drawChrome();
+  // The fleet and map views redraw themselves on the change; the station view and the form are redrawn here.
+  const form = main.querySelector<HTMLFormElement>('#connect-form');
+  if (form) main.replaceChildren(connectForm(formValues(form), connect));
+  else {
+    stationDirty = true;
+    fleetView.invalidate();
+    scheduler.request();
+  }
+});
+drawChrome();
 
 let credentials: Credentials | undefined;
+/** What the form shows after a refused login, instead of what the URL or the tab had. */
+let refill: Credentials | undefined;
 let fleet: Fleet = createFleet();
 let events: EventLog | undefined;
 let stationDirty = false;
 const scheduler = new FrameScheduler(draw);
+const stationView = new StationView();
 let fleetView = new FleetView(fleet, openStation, () => scheduler.request());
 let mapView = new MapView(fleet, openStation, () => scheduler.request());
 
@@ -42,15 +116,26 @@ const link = new BrokerLink({
     scheduler.request();
   },
   state(s: LinkState) {
-    linkState.dataset['state'] = s.state;
-    linkState.textContent = s.state === 'error' ? `error: ${s.message}` : s.state;
+    lastState = s;
+    drawLinkState();
+    // A refused login is final (MQTT.js stops retrying): back to the form, the account kept, the
+    // password not, with the reason still in the header.
+    if (s.state === 'error' && !s.retrying && (s.reason === 'auth' || s.reason === 'broker') && credentials) {
+      refill = { ...credentials, password: '' };
+      credentials = undefined;
+      forgetCredentials(sessionStorage);
+      route();
+    }
   },
 });
 
 function connect(c: Credentials): void {
   credentials = c;
+  refill = undefined;
   rememberCredentials(sessionStorage, c);
   fleet = createFleet(c.prefix);
+  fleetView.stop();
+  mapView.stop();
   fleetView = new FleetView(fleet, openStation, () => scheduler.request());
   mapView = new MapView(fleet, openStation, () => scheduler.request());
   link.connect(c);
@@ -87,7 +172,7 @@ function route(): void {
   }
   if (!credentials) {
     const init = initialCredentials(location.search, sessionStorage);
-    main.replaceChildren(connectForm(init.credentials, connect));
+    main.replaceChildren(connectForm(refill ?? init.credentials, connect));
     return;
   }
   if (id && events?.station !== id) events = new EventLog(id);
@@ -112,7 +197,9 @@ function draw(): void {
   else if (id === undefined) fleetView.draw();
   else if (stationDirty) {
     stationDirty = false;
-    main.replaceChildren(renderStation(fleet.stations.get(id), id, events));
+    // Drawn in place (focus and selection survive a message); inserted only when not on the page yet.
+    const view = stationView.draw(fleet.stations.get(id), id, events);
+    if (main.firstChild !== view || main.childNodes.length !== 1) main.replaceChildren(view);
   }
 }
 

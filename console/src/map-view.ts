@@ -1,11 +1,14 @@
 import { h, svg } from './dom.js';
 import type { Fleet, StationRecord } from './fleet-model.js';
 import { mapState, type MapState } from './fleet-query.js';
-import { boundsOf, fitProjection, MAP_FIT as FIT, sameBounds, type Fit, type GeoBounds } from './geo-fit.js';
+import { boundsOf, fitProjection, MAP_FIT as FIT, nearestInDirection, sameBounds, type Direction, type Fit, type GeoBounds } from './geo-fit.js';
+import { FLEET_TEXT } from './i18n/fleet-text.js';
+import { onLangChange, words } from './i18n/locale.js';
 /** Refitting moves every dot: while births stream in, do it at most this often. */
 const LAYOUT_MS = 250;
 /** Stations without a position are listed by name; past this many the fleet list is the better tool. */
 const UNPLACED_SHOWN = 100;
+const ARROWS: Record<string, Direction> = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' };
 
 interface Pin {
   circle: SVGCircleElement;
@@ -21,6 +24,7 @@ interface Pin {
  * 12,000 circles, not a rebuild per message. Changes are collected and drawn once per frame.
  */
 export class MapView {
+  private readonly stopWords: () => void;
   readonly element: HTMLElement;
   private readonly plot: SVGSVGElement;
   private readonly layer: SVGGElement;
@@ -35,6 +39,9 @@ export class MapView {
   /** The bounds, the counts or the no-position list may have changed. */
   private layoutDirty = false;
   private lastLayout = 0;
+  /** The dot that holds the plot's one Tab stop (a roving tabindex: 12,000 Tab stops would be none). */
+  private current: string | undefined;
+  private readonly legend: HTMLElement;
 
   constructor(
     private readonly fleet: Fleet,
@@ -42,20 +49,73 @@ export class MapView {
     private readonly redraw: () => void,
   ) {
     this.layer = svg('g', { class: 'pins' });
-    this.plot = svg('svg', { id: 'map-plot', role: 'img', 'aria-label': 'Station positions', preserveAspectRatio: 'xMidYMid meet' }, [this.layer]);
+    // A group, not an image: its dots are buttons a keyboard reaches.
+    this.plot = svg('svg', { id: 'map-plot', role: 'group', preserveAspectRatio: 'xMidYMid meet' }, [this.layer]);
     this.plot.addEventListener('click', (e) => {
       const id = (e.target as Element).closest('[data-station]')?.getAttribute('data-station');
       if (id) open(id);
+    });
+    this.plot.addEventListener('keydown', (e) => {
+      const id = (e.target as Element).closest('[data-station]')?.getAttribute('data-station');
+      if (!id) return;
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        open(id);
+        return;
+      }
+      const dir = ARROWS[e.key];
+      if (!dir) return;
+      e.preventDefault();
+      this.moveFocus(id, dir);
     });
     this.counts = h('p', { class: 'counts', attrs: { id: 'map-counts', 'aria-live': 'polite' } });
     this.unplacedList = h('div', { class: 'unplaced', attrs: { id: 'map-unplaced' } });
     this.element = h('section', { class: 'map', attrs: { id: 'map' } }, [
       this.counts,
       h('div', { class: 'map-frame' }, [this.plot]),
-      h('p', { class: 'legend' }, [legendItem('ok', 'online'), legendItem('critical', 'critical alarm'), legendItem('offline', 'offline')]),
+      (this.legend = h('p', { class: 'legend' })),
       this.unplacedList,
     ]);
     for (const s of fleet.stations.values()) this.dirty.add(s.id);
+    this.drawWords();
+    this.stopWords = onLangChange(() => {
+      this.drawWords();
+      for (const [id, p] of this.pins) if (p.state) p.title.textContent = pinLabel(id, p.state);
+      this.layoutDirty = true;
+      this.lastLayout = 0;
+      this.redraw();
+    });
+  }
+
+  /** Stops following the language: the view is dropped (a new connection makes new views). */
+  stop(): void {
+    this.stopWords();
+  }
+
+  private drawWords(): void {
+    const t = words(FLEET_TEXT);
+    this.plot.setAttribute('aria-label', t.mapLabel);
+    this.legend.replaceChildren(legendItem('ok', t.legend.ok), legendItem('critical', t.legend.critical), legendItem('offline', t.legend.offline));
+  }
+
+  /** Arrow keys: to the nearest dot that way; the Tab stop moves with the focus. */
+  private moveFocus(from: string, dir: Direction): void {
+    const at = this.pins.get(from);
+    if (!at) return;
+    const others = (function* (pins: Map<string, Pin>): Generator<[string, Pin]> {
+      for (const [id, p] of pins) if (id !== from) yield [id, p];
+    })(this.pins);
+    const next = nearestInDirection(at, others, dir);
+    if (next === undefined) return;
+    this.setCurrent(next);
+    this.pins.get(next)?.circle.focus();
+  }
+
+  private setCurrent(id: string | undefined): void {
+    if (this.current === id) return;
+    if (this.current) this.pins.get(this.current)?.circle.setAttribute('tabindex', '-1');
+    this.current = id;
+    if (id) this.pins.get(id)?.circle.setAttribute('tabindex', '0');
   }
 
   /** A station changed: its dot may move, recolour, appear or go. */
@@ -86,6 +146,7 @@ export class MapView {
       if (pin) {
         pin.circle.remove();
         this.pins.delete(id);
+        if (this.current === id) this.setCurrent(this.pins.keys().next().value);
       }
       if (s) this.unplaced.add(id);
       this.layoutDirty = true;
@@ -95,8 +156,9 @@ export class MapView {
     let p = pin;
     if (!p) {
       const title = svg('title');
-      p = { circle: svg('circle', { r: '5', 'data-station': id }, [title]), title, lat: at.lat, lon: at.lon, state: undefined };
+      p = { circle: svg('circle', { r: '5', 'data-station': id, role: 'button' }, [title]), title, lat: at.lat, lon: at.lon, state: undefined };
       this.pins.set(id, p);
+      if (this.current === undefined) this.setCurrent(id);
       this.place(p);
       this.layoutDirty = true;
     } else if (p.lat !== at.lat || p.lon !== at.lon) {
@@ -110,7 +172,7 @@ export class MapView {
     p.state = state;
     p.circle.setAttribute('class', `pin ${state}`);
     p.circle.setAttribute('data-state', state);
-    p.title.textContent = `${id} · ${state}`;
+    p.title.textContent = pinLabel(id, state);
     // Later children are drawn on top: stations that need someone stay above the healthy ones.
     if (state === 'ok') this.layer.prepend(p.circle);
     else this.layer.append(p.circle);
@@ -138,7 +200,8 @@ export class MapView {
   private drawCounts(): void {
     const by: Record<MapState, number> = { ok: 0, critical: 0, offline: 0 };
     for (const p of this.pins.values()) if (p.state) by[p.state]++;
-    this.counts.textContent = `${this.pins.size} stations on the map · ${by.offline} offline · ${by.critical} critical · ${this.unplaced.size} with no position`;
+    const t = words(FLEET_TEXT);
+    this.counts.textContent = t.mapCounts({ placed: this.pins.size, offline: by.offline, critical: by.critical, unplaced: this.unplaced.size });
     this.counts.dataset['placed'] = String(this.pins.size);
     this.counts.dataset['unplaced'] = String(this.unplaced.size);
     const ids = [...this.unplaced].sort().slice(0, UNPLACED_SHOWN);
@@ -149,11 +212,16 @@ export class MapView {
     }
     const items = ids.map((id) => h('li', { attrs: { 'data-station': id } }, [h('a', { text: id, attrs: { href: `#/station/${encodeURIComponent(id)}` } })]));
     this.unplacedList.replaceChildren(
-      h('h3', { text: `No position (${this.unplaced.size})` }),
+      h('h3', { text: t.noPosition(this.unplaced.size) }),
       h('ul', {}, items),
-      ...(more > 0 ? [h('p', { class: 'none', text: `and ${more} more: search for them in the list` })] : []),
+      ...(more > 0 ? [h('p', { class: 'none', text: t.moreUnplaced(more) })] : []),
     );
   }
+}
+
+function pinLabel(id: string, state: MapState): string {
+  const t = words(FLEET_TEXT);
+  return t.pinLabel(id, t.mapState[state]);
 }
 
 function legendItem(state: MapState, label: string): HTMLElement {

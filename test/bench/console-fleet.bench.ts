@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, bench, describe } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
@@ -19,7 +20,11 @@ import { reportBench } from './bench-report.js';
  * WebSocket listener, in the same run. Numbers are printed, never asserted.
  */
 
-const STATIONS = 12_000;
+const STATIONS = Number(process.env['CONSOLE_BENCH_STATIONS'] ?? 12_000);
+/** Where the time goes: set to a file path to record the page's CPU profile of the load (.cpuprofile, for DevTools). */
+const PROFILE = process.env['CONSOLE_BENCH_PROFILE'];
+/** Or a file path for a timeline trace (devtools.timeline) of the whole load: what "(program)" in a profile is. */
+const TRACE = process.env['CONSOLE_BENCH_TRACE'];
 const dir = tempDir('bench-console-');
 let broker: EmbeddedBroker;
 let site: StaticServer;
@@ -64,6 +69,26 @@ async function jsHeapMB(page: Page): Promise<number> {
   return (metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0) / 1e6;
 }
 
+/** The 25 functions with the most self time, and idle/GC/program, as `ms  name  url:line`. */
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }>;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+function topFunctions(profile: CpuProfile): string[] {
+  const interval = new Map<number, number>();
+  const deltas = profile.timeDeltas ?? [];
+  (profile.samples ?? []).forEach((id, i) => interval.set(id, (interval.get(id) ?? 0) + (deltas[i] ?? 0) / 1000));
+  const self = new Map<string, number>();
+  for (const n of profile.nodes) {
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'}  ${f.url.split('/').pop() ?? ''}:${f.lineNumber}:${f.columnNumber}`;
+    self.set(key, (self.get(key) ?? 0) + (interval.get(n.id) ?? 0));
+  }
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, ms]) => `${ms.toFixed(0).padStart(7)} ms  ${k}`);
+}
+
 describe(`${STATIONS} stations' retained state`, () => {
   bench(
     'plain MQTT.js client over WebSocket: receive every retained message',
@@ -90,6 +115,18 @@ describe(`${STATIONS} stations' retained state`, () => {
     async () => {
       const page = await chromium.newPage();
       await page.setViewportSize({ width: 1280, height: 900 });
+      const cdp = PROFILE ? await page.context().newCDPSession(page) : undefined;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+        await cdp.send('Profiler.start');
+      }
+      const tracer = TRACE ? await page.context().newCDPSession(page) : undefined;
+      const traced: unknown[] = [];
+      if (tracer) {
+        tracer.on('Tracing.dataCollected', (e) => traced.push(...e.value));
+        await tracer.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,toplevel', transferMode: 'ReportEvents' });
+      }
       const started = performance.now();
       await page.goto(consoleUrl(site.url, broker.wsUrl ?? ''));
       // Strings, evaluated in the page: the predicates read what the fleet view shows.
@@ -98,6 +135,19 @@ describe(`${STATIONS} stations' retained state`, () => {
       results['usable'] = performance.now() - started;
       await page.waitForFunction(`Number(${shown}?.received) >= ${total}`, undefined, { timeout: 300_000, polling: 50 });
       results['complete'] = performance.now() - started;
+      if (cdp && PROFILE) {
+        const { profile } = await cdp.send('Profiler.stop');
+        writeFileSync(PROFILE, JSON.stringify(profile));
+        console.log(`CPU profile written to ${PROFILE}; by self time:\n${topFunctions(profile).join('\n')}`);
+        await cdp.detach();
+      }
+      if (tracer && TRACE) {
+        const complete = new Promise<void>((resolve) => tracer.once('Tracing.tracingComplete', () => resolve()));
+        await tracer.send('Tracing.end');
+        await complete;
+        writeFileSync(TRACE, JSON.stringify({ traceEvents: traced }));
+        await tracer.detach();
+      }
       const heap = await jsHeapMB(page);
       const rows = await page.locator('.vlist .vrow').count();
       console.log(

@@ -39,6 +39,8 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     expect(String(birth.body['ts'])).toMatch(/Z$/);
     // No station.location configured: the birth is the one it was before the field existed.
     expect(birth.body).not.toHaveProperty('location');
+    // station.timezone defaults to UTC, and the birth says so rather than leaving readers to guess.
+    expect(birth.body['timezone']).toBe('UTC');
   });
 
   it('publishes device state on change beyond the deadband, retained', async () => {

@@ -44,3 +44,10 @@ export async function demoStationCopy(dir: string): Promise<string> {
   writeFileSync(file, stringify(doc));
   return file;
 }
+
+/** A console URL with `?lang=` set, so that a test reads the words it asserts whatever the browser's locale. */
+export function inLanguage(lang: 'zh-CN' | 'en', url: string): string {
+  const u = new URL(url);
+  u.searchParams.set('lang', lang);
+  return u.toString();
+}

@@ -66,6 +66,20 @@ describe('the console fleet model (the contract read from the outside)', () => {
     expect(a.location).toBeUndefined();
   });
 
+  it('keeps the station\'s time zone from its birth, through a Last Will, and refuses one Intl does not know', () => {
+    const fleet = createFleet();
+    applyMessage(fleet, 'stations/a/status', JSON.stringify({ ...JSON.parse(birth(1)), timezone: 'Asia/Shanghai' }));
+    const a = fleet.stations.get('a');
+    expect(a?.timezone).toBe('Asia/Shanghai');
+    applyMessage(fleet, 'stations/a/status', JSON.stringify({ online: false, bootId: '01JR8Y3M2Q4K5N6P7R8S9T0V1W' }));
+    expect(a?.timezone).toBe('Asia/Shanghai');
+    // A gateway older than the field: no zone, and the views fall back to their own.
+    applyMessage(fleet, 'stations/a/status', birth(2));
+    expect(a?.timezone).toBeUndefined();
+    applyMessage(fleet, 'stations/a/status', JSON.stringify({ ...JSON.parse(birth(3)), timezone: 'Mars/Olympus' }));
+    expect(a?.timezone).toBeUndefined();
+  });
+
   it('counts a payload that is not a JSON object and goes on', () => {
     const fleet = createFleet();
     expect(applyMessage(fleet, 'stations/a/status', 'not json')).toBeUndefined();

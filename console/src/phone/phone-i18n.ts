@@ -1,11 +1,13 @@
 import type { PassProblem } from './pass-reader.js';
+import { pickLanguage as pickConsoleLanguage } from '../i18n/locale.js';
 
 /*
  * The phone page's words, Simplified Chinese and English. The page follows the browser's language
  * (navigator.language) until the worker picks one with the switch; the pick is remembered.
  */
 
-export type Lang = 'zh-CN' | 'en';
+export type { Lang } from '../i18n/locale.js';
+import type { Lang } from '../i18n/locale.js';
 
 export interface PhoneStrings {
   title: string;
@@ -138,15 +140,9 @@ export const STRINGS: Readonly<Record<Lang, PhoneStrings>> = { 'zh-CN': zh, en }
 
 const STORAGE_KEY = 'station-phone.lang';
 
-/** `?lang=` first (a link may set it), then the worker's pick, then the browser's language. */
+/** The console's rule (i18n/locale.ts), with English when the phone's languages name neither. */
 export function pickLanguage(search: string, stored: string | null, browser: readonly string[]): Lang {
-  const asked = new URLSearchParams(search).get('lang') ?? stored;
-  if (asked === 'zh-CN' || asked === 'en') return asked;
-  for (const l of browser) {
-    if (/^zh\b/i.test(l)) return 'zh-CN';
-    if (/^en\b/i.test(l)) return 'en';
-  }
-  return 'en';
+  return pickConsoleLanguage(search, stored, browser, 'en');
 }
 
 export function storedLanguage(): string | null {
