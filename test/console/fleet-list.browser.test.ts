@@ -123,8 +123,10 @@ describe('fleet list and map in a browser', () => {
       const row = page.locator(`.vrow[data-station="${OFFLINE}"]`);
       await row.waitFor({ timeout: 10_000 });
       expect(await row.getAttribute('data-status')).toBe('offline');
-      const status = (await row.locator('.status-text').textContent()) ?? '';
-      expect(status).toMatch(lang === 'zh-CN' ? /离线 · 最后上报 \d+\s?分钟前/ : /offline · last heard \d+ min\.? ago/);
+      // Its Last Will (no time) comes before its availability (three minutes old): until that is
+      // applied the row rightly says "last heard —"; then it gives the age.
+      const heard = lang === 'zh-CN' ? /离线 · 最后上报 \d+\s?分钟前/ : /offline · last heard \d+ min\.? ago/;
+      await expect.poll(async () => (await row.locator('.status-text').textContent()) ?? '', { timeout: 10_000 }).toMatch(heard);
       expect(await row.locator('.dot').textContent()).toBe('○');
       const avail = row.locator('.avail');
       expect(await avail.getAttribute('class')).toContain('stale');
