@@ -13,8 +13,8 @@ import { DailyWindow } from '../station/daily-window.js';
 import type { AccessClaims, Action, SignedClaims, TokenVerifier } from './token-verifier.js';
 import { looksLikeToken, tokenText } from './token-text.js';
 import { looksLikeRollingCode } from './pass/rolling-code.js';
-import type { PassVerifier, SignedCode } from './pass/pass-verifier.js';
-import type { VerifiedRollingCode } from './pass/rolling-code-verifier.js';
+import type { PassVerifier } from './pass/pass-verifier.js';
+import { PassDenied, type SignedCode, type VerifiedRollingCode } from './pass/rolling-code-verifier.js';
 import type { RevocationCheck } from './revocation-check.js';
 import { AntiPassback } from './anti-passback.js';
 
@@ -198,7 +198,9 @@ export class AccessService {
     }
     const signed: SignedCode | undefined = verified
       ? { pass: verified.pass, passId: verified.passId, step: verified.step, res: verified.claims.res, act: verified.claims.act }
-      : passes?.signedCode(text);
+      : refused instanceof PassDenied
+        ? refused.signed
+        : undefined;
     const attempt: Attempted | undefined = signed && { res: signed.res, act: signed.act, sub: signed.pass.sub, ref: { pass: signed.passId, step: signed.step } };
     try {
       // Claims that cannot be read name nobody: refused as a token's would be, no budget spent.

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ALARM_CATALOGUE, ALARM_SEVERITIES } from '../../cloud-bridge/alarm-catalogue.js';
 import { EVENT_TYPES } from '../../cloud-bridge/event-catalogue.js';
-import { alarmWords, CATALOGUE_TEXT, eventWords, severityWords, type Lang } from '../../console/src/i18n/catalogue-words.js';
-
-const LANGS: readonly Lang[] = ['zh-CN', 'en'];
+import { alarmWords, CATALOGUE_TEXT, eventWords, severityWords } from '../../console/src/i18n/catalogue-words.js';
+import { LANGS } from '../../console/src/i18n/locale.js';
 const CJK = /[\u4e00-\u9fff]/;
 
 describe('the alarm and event catalogues in words (zh-CN and en)', () => {

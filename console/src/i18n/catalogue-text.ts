@@ -1,5 +1,5 @@
-import { alarmWords, CATALOGUE_TEXT, eventWords, severityWords, type CatalogueTable, type CatalogueWords } from './catalogue-words.js';
-import { lang, type Texts } from './locale.js';
+import { alarmWords, eventWords, severityWords, type CatalogueWords } from './catalogue-words.js';
+import { lang } from './locale.js';
 
 /*
  * The alarm and event catalogues (cloud-bridge/alarm-catalogue.ts, event-catalogue.ts) in the
@@ -8,9 +8,6 @@ import { lang, type Texts } from './locale.js';
  */
 
 export { CATALOGUE_TEXT, type CatalogueWords } from './catalogue-words.js';
-
-// The tables cover exactly the console's languages: a third language must be added there too.
-CATALOGUE_TEXT satisfies Texts<CatalogueTable>;
 
 /** `slot.overheat.3` → { name: "3 号仓过热", meaning, action }; an unknown name is shown as it is, said so. */
 export function alarmText(name: string): CatalogueWords {

@@ -6,12 +6,10 @@ import type { EventType } from '../../../cloud-bridge/event-catalogue.js';
  * operator reads: a name, what it means, what to do. Only types are imported from the catalogues
  * (the event catalogue carries zod schemas the page must not bundle); the tables are keyed by the
  * catalogues' own name types, so an alarm or event added there without words here is a type error,
- * and test/console/catalogue-text.test.ts checks every entry has text in both languages. Nothing
- * here touches the page (not even locale.ts, which needs `document`), so that test runs in Node.
+ * and test/console/catalogue-text.test.ts checks every entry has text in both languages.
  */
 
-/** locale.ts's `Lang`; catalogue-text.ts checks the two agree. */
-export type Lang = 'zh-CN' | 'en';
+import type { Lang, Texts } from './locale.js';
 
 /** A catalogue name as written there: patterns keep their `<n>`. */
 export type AlarmPattern = (typeof ALARM_CATALOGUE)[number]['name'];
@@ -284,7 +282,7 @@ const en: CatalogueTable = {
   unknownEvent: (type) => ({ name: type, meaning: 'This event type is not in this console’s catalogue.', action: NOTHING_EN }),
 };
 
-export const CATALOGUE_TEXT: Readonly<Record<Lang, CatalogueTable>> = { 'zh-CN': zh, en };
+export const CATALOGUE_TEXT: Texts<CatalogueTable> = { 'zh-CN': zh, en };
 
 /** Splits `slot.overheat.3` into its catalogue pattern and door number. */
 export function alarmPattern(name: string): { pattern: string; instance?: string | undefined } {

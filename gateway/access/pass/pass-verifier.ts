@@ -1,10 +1,6 @@
 import type { TrustedKeys } from '../../../config/trusted-keys.js';
 import type { ClockReading } from '../clock-trust.js';
-import type { Action } from '../token-verifier.js';
 import { keySetOf, type TrustedKeySet } from '../trusted-key-set.js';
-import { parseCoseSign1 } from './cose-sign1.js';
-import { readPassClaims, type PassClaims } from './pass-claims.js';
-import { parseRollingCode } from './rolling-code.js';
 import { verifyRollingCode, type RollingCodeOptions, type VerifiedRollingCode } from './rolling-code-verifier.js';
 
 export interface PassVerifierOptions {
@@ -24,15 +20,6 @@ export interface PassVerifierOptions {
   skewSteps?: number;
 }
 
-/** What a refusal names about a code whose pass the cloud did sign, once a later check refused it. */
-export interface SignedCode {
-  pass: PassClaims;
-  passId: string;
-  step: number;
-  res: string;
-  act: Action;
-}
-
 /**
  * The station's side of worker passes: its options (stations, groups, bounds, clock policy) and
  * the fleet's trusted keys, with `verifyRollingCode` doing the checks. The keys are the same set
@@ -48,7 +35,8 @@ export class PassVerifier {
 
   /**
    * Checks `text` (docs/passes.md, "What the station checks"); `seen` is the replay cache's
-   * lookup of a replay key. Throws UnverifiedToken for junk, AccessDenied for the rest.
+   * lookup of a replay key. Throws UnverifiedToken for junk, PassDenied (with what was read of
+   * the pass) for a signed pass refused, AccessDenied for signed claims that cannot be read.
    */
   verify(text: string, clock: ClockReading, seen: (replayKey: string) => boolean): VerifiedRollingCode {
     const { options } = this;
@@ -65,20 +53,5 @@ export class PassVerifier {
     if (options.stepSeconds !== undefined) checks.stepSeconds = options.stepSeconds;
     if (options.skewSteps !== undefined) checks.skewSteps = options.skewSteps;
     return verifyRollingCode(text, clock, checks);
-  }
-
-  /**
-   * The pass and the code's fields of a code `verify` refused after the cloud's signature verified
-   * (never call it for junk): what the refusal, the worker's budget and the revocation check name.
-   * Undefined when the claims cannot be read (a BAD_TOKEN that names nobody).
-   */
-  signedCode(text: string): SignedCode | undefined {
-    try {
-      const code = parseRollingCode(text);
-      const pass = readPassClaims(parseCoseSign1(code.pass).payload);
-      return { pass, passId: Buffer.from(pass.cti).toString('base64url'), step: code.step, res: code.res, act: code.act };
-    } catch {
-      return undefined;
-    }
   }
 }

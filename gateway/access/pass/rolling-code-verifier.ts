@@ -1,7 +1,7 @@
 import { KeyObject, createPublicKey, verify } from 'node:crypto';
 import { AccessDenied, UnverifiedToken } from '../access-error.js';
 import type { ClockReading } from '../clock-trust.js';
-import type { AccessClaims } from '../token-verifier.js';
+import type { AccessClaims, Action } from '../token-verifier.js';
 import type { TrustedKeys } from '../../../config/trusted-keys.js';
 import { parseCoseSign1, verifySign1, type CoseSign1 } from './cose-sign1.js';
 import { readPassClaims, type PassClaims } from './pass-claims.js';
@@ -41,6 +41,30 @@ export interface VerifiedRollingCode {
   replayKey: string;
 }
 
+/** What a refusal names about a code whose pass the cloud did sign. */
+export interface SignedCode {
+  pass: PassClaims;
+  /** The pass's cti in base64url: what a revocation names. */
+  passId: string;
+  step: number;
+  res: string;
+  act: Action;
+}
+
+/**
+ * A refusal of a code whose pass the cloud did sign, with what was read of it: the access decision
+ * names the worker, spends their budget and asks the revocation list without reading the code again.
+ */
+export class PassDenied extends AccessDenied {
+  constructor(
+    denied: AccessDenied,
+    readonly signed: SignedCode,
+  ) {
+    super(denied.code, denied.message);
+    this.name = 'PassDenied';
+  }
+}
+
 /**
  * Checks a rolling code as docs/passes.md lists, cheapest first. What fails before the cloud's
  * signature verifies is an UnverifiedToken (free junk, counted apart); everything after is an
@@ -54,21 +78,26 @@ export function verifyRollingCode(text: string, clock: ClockReading, options: Ro
   } catch (err) {
     throw new AccessDenied('BAD_TOKEN', `the pass's claims: ${(err as Error).message}`);
   }
-  checkPass(pass, clock, options);
-  if (!phoneSigned(code, pass.phoneKey)) throw new AccessDenied('BAD_TOKEN', 'the phone\'s signature does not verify with the key in the pass');
-  if (code.station !== '' && code.station !== options.stationId && code.station !== options.stationCode) {
-    throw new AccessDenied('WRONG_STATION', 'the phone made this code for another station');
-  }
+  const passId = Buffer.from(pass.cti).toString('base64url');
   const stepSeconds = options.stepSeconds ?? STEP_SECONDS;
   const skewSteps = options.skewSteps ?? SKEW_STEPS;
-  checkStep(code.step, clock, stepSeconds, skewSteps);
-  checkStepInPass(code.step * stepSeconds, pass, options.skewSeconds);
-  if (!pass.grants.some((g) => g.act === code.act && (g.res === null || g.res === code.res))) {
-    throw new AccessDenied('FORBIDDEN', `the pass does not allow "${code.act}" on ${code.res}`);
-  }
-  const passId = Buffer.from(pass.cti).toString('base64url');
   const replayKey = `pass:${passId}:${code.step}`;
-  if (options.seen(replayKey)) throw new AccessDenied('REPLAYED', 'this code was used already; the phone shows a new one every few seconds');
+  try {
+    checkPass(pass, clock, options);
+    if (!phoneSigned(code, pass.phoneKey)) throw new AccessDenied('BAD_TOKEN', 'the phone\'s signature does not verify with the key in the pass');
+    if (code.station !== '' && code.station !== options.stationId && code.station !== options.stationCode) {
+      throw new AccessDenied('WRONG_STATION', 'the phone made this code for another station');
+    }
+    checkStep(code.step, clock, stepSeconds, skewSteps);
+    checkStepInPass(code.step * stepSeconds, pass, options.skewSeconds);
+    if (!pass.grants.some((g) => g.act === code.act && (g.res === null || g.res === code.res))) {
+      throw new AccessDenied('FORBIDDEN', `the pass does not allow "${code.act}" on ${code.res}`);
+    }
+    if (options.seen(replayKey)) throw new AccessDenied('REPLAYED', 'this code was used already; the phone shows a new one every few seconds');
+  } catch (err) {
+    if (err instanceof AccessDenied) throw new PassDenied(err, { pass, passId, step: code.step, res: code.res, act: code.act });
+    throw err;
+  }
   const windowEndMs = (code.step + skewSteps + 1) * stepSeconds * 1000;
   return {
     claims: {
