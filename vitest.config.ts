@@ -39,8 +39,9 @@ export default defineConfig({
       {
         // The chaos tests kill processes, fill disks, flood brokers and put every fault on one
         // bus: each loads the whole machine, and a test running beside one would be measured
-        // under that load (a pty's hang-up or a healthy unit's answer arriving late). They run
-        // after the rest, one at a time.
+        // under that load (a pty's hang-up or a healthy unit's answer arriving late). Their own
+        // script (`npm run test:chaos`, which .ci/run calls after `npm test`), one at a time; a
+        // bare `npx vitest run` still runs them after the rest.
         extends: true,
         test: {
           name: 'chaos',

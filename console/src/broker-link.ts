@@ -58,6 +58,8 @@ export class BrokerLink {
   private prefix = '';
   private sawStatus = false;
   private lastFailure: { reason: FailReason; detail?: string } | undefined;
+  /** Topics an operator's request listens on (its reply topic): theirs, not the fleet view's. */
+  private readonly own = new Map<string, (payload: Uint8Array, topic: string) => void>();
   private readonly quietMs: number;
   private readonly connectTimeoutMs: number;
 
@@ -110,6 +112,8 @@ export class BrokerLink {
         this.watchQuiet();
       });
       if (this.eventsTopic) client.subscribe(this.eventsTopic, { qos: 1 });
+      // A clean session forgets subscriptions: a reply topic still waited on is asked for again.
+      for (const topic of this.own.keys()) client.subscribe(topic, { qos: 1 });
     });
     client.on('reconnect', () => {
       if (client === this.client) this.handlers.state({ state: 'reconnecting', ...this.lastFailure });
@@ -135,6 +139,11 @@ export class BrokerLink {
       else void this.probe(c.url).then((reason) => client === this.client && !attempt.connacked && this.fail({ reason }, true));
     });
     client.on('message', (topic, payload) => {
+      const own = this.own.get(topic);
+      if (own) {
+        own(payload, topic);
+        return;
+      }
       if (!this.sawStatus && isStatusTopic(this.prefix, topic)) {
         this.sawStatus = true;
         this.stopQuiet();
@@ -151,7 +160,49 @@ export class BrokerLink {
     if (topic && this.client?.connected) this.client.subscribe(topic, { qos: 1 });
   }
 
+  /** The MQTT client id of the current connection: an operator's reply topic is named after it. */
+  clientId(): string | undefined {
+    return this.client?.options.clientId;
+  }
+
+  /**
+   * Sends one request, QoS 1, never retained (a station refuses retained requests). Resolves once
+   * the broker took it; rejects at once when the link is down, so an action never waits on a
+   * reconnect the operator cannot see.
+   */
+  publish(topic: string, payload: string): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return Promise.reject(new Error('not connected'));
+    return new Promise((resolve, reject) => client.publish(topic, payload, { qos: 1, retain: false }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * Listens on one exact topic (a reply topic, no wildcards): its messages go to `onMessage`, not
+   * to the fleet view. Resolves after SUBACK, so a request sent then cannot miss its reply; the
+   * returned function stops listening.
+   */
+  subscribe(topic: string, onMessage: (payload: Uint8Array, topic: string) => void): Promise<() => void> {
+    const client = this.client;
+    if (!client?.connected) return Promise.reject(new Error('not connected'));
+    if (/[+#]/.test(topic)) return Promise.reject(new Error(`not an exact topic: ${topic}`));
+    this.own.set(topic, onMessage);
+    const stop = (): void => {
+      if (this.own.get(topic) !== onMessage) return;
+      this.own.delete(topic);
+      if (this.client?.connected) this.client.unsubscribe(topic);
+    };
+    return new Promise((resolve, reject) =>
+      client.subscribe(topic, { qos: 1 }, (err, granted) => {
+        if (err || granted?.some((g) => g.qos === 128)) {
+          stop();
+          reject(err ?? new Error(`subscription refused: ${topic}`));
+        } else resolve(stop);
+      }),
+    );
+  }
+
   close(): void {
+    this.own.clear();
     this.stopQuiet();
     this.client?.end(true);
     this.client = undefined;
