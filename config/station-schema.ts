@@ -139,6 +139,15 @@ export const deviceSchema = z.strictObject({
   pollMs: z.number().int().min(50).max(3_600_000).default(1000).describe('how often the device is read'),
   timeoutMs: z.number().int().min(10).max(60_000).default(500).describe('how long one request may take'),
   offlineAfter: z.number().int().min(1).max(100).default(3).describe('failed polls in a row before the device is reported offline'),
+  retryMaxMs: z
+    .number()
+    .int()
+    .min(50)
+    .max(600_000)
+    .optional()
+    .describe(
+      'longest wait between tries of a device that stopped answering (its tries back off from 1 s up to this); default the larger of pollMs and 2 × timeoutMs: a silent unit then costs a shared bus at most a third of its time, and a device that answers again is read within about one poll period plus one timeout',
+    ),
   doors: z.array(z.number().int().min(1).max(16)).optional().describe('door-lock: doors to watch; default: the doors that resources name'),
   maxScanBytes: z
     .number()

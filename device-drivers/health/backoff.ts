@@ -18,10 +18,21 @@ export class Backoff {
   private notBefore = 0;
 
   constructor(
-    private readonly minMs: number,
-    private readonly maxMs: number,
+    private minMs: number,
+    private maxMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.minMs = Math.min(minMs, maxMs);
+  }
+
+  /**
+   * A new ceiling (a device's retry ceiling, known only once the device is wired to the part that
+   * backs off): takes effect from the next failure; the first wait never exceeds the ceiling.
+   */
+  setMaxMs(maxMs: number): void {
+    this.maxMs = maxMs;
+    this.minMs = Math.min(this.minMs, maxMs);
+  }
 
   get failures(): number {
     return this.failuresInRow;

@@ -61,6 +61,12 @@ export interface TransactOptions {
   retryable?: boolean;
 }
 
+/** What one unit on the bus asks of its backoff (health/retry-ceiling.ts). */
+export interface UnitOptions {
+  /** The longest wait between tries of the unit once it stopped answering. */
+  retryMaxMs: number;
+}
+
 /** Unit failures that mean "nobody answered usefully" and cost the bus a whole timeout or frame. */
 const UNIT_FAULTS: ReadonlySet<DeviceErrorCode> = new Set(['TIMEOUT', 'CRC']);
 
@@ -95,6 +101,7 @@ export class ModbusBus {
   private stale = false;
   private closing: Promise<void> | undefined;
   private readonly linkBackoff: Backoff;
+  private reconnectMaxMs: number;
   private readonly units = new Map<number, { backoff: Backoff; last: DeviceError | undefined }>();
   private closed = false;
 
@@ -105,7 +112,8 @@ export class ModbusBus {
   ) {
     this.client = new modbusSerial.default(options.port);
     this.clock = options.clock ?? keepAliveClock;
-    this.linkBackoff = new Backoff(options.reconnectMinMs ?? 500, options.reconnectMaxMs ?? 30_000, () => this.clock.now());
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 30_000;
+    this.linkBackoff = new Backoff(options.reconnectMinMs ?? 500, this.reconnectMaxMs, () => this.clock.now());
     // modbus-serial re-emits a port's failure (EIO when a USB adapter or pty vanishes mid-write)
     // as 'error' on the client; unheard, Node would end the gateway. The link is reopened instead.
     this.client.on('error', (err: unknown) => {
@@ -116,6 +124,17 @@ export class ModbusBus {
 
   get key(): string {
     return endpointKey(this.endpoint);
+  }
+
+  /**
+   * A unit's retry ceiling, from its device's poll period and timeout. The link's reconnect
+   * ceiling follows the lowest of its units': a connect attempt costs the line nothing, and a
+   * converter that is back must not wait out a ceiling longer than any of its devices would.
+   */
+  configureUnit(unitId: number, options: UnitOptions): void {
+    this.unit(unitId).backoff.setMaxMs(options.retryMaxMs);
+    this.reconnectMaxMs = Math.min(this.reconnectMaxMs, options.retryMaxMs);
+    this.linkBackoff.setMaxMs(this.reconnectMaxMs);
   }
 
   /** Runs `work` as the bus's only transaction(s) for unit `unitId`, after those queued before it. */

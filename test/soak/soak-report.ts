@@ -15,11 +15,18 @@ export interface SoakSample {
   lagMaxMs: number;
   fds: number;
   dbKb: number;
+  /**
+   * What the gateway process has had written to the disk since it started (`write_bytes` of
+   * /proc/<pid>/io: bytes it sent to the block layer, what wears an SD card), in kB.
+   */
+  writtenKb: number;
+  /** The same as write(2) calls saw it (`wchar`), page cache included: the gap is what never reached the disk. */
+  wcharKb: number;
   events: number;
   pending: number;
 }
 
-export const SOAK_COLUMNS: ReadonlyArray<keyof SoakSample> = ['seconds', 'rssMb', 'heapMb', 'externalMb', 'liveHeapMb', 'cpuPercent', 'lagP99Ms', 'lagMaxMs', 'fds', 'dbKb', 'events', 'pending'];
+export const SOAK_COLUMNS: ReadonlyArray<keyof SoakSample> = ['seconds', 'rssMb', 'heapMb', 'externalMb', 'liveHeapMb', 'cpuPercent', 'lagP99Ms', 'lagMaxMs', 'fds', 'dbKb', 'writtenKb', 'wcharKb', 'events', 'pending'];
 
 /** Least-squares slope of `y` over `x`, per unit of x; 0 with fewer than two points. */
 export function slope(points: ReadonlyArray<readonly [number, number]>): number {
@@ -52,6 +59,9 @@ export function soakSummary(samples: readonly SoakSample[]) {
     cpuPercent: { mean: mean((s) => s.cpuPercent), max: r2(Math.max(...samples.map((s) => s.cpuPercent))) },
     lagMs: { p99Mean: mean((s) => s.lagP99Ms), maxOfMax: r2(Math.max(...samples.map((s) => s.lagMaxMs))) },
     dbKb: { start: r2(first?.dbKb ?? 0), end: r2(last?.dbKb ?? 0) },
+    // Per day, from the slope after warm-up: what a station writes to its SD card (issue 22's flash wear).
+    writtenMbPerDay: r2((perHour((s) => s.writtenKb) * 24) / 1024),
+    wcharMbPerDay: r2((perHour((s) => s.wcharKb) * 24) / 1024),
     events: { end: last?.events ?? 0, pendingEnd: last?.pending ?? 0 },
   };
 }

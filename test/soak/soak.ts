@@ -101,6 +101,8 @@ async function main(): Promise<number> {
         lagMaxMs: (metrics['station_event_loop_lag_max_seconds'] ?? 0) * 1000,
         fds: readdirSync(`/proc/${pid}/fd`).length,
         dbKb: (fileSize(station.dbFile) + fileSize(`${station.dbFile}-wal`)) / 1024,
+        writtenKb: ioKb(pid, 'write_bytes'),
+        wcharKb: ioKb(pid, 'wchar'),
         events: metrics['station_events_total'] ?? 0,
         pending: metrics['station_outbox_pending_events'] ?? 0,
       };
@@ -161,6 +163,12 @@ function eventsByType(dbFile: string): Record<string, number> {
 function statusKb(pid: number, field: string): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? 0);
+}
+
+/** One counter of /proc/<pid>/io, in kB (the kernel's task I/O accounting). */
+function ioKb(pid: number, field: string): number {
+  const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
 /** utime + stime of the process, in seconds (USER_HZ is 100 on Linux). */

@@ -120,6 +120,43 @@ describe('ModbusBus over an in-memory line', () => {
     expect(port.wireCount(2)).toBe(7);
   });
 
+  it("holds a unit's retry wait to its device's ceiling, however long it was silent, and the link's to the lowest unit's", async () => {
+    const { port, clock, bus, read } = line({ unitBackoffMaxMs: 30_000, reconnectMaxMs: 30_000 });
+    port.addUnit(1, 'silent');
+    port.addUnit(2);
+    // A cabinet polled every second with a 500 ms timeout: its ceiling is its poll period.
+    bus.configureUnit(1, { retryMaxMs: 1000 });
+    bus.configureUnit(2, { retryMaxMs: 5000 });
+    const waits: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const err = await failure(read(1));
+      if (err.detail?.['skipped'] !== true) {
+        waits.push((await failure(read(1))).detail?.['backoffMs'] as number);
+      }
+      clock.advance(1000);
+    }
+    // Every try after the first waits exactly the ceiling: a minute of silence costs no longer a wait.
+    expect(waits.length).toBe(12);
+    expect(new Set(waits)).toEqual(new Set([1000]));
+    port.behave(1, 'answer');
+    await expect(read(1)).resolves.toEqual([100, 101]);
+
+    port.failOpens = 10;
+    // The link is reopened after the next fault; its backoff is capped at the lowest unit ceiling.
+    port.behave(1, 'silent');
+    await failure(read(1));
+    const linkWaits: number[] = [];
+    // Each try that is due fails to connect; the read after it is refused with the wait.
+    for (let i = 0; i < 12 && linkWaits.length < 6; i++) {
+      const wait = /next connect attempt in (\d+) ms/.exec((await failure(read(2))).message)?.[1];
+      if (wait === undefined) continue;
+      linkWaits.push(Number(wait));
+      clock.advance(Number(wait));
+    }
+    // Without the unit ceilings the link's wait would double to 2 s, 4 s, 8 s here.
+    expect(linkWaits).toEqual([500, 1000, 1000, 1000, 1000, 1000]);
+  });
+
   it('backs the link off when it cannot open, failing at once without trying, and reconnects when due', async () => {
     const { port, clock, read } = line();
     port.addUnit(1);
