@@ -8,7 +8,7 @@ import { FloodCounter } from './limits/flood-counter.js';
 import type { ObservedOutbox } from './outbox-port.js';
 import type { CommandHandler } from './command-handler.js';
 import { CommandRouter, type CommandCounts } from './command-router.js';
-import type { Alarm, AlarmInput, AlarmRaise, Availability, SnapshotResult } from './contract-schemas.js';
+import type { Alarm, AlarmInput, AlarmRaise, Availability, SnapshotResult, StationResource } from './contract-schemas.js';
 import { InboundPacketGuard } from './inbound-packet-guard.js';
 import { MAX_PACKET_BYTES, type OversizePacket } from './mqtt-frame-scanner.js';
 import { mqttClientOptions } from './mqtt-options.js';
@@ -44,6 +44,11 @@ export interface CloudBridgeOptions {
   random?: () => number;
   /** When the client certificate in use expires, read at each connect (absent without one). */
   certificateNotAfter?: (() => Date | undefined) | undefined;
+  /**
+   * The station file's resources for the birth (the gateway knows what each kind may do; the
+   * bridge does not); absent: the birth lists none, and a console asks the operator for names.
+   */
+  resources?: readonly StationResource[] | undefined;
 }
 
 export interface BridgeAlarms {
@@ -248,7 +253,11 @@ export class CloudBridge {
 
   /** The station logic hands what a worker can use now; published retained when it changes. */
   setAvailability(availability: Availability): void {
-    const next = { open: availability.open, services: { ...availability.services } };
+    const next: Availability = {
+      open: availability.open,
+      services: { ...availability.services },
+      ...(availability.outOfService ? { outOfService: availability.outOfService.map((e) => ({ ...e })) } : {}),
+    };
     const json = JSON.stringify(next);
     if (json === this.availabilityJson) return;
     this.availabilityJson = json;
@@ -474,6 +483,7 @@ export class CloudBridge {
     const notAfter = this.options.certificateNotAfter?.();
     if (notAfter) birth.certificate = { notAfter: notAfter.toISOString(), daysLeft: Math.round(((notAfter.getTime() - this.now().getTime()) / 86_400_000) * 10) / 10 };
     if (this.revocations !== undefined) birth.revocations = this.revocations;
+    if (this.options.resources) birth.resources = [...this.options.resources];
     this.publish(this.topics.status, birth);
   }
 

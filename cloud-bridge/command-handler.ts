@@ -19,7 +19,7 @@ export interface CommandContext {
 }
 
 /**
- * What the access logic implements for `unlock`, `swap`, `dispense`, `slot`, `logs` and `doctor`: the bridge has
+ * What the access logic implements for `unlock`, `swap`, `dispense`, `slot`, `ack`, `logs` and `doctor`: the bridge has
  * already parsed the request against its schema and checked its expiry. Resolve with the reply's
  * `result`; refuse by throwing a `CommandError` with a code from the contract.
  */

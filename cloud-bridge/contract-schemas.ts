@@ -43,6 +43,25 @@ const location = geoPositionSchema
   .optional()
   .describe('where the station stands, {"lat","lon"} in WGS-84 decimal degrees, as configured (station.location); absent when not configured');
 
+/** What a resource of the station file can be used for (the `act` a token or code names for it). */
+export const RESOURCE_ACTIONS = ['unlock', 'swap', 'dispense', 'operate'] as const;
+export type ResourceAction = (typeof RESOURCE_ACTIONS)[number];
+
+/** The birth lists at most this many resources; a station file with more sends none (readers then ask for the name). */
+export const MAX_BIRTH_RESOURCES = 64;
+
+const stationResource = z.strictObject({
+  name: z.string().min(1).max(64).describe('the resource as the station file names it: what a token or rolling code names in `res`'),
+  device: deviceId.describe('the device that carries it out'),
+  door: z.number().int().min(1).max(16).optional().describe('door-lock resources: the door number on the controller (as in the lock\'s `doors`)'),
+  actions: z
+    .array(z.enum(RESOURCE_ACTIONS))
+    .max(RESOURCE_ACTIONS.length)
+    .describe('what a token may do with it, by its device\'s kind: `unlock` for an entrance, `swap`/`operate` for a cabinet, `dispense` for a dispenser; empty for a kind with none (cmd/service applies to every resource)'),
+  outOfService: z.boolean().optional().describe('true when the station file takes it out of service (`outOfService: true`; no command puts it back); absent otherwise. Taken out by cmd/service: see `availability.outOfService`'),
+});
+export type StationResource = z.output<typeof stationResource>;
+
 export const birthSchema = z
   .strictObject({
     online: z.literal(true),
@@ -64,6 +83,11 @@ export const birthSchema = z
       .optional()
       .describe('present when the station connects with a client certificate (an enrolled station renews it before `cloud.renewBeforeDays`)'),
     revocations: revocationStatusSchema.optional(),
+    resources: z
+      .array(stationResource)
+      .max(MAX_BIRTH_RESOURCES)
+      .optional()
+      .describe(`the resources of the station file, by name, so a console can name the door it unlocks. At most ${MAX_BIRTH_RESOURCES} (a station has a few; a file with more sends none). Added after 0.1; absent from older gateways, whose readers ask the operator for the name`),
   })
   .meta({ title: 'status (birth)', description: 'Published retained on every (re)connect.' });
 
@@ -102,8 +126,18 @@ export const alarmSchema = z.strictObject({
   device: deviceId.optional().describe('the device concerned, if one'),
   detail: z.record(z.string(), jsonValue).optional().describe(`values that explain it; ${SLOT_FIELDS} (slot.overheat.<n>: n is the door number too)`),
   since: timestamp.optional().describe('when it was raised'),
+  acknowledged: z
+    .strictObject({
+      by: z.string().min(1).describe('the operator (the `sub` of the pass or token that acknowledged it)'),
+      at: timestamp.describe('when the station recorded it'),
+      note: z.string().min(1).max(200).optional().describe('what the operator wrote, if anything'),
+    })
+    .optional()
+    .describe('present once an operator acknowledged it (`cmd/ack`): someone is on it. The alarm stays active until its source clears it; a clear ends the acknowledgement with it, and so does a rise in severity (a worse condition needs handling again)'),
 });
 export type Alarm = z.output<typeof alarmSchema>;
+/** Who acknowledged an active alarm, and when: kept with the alarm in the store. */
+export type AlarmAcknowledgement = NonNullable<Alarm['acknowledged']>;
 
 /*
  * The one alarm shape, the contract's: station logic holds it with a `detail` of any values that
@@ -112,10 +146,10 @@ export type Alarm = z.output<typeof alarmSchema>;
  */
 /** An alarm as station logic holds it and hands it to the bridge. */
 export type AlarmInput = Omit<Alarm, 'detail'> & { detail?: Record<string, unknown> | undefined };
-/** What a source raises: `since` is the alarm table's to set. */
-export type AlarmRaise = Omit<AlarmInput, 'since'>;
+/** What a source raises: `since` is the alarm table's to set, `acknowledged` an operator's. */
+export type AlarmRaise = Omit<AlarmInput, 'since' | 'acknowledged'>;
 /** An active alarm as the station keeps it and `S/alarms` lists it. */
-export type ActiveAlarm = AlarmRaise & { since: string };
+export type ActiveAlarm = AlarmRaise & { since: string; acknowledged?: AlarmAcknowledgement | undefined };
 
 export const alarmsSchema = z
   .strictObject({ ts: timestamp, alarms: z.array(alarmSchema).describe('every alarm active now; empty when none') })
@@ -124,9 +158,27 @@ export const alarmsSchema = z
 /** Why the entrance cannot be used (gateway/station/availability-rule.ts decides), most urgent first. */
 export const DOOR_CLOSED_REASONS = ['smoke', 'out-of-service', 'doors-offline'] as const;
 
+/** Who took a resource out of service, and whence: the station file, or an operator's cmd/service. */
+export const OUT_OF_SERVICE_SOURCES = ['config', 'command'] as const;
+
+const outOfServiceEntry = z.strictObject({
+  resource: z.string().min(1).describe('the resource, as the station file names it'),
+  since: timestamp.describe('when it went out of service (for `config`: when the station file was loaded)'),
+  device: deviceId.optional().describe('for a cabinet slot: the battery cabinet (cmd/slot\'s `device`); absent for a whole resource'),
+  slot: z.number().int().min(1).optional().describe('for a cabinet slot: its door number, from 1 (cmd/slot); absent for a whole resource, whose `resource` is then out of service as a whole'),
+  by: z.string().optional().describe('the operator (the credential\'s `sub`), for `command`'),
+  reason: z.string().optional().describe('the operator\'s reason, when one was given'),
+  source: z.enum(OUT_OF_SERVICE_SOURCES).describe('`config`: `outOfService: true` in the station file (not undone by command); `command`: cmd/service, or cmd/slot for an entry with `slot`'),
+});
+export type OutOfServiceEntry = z.output<typeof outOfServiceEntry>;
+
 export const availabilitySchema = z
   .strictObject({
     ts: timestamp,
+    outOfService: z
+      .array(outOfServiceEntry)
+      .optional()
+      .describe('the resources out of service now, by resource name; empty when none (absent from stations before cmd/service)'),
     open: z.boolean().describe('whether a worker can use the station now: false outside opening hours, and whenever services.doors.usable is false'),
     services: z
       .record(z.string(), jsonValue)
@@ -164,10 +216,16 @@ const requestEnvelope = {
   correlationId: z.string().min(1).max(256).optional().describe('MQTT 3.1.1: echoed in the reply (MQTT 5: the correlationData property)'),
   expiresAt: timestamp.optional().describe('a request handled after this does nothing and answers EXPIRED (MQTT 5 may use the message expiry instead)'),
 };
-const token = z.string().min(1).max(4096).describe('the access token (JWS) that authorises the command');
+const token = z.string().min(1).max(4096).describe('what authorises the command: an access token (JWS), or a pass\'s rolling code (`RC1:`, docs/passes.md)');
 
 export const commandSchemas = {
-  unlock: z.looseObject({ token, ...requestEnvelope }).meta({ title: 'cmd/unlock', description: 'Releases the door the token names.' }),
+  unlock: z
+    .looseObject({
+      token,
+      reason: z.string().min(1).max(200).optional().describe('why an operator opens the door from afar, 1..200 characters; recorded as `reason` in the access.granted or access.denied event of this request'),
+      ...requestEnvelope,
+    })
+    .meta({ title: 'cmd/unlock', description: 'Releases the door the token names.' }),
   swap: z.looseObject({ token, ...requestEnvelope }).meta({ title: 'cmd/swap', description: 'Starts a battery swap on the cabinet the token names.' }),
   dispense: z.looseObject({ token, ...requestEnvelope }).meta({ title: 'cmd/dispense', description: 'Opens a water session on the dispenser the token names.' }),
   snapshot: z.looseObject({ ...requestEnvelope }).meta({ title: 'cmd/snapshot', description: 'Replies with the whole station state.' }),
@@ -177,12 +235,39 @@ export const commandSchemas = {
       device: deviceId.describe('the battery cabinet'),
       slot: z.number().int().min(1).describe(DOOR_NUMBER),
       enabled: z.boolean().describe('false takes the slot out of service'),
+      reason: z.string().min(1).max(200).optional().describe('why, 1..200 characters: shown in `S/availability` `outOfService` beside the slot'),
       ...requestEnvelope,
     })
-    .meta({ title: 'cmd/slot', description: 'An operator takes a cabinet slot out of service or back.' }),
+    .meta({ title: 'cmd/slot', description: 'An operator takes a cabinet slot out of service or back (kept across restarts); while out, `S/availability` lists it in `outOfService` with `device`, `slot`, `by`, `since` and `reason`. Taking out a slot already out keeps the first record.' }),
+  ack: z
+    .looseObject({
+      token: token.describe('an operator\'s rolling code (`RC1:`, docs/passes.md) or token, role operator, with act `operate` and res the station id; spent like an unlock\'s'),
+      alarm: z.string().min(1).max(200).describe('the alarm, as `S/alarms` names it (e.g. door.forced)'),
+      device: deviceId.optional().describe('the device, as the alarm has it; absent for an alarm without one'),
+      note: z.string().min(1).max(200).optional().describe('what the operator wants on record beside the acknowledgement'),
+      ...requestEnvelope,
+    })
+    .meta({
+      title: 'cmd/ack',
+      description:
+        'An operator acknowledges an active alarm: recorded with it (kept across restarts) and listed in `S/alarms` as `acknowledged`; the result is `{alarm, device?, acknowledged:{by, at, note?}}`. Acknowledging an acknowledged alarm returns the first acknowledgement unchanged. An alarm that is not active is refused NOT_ACTIVE. Opens nothing.',
+    }),
+  service: z
+    .looseObject({
+      token: token.describe('an operator\'s rolling code (`RC1:`, docs/passes.md) or token, role operator, with act `operate` and res the resource named; spent like an unlock\'s'),
+      resource: z.string().min(1).max(64).describe('the resource, as the station file names it (main-door, cabinet-1, water-1, ...): any kind'),
+      enabled: z.boolean().describe('false takes the resource out of service, true puts it back'),
+      reason: z.string().min(1).max(200).optional().describe('why, 1..200 characters: shown in `S/availability` `outOfService` and recorded in the resource.service event'),
+      ...requestEnvelope,
+    })
+    .meta({
+      title: 'cmd/service',
+      description:
+        'An operator takes a resource out of service or puts it back (kept across restarts): while out, every credential for it is refused FORBIDDEN and `S/availability` lists it in `outOfService`. The result is `{resource, enabled, changed}`. A resource out of service in the station file cannot be put back by command (FORBIDDEN); an unknown one is UNKNOWN_RESOURCE.',
+    }),
   logs: z
     .looseObject({
-      token: token.describe('an operator token with act `diagnose` and res the station id (docs/diagnostics.md)'),
+      token: token.describe('an operator token (JWS), or an operator pass\'s rolling code (`RC1:`), with act `diagnose` and res the station id (docs/diagnostics.md)'),
       since: timestamp.optional().describe('events (or sessions) at or after this instant, ISO-8601 UTC'),
       until: timestamp.optional().describe('before this instant'),
       type: z.string().min(1).max(200).optional().describe('event types, comma-separated, `access.*` for a prefix (as `station-gateway log --type`); with `sessions`, the session kind'),
@@ -194,7 +279,7 @@ export const commandSchemas = {
     })
     .meta({ title: 'cmd/logs', description: 'Reads the usage log for a time range, paged, each reply bounded in size. Audited as a `diagnostics.requested` event.' }),
   doctor: z
-    .looseObject({ token: token.describe('an operator token with act `diagnose` and res the station id (docs/diagnostics.md)'), ...requestEnvelope })
+    .looseObject({ token: token.describe('an operator token (JWS), or an operator pass\'s rolling code (`RC1:`), with act `diagnose` and res the station id (docs/diagnostics.md)'), ...requestEnvelope })
     .meta({ title: 'cmd/doctor', description: 'Replies with the doctor checks that are safe on a running station (no device probing, no second broker connection). Audited as a `diagnostics.requested` event.' }),
 } as const;
 export type CommandName = keyof typeof commandSchemas;

@@ -117,6 +117,15 @@ async function startWsListener(broker: Aedes, host: string, port: number, maxPac
   const wss = new WebSocketServer({ server: http, ...(maxPacketBytes > 0 ? { maxPayload: maxPacketBytes } : {}), handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
   wss.on('connection', (websocket, req) => {
     const stream = createWebSocketStream(websocket);
+    // A browser pays for each WebSocket message it receives (docs/console.md, "Fleet load"), and
+    // aedes writes a packet in pieces (fixed header, topic, payload) inside cork/uncork: ws' stream
+    // has no _writev, so each piece left as a message of its own, about five per PUBLISH. With one,
+    // what waited goes as one message: a corked packet whole, and while a send is on its way every
+    // packet written meanwhile (the rest of a retained burst) with the next. MQTT over WebSocket
+    // lets one message carry several packets (MQTT 3.1.1 §6, 5.0 §6). Nothing waits for a timer:
+    // a CONNACK refusal followed by a close still leaves before the close.
+    const send = stream._write.bind(stream);
+    stream._writev = (chunks, callback) => send(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), 'binary', callback);
     // A browser tab closed mid-write errors the stream; aedes sees the close and sends the will.
     stream.on('error', () => stream.destroy());
     broker.handle(stream, req);

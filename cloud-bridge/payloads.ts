@@ -2,6 +2,7 @@ import { isRecord } from '../config/is-record.js';
 import type { GeoPosition } from '../config/station-schema.js';
 import type { DeviceState, Points } from '../device-drivers/device-state.js';
 import type { DeviceKind } from '../config/device-kinds.js';
+import type { StationResource } from './contract-schemas.js';
 
 /** Payload builders for the contract's topics; docs/contract/*.schema.json describe each. */
 
@@ -23,6 +24,8 @@ export interface BirthPayload {
   certificate?: { notAfter: string; daysLeft: number };
   /** The revocation list the station honours; absent on a station without access (revocation-contract.ts). */
   revocations?: { seq: number; issuedAt: string; receivedAt: string } | null;
+  /** The station file's resources (contract-schemas.ts `resources`); absent from older gateways. */
+  resources?: StationResource[];
 }
 
 export interface DeathPayload {

@@ -56,11 +56,16 @@ export const ERROR_AREAS = {
     title: 'Simulators',
     about: 'Raised by `station-sim` and the device simulators on a bench or in the tests; never by a station.',
   },
+  console: {
+    title: 'Operator console',
+    about:
+      'Raised in the operator\'s browser before or instead of a station\'s reply (`LocalFailure`, console/src/operator/local-failure.ts) and shown in words where the action was asked ([console.md](console.md)); a station never sends them. A reply that does not come within 15 s is shown as `TIMEOUT`, in the console\'s words.',
+  },
 } as const satisfies Record<string, { title: string; about: string }>;
 export type ErrorArea = keyof typeof ERROR_AREAS;
 
 /** Where a code can be seen, for the person looking. */
-export const ERROR_SHOWN_IN = ['log', 'device state', 'metrics', 'event', 'alarm', 'doctor', 'command reply', 'config report', 'update report', 'control API', 'stderr'] as const;
+export const ERROR_SHOWN_IN = ['log', 'device state', 'metrics', 'event', 'alarm', 'doctor', 'command reply', 'config report', 'update report', 'control API', 'stderr', 'console'] as const;
 export type ErrorShownIn = (typeof ERROR_SHOWN_IN)[number];
 
 /** The tools' exit statuses (gateway/cli/exit-codes.ts is checked against these). */
@@ -158,14 +163,14 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_RESOURCE: {
     area: 'command',
     raisedBy: ACCESS,
-    meaning: 'the token\'s `res` names nothing in this station\'s configuration, or `cmd/slot` names a slot the cabinet does not have (the token is not spent)',
+    meaning: 'the token\'s `res` names nothing in this station\'s configuration, or `cmd/slot` names a slot the cabinet does not have, or `cmd/service` a resource the file does not name (the token is not spent)',
     shows: REPLY,
     action: 'check the station\'s `resources` (or the cabinet\'s slots) against what was asked',
   },
   FORBIDDEN: {
     area: 'command',
     raisedBy: 'the bridge and the access logic',
-    meaning: 'the station does not carry out this command (no access logic plugged in), the token\'s action or role does not allow it, or the resource is out of service',
+    meaning: 'the station does not carry out this command (no access logic plugged in), the token\'s action or role does not allow it, or the resource is out of service (in the station file, or by `cmd/service`; one out of service in the file cannot be put back by command)',
     shows: REPLY,
     action: 'do not retry',
   },
@@ -209,6 +214,13 @@ export const ERROR_CATALOGUE = {
     meaning: 'anti-passback (`access.antiPassback`): this worker opened an entry door within the last `seconds` and the occupancy sensor has not seen anyone leave since; the token or code is not spent',
     shows: REPLY,
     action: 'the worker leaves first (exit is never blocked) or waits; one pass lets one person in',
+  },
+  NOT_ACTIVE: {
+    area: 'command',
+    raisedBy: ACCESS,
+    meaning: '`cmd/ack` names an alarm (with its `device`) that is not active now: it cleared, or never was; nothing was recorded and the operator\'s code is not spent',
+    shows: REPLY,
+    action: 'refresh the alarm list (`S/alarms`); an alarm raised again after it cleared is a new one to acknowledge',
   },
 
   MQTT_PACKET_TOO_LARGE: {
@@ -641,6 +653,35 @@ export const ERROR_CATALOGUE = {
     shows: ['stderr'],
     exit: 2,
     action: 'give the profile the values the message names',
+  },
+
+  NOT_CONNECTED: {
+    area: 'console',
+    raisedBy: '`LocalFailure` (console/src/operator/command-channel.ts)',
+    meaning: 'an action was asked while the console\'s link to the broker was down; nothing was sent',
+    shows: ['console'],
+    action: 'wait for the link (the page says why it is down), then ask again',
+  },
+  NO_PASS: {
+    area: 'console',
+    raisedBy: '`LocalFailure` (console/src/operator/code-signer.ts)',
+    meaning: 'the console holds no valid operator pass for this station, so it cannot sign the action',
+    shows: ['console'],
+    action: 'have the fleet issue an operator pass for this browser\'s key (the operator panel shows the command) and open its link',
+  },
+  SIGN_FAILED: {
+    area: 'console',
+    raisedBy: '`LocalFailure` (console/src/operator/code-signer.ts)',
+    meaning: 'the browser could not sign with the operator key (WebCrypto refused, or the key store in IndexedDB is gone, e.g. site data cleared)',
+    shows: ['console'],
+    action: 'reload the page; if the key is gone, a new one is made and needs a new pass',
+  },
+  BAD_REPLY: {
+    area: 'console',
+    raisedBy: '`LocalFailure` (console/src/operator/command-channel.ts, console/src/history/log-pager.ts)',
+    meaning: 'a reply arrived that the console cannot read (not the contract\'s shape): a station of another version, or something else publishing on the reply topic',
+    shows: ['console'],
+    action: 'check the station\'s version (`S/update`) and the broker ACL of the reply topics',
   },
 } as const satisfies Record<string, ErrorCodeEntry>;
 

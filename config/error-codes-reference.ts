@@ -21,6 +21,7 @@ const DOES: Record<ErrorArea, string> = {
   update: 'what to do',
   cli: 'what to do',
   simulator: 'what to do',
+  console: 'what the operator does',
 };
 
 function shows(e: ErrorCodeEntry): string {

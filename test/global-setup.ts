@@ -1,4 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUILT_CONSOLE_ENV, viteBuild } from './console/console-site.js';
 import { benchResultsFile, benchTable, startBenchResults } from './bench/bench-report.js';
 
 /**
@@ -10,9 +14,14 @@ import { benchResultsFile, benchTable, startBenchResults } from './bench/bench-r
  */
 export default function setup(): () => void {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], { stdio: 'inherit' });
+  // The console's browser tests each serve a copy of one build made here (test/console/console-site.ts).
+  const consoleDir = mkdtempSync(join(tmpdir(), 'station-test-console-'));
+  viteBuild(consoleDir);
+  process.env[BUILT_CONSOLE_ENV] = consoleDir;
   startBenchResults();
   // `npm run bench`: every benchmark's figures and baselines from this run, in one table.
   return () => {
+    rmSync(consoleDir, { recursive: true, force: true });
     const table = benchTable();
     if (table) process.stdout.write(`\n${table}\n\n(also in ${benchResultsFile()})\n`);
   };

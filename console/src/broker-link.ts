@@ -1,24 +1,6 @@
-import mqtt, { type MqttClient } from 'mqtt';
-import type { FailReason } from './i18n/chrome-text.js';
+import { forEachMessage, type Credentials, type FromWorker, type LinkState, type ToWorker } from './link-worker/link-protocol.js';
 
-export interface Credentials {
-  url: string;
-  username: string;
-  password: string;
-  /** The contract's topic prefix, `stations` unless the fleet configured another. */
-  prefix: string;
-}
-
-/**
- * What the link is doing, typed: the page words it (i18n/chrome-text.ts). `detail` is the
- * broker's or the library's own text, shown beside the words, never instead of them.
- */
-export type LinkState =
-  | { state: 'connecting' | 'connected' | 'closed' }
-  | { state: 'reconnecting'; reason?: FailReason; detail?: string }
-  | { state: 'error'; reason: FailReason; detail?: string; retrying: boolean }
-  /** Connected and subscribed, yet no `<prefix>/+/status` arrived within `quietMs`. */
-  | { state: 'no-stations'; prefix: string; seconds: number };
+export { fleetTopics, type Credentials, type LinkState } from './link-worker/link-protocol.js';
 
 export interface BrokerLinkHandlers {
   message(topic: string, payload: Uint8Array): void;
@@ -32,34 +14,29 @@ export interface BrokerLinkOptions {
   connectTimeoutMs?: number;
 }
 
-/** The fleet-wide, retained topics: everything the fleet list needs, nothing per event. */
-export function fleetTopics(prefix: string): string[] {
-  return ['status', 'alarms', 'availability', 'devices/+'].map((t) => `${prefix}/+/${t}`);
-}
-
-/** CONNACK codes that mean "not you": 3.1.1's 4 and 5, MQTT 5's 0x86 and 0x87. */
-const AUTH_CODES = new Set([4, 5, 0x86, 0x87]);
+type Tagged = FromWorker & { generation: number };
 
 /**
  * The console's one MQTT over WebSocket connection, with the operator's own credentials, so the
  * broker's ACL decides what this operator may see. Events are subscribed to for one station at
  * a time: the fleet's whole event stream is not something a browser should carry.
  *
- * A browser does not say why a WebSocket failed (the error event has no reason, the close code is
- * 1006 for a refused port, a failed TLS handshake and an HTTP 404 alike), so the link watches the
- * socket itself (MQTT.js' `createWebsocket`) and, when it never opened, asks the same address once
- * over plain HTTP(S): an answer means a web server is there that would not upgrade (a wrong path),
- * no answer means nothing listens (ws://) or TLS failed (wss://).
+ * The connection itself (MQTT.js, the socket, why it failed: link-worker/mqtt-session.ts) runs in
+ * a dedicated Web Worker, so that receiving a fleet load does not take the page's main thread;
+ * this is the page's side of it. Fleet messages arrive in batches, about one per frame, and are
+ * handed to `handlers.message` one by one, in order. Each connect and close starts a new
+ * generation: anything the worker sent for an older one is dropped, so a message of the last
+ * connection never lands in the next connection's fleet.
  */
 export class BrokerLink {
-  private client: MqttClient | undefined;
-  private eventsTopic: string | undefined;
-  private quietTimer: ReturnType<typeof setTimeout> | undefined;
-  private prefix = '';
-  private sawStatus = false;
-  private lastFailure: { reason: FailReason; detail?: string } | undefined;
+  private worker: Worker | undefined;
+  private generation = 0;
+  private id: string | undefined;
+  private up = false;
   /** Topics an operator's request listens on (its reply topic): theirs, not the fleet view's. */
   private readonly own = new Map<string, (payload: Uint8Array, topic: string) => void>();
+  private readonly waiting = new Map<number, { resolve(): void; reject(err: Error): void }>();
+  private seq = 0;
   private readonly quietMs: number;
   private readonly connectTimeoutMs: number;
 
@@ -74,95 +51,18 @@ export class BrokerLink {
   connect(c: Credentials): void {
     this.close();
     this.handlers.state({ state: 'connecting' });
-    this.prefix = c.prefix;
-    this.sawStatus = false;
-    this.lastFailure = undefined;
-    let attempt = { opened: false, connacked: false, failed: false };
-    const client = mqtt.connect(c.url, {
-      // 3.1.1 works on every broker the contract names, the embedded aedes included.
-      protocolVersion: 4,
-      clientId: `console-${Math.random().toString(36).slice(2, 10)}`,
-      clean: true,
-      reconnectPeriod: 3000,
-      connectTimeout: this.connectTimeoutMs,
-      ...(c.username ? { username: c.username } : {}),
-      ...(c.password ? { password: c.password } : {}),
-      createWebsocket: (url: string, protocols: string[]) => {
-        const socket = new WebSocket(url, protocols);
-        const seen = { opened: false, connacked: false, failed: false };
-        attempt = seen;
-        socket.addEventListener('open', () => (seen.opened = true));
-        return socket;
-      },
-    });
-    this.client = client;
-    client.on('connect', () => {
-      attempt.connacked = true;
-      this.lastFailure = undefined;
-      this.handlers.state({ state: 'connected' });
-      // QoS 0 for state: each retained topic is replaced whole by the next, so a lost update costs
-      // nothing that the next one does not repair, and 60,000 PUBACKs are saved on a fleet load.
-      client.subscribe(fleetTopics(c.prefix), { qos: 0 }, (err, granted) => {
-        if (client !== this.client) return;
-        const refused = granted?.find((g) => g.qos === 128);
-        if (err || refused) {
-          this.fail({ reason: 'subscribe', detail: err?.message ?? refused?.topic }, false);
-          return;
-        }
-        this.watchQuiet();
-      });
-      if (this.eventsTopic) client.subscribe(this.eventsTopic, { qos: 1 });
-      // A clean session forgets subscriptions: a reply topic still waited on is asked for again.
-      for (const topic of this.own.keys()) client.subscribe(topic, { qos: 1 });
-    });
-    client.on('reconnect', () => {
-      if (client === this.client) this.handlers.state({ state: 'reconnecting', ...this.lastFailure });
-    });
-    client.on('error', (err: Error & { code?: unknown }) => {
-      if (client !== this.client) return;
-      attempt.failed = true;
-      if (typeof err.code === 'number') {
-        // A CONNACK refusal: MQTT.js stops reconnecting (reconnectOnConnackError is off).
-        this.fail({ reason: AUTH_CODES.has(err.code) ? 'auth' : 'broker', detail: err.message }, false);
-      } else if (/connack timeout/i.test(err.message)) {
-        this.fail({ reason: 'timeout', detail: err.message }, true);
-      } else {
-        attempt.failed = false;
-      }
-    });
-    client.on('close', () => {
-      if (client !== this.client) return;
-      this.stopQuiet();
-      const seen = attempt;
-      if (seen.connacked || seen.failed) return;
-      if (seen.opened) this.fail({ reason: 'closed' }, true);
-      else void this.probe(c.url).then((reason) => client === this.client && !attempt.connacked && this.fail({ reason }, true));
-    });
-    client.on('message', (topic, payload) => {
-      const own = this.own.get(topic);
-      if (own) {
-        own(payload, topic);
-        return;
-      }
-      if (!this.sawStatus && isStatusTopic(this.prefix, topic)) {
-        this.sawStatus = true;
-        this.stopQuiet();
-      }
-      this.handlers.message(topic, payload);
-    });
+    this.id = `console-${Math.random().toString(36).slice(2, 10)}`;
+    this.send({ type: 'connect', credentials: c, clientId: this.id, quietMs: this.quietMs, connectTimeoutMs: this.connectTimeoutMs }, ++this.generation);
   }
 
   /** Follows one station's `S/events` (undefined: none). */
   watchEvents(topic: string | undefined): void {
-    if (topic === this.eventsTopic) return;
-    if (this.eventsTopic && this.client?.connected) this.client.unsubscribe(this.eventsTopic);
-    this.eventsTopic = topic;
-    if (topic && this.client?.connected) this.client.subscribe(topic, { qos: 1 });
+    this.send({ type: 'watch-events', topic }, this.generation);
   }
 
   /** The MQTT client id of the current connection: an operator's reply topic is named after it. */
   clientId(): string | undefined {
-    return this.client?.options.clientId;
+    return this.id;
   }
 
   /**
@@ -171,9 +71,8 @@ export class BrokerLink {
    * reconnect the operator cannot see.
    */
   publish(topic: string, payload: string): Promise<void> {
-    const client = this.client;
-    if (!client?.connected) return Promise.reject(new Error('not connected'));
-    return new Promise((resolve, reject) => client.publish(topic, payload, { qos: 1, retain: false }, (err) => (err ? reject(err) : resolve())));
+    if (!this.up) return Promise.reject(new Error('not connected'));
+    return this.ask((id) => ({ type: 'publish', id, topic, payload }));
   }
 
   /**
@@ -182,75 +81,75 @@ export class BrokerLink {
    * returned function stops listening.
    */
   subscribe(topic: string, onMessage: (payload: Uint8Array, topic: string) => void): Promise<() => void> {
-    const client = this.client;
-    if (!client?.connected) return Promise.reject(new Error('not connected'));
+    if (!this.up) return Promise.reject(new Error('not connected'));
     if (/[+#]/.test(topic)) return Promise.reject(new Error(`not an exact topic: ${topic}`));
     this.own.set(topic, onMessage);
     const stop = (): void => {
       if (this.own.get(topic) !== onMessage) return;
       this.own.delete(topic);
-      if (this.client?.connected) this.client.unsubscribe(topic);
+      this.send({ type: 'unlisten', topic }, this.generation);
     };
-    return new Promise((resolve, reject) =>
-      client.subscribe(topic, { qos: 1 }, (err, granted) => {
-        if (err || granted?.some((g) => g.qos === 128)) {
-          stop();
-          reject(err ?? new Error(`subscription refused: ${topic}`));
-        } else resolve(stop);
-      }),
+    return this.ask((id) => ({ type: 'listen', id, topic })).then(
+      () => stop,
+      (err: unknown) => {
+        stop();
+        throw err;
+      },
     );
   }
 
   close(): void {
     this.own.clear();
-    this.stopQuiet();
-    this.client?.end(true);
-    this.client = undefined;
+    this.up = false;
+    this.id = undefined;
+    for (const w of this.waiting.values()) w.reject(new Error('closed'));
+    this.waiting.clear();
+    if (this.worker) this.send({ type: 'close' }, ++this.generation);
     this.handlers.state({ state: 'closed' });
   }
 
-  private fail(failure: { reason: FailReason; detail?: string | undefined }, retrying: boolean): void {
-    this.lastFailure = failure.detail === undefined ? { reason: failure.reason } : { reason: failure.reason, detail: failure.detail };
-    this.handlers.state({ state: 'error', ...this.lastFailure, retrying });
+  private ask(request: (id: number) => ToWorker): Promise<void> {
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.send(request(id), this.generation);
+    });
   }
 
-  /** Retained statuses come first after SUBACK; silence after that means an empty prefix. */
-  private watchQuiet(): void {
-    this.stopQuiet();
-    if (this.sawStatus) return;
-    this.quietTimer = setTimeout(() => {
-      if (!this.sawStatus) this.handlers.state({ state: 'no-stations', prefix: this.prefix, seconds: Math.round(this.quietMs / 1000) });
-    }, this.quietMs);
+  /** The worker is started on first use, not by the constructor. */
+  private send(m: ToWorker, generation: number): void {
+    if (!this.worker) {
+      this.worker = new Worker(new URL('./link-worker/link-worker.ts', import.meta.url), { type: 'module', name: 'broker-link' });
+      this.worker.addEventListener('message', (e: MessageEvent<Tagged>) => this.receive(e.data));
+      // A worker that failed to load or threw would otherwise leave the page saying "connecting".
+      this.worker.addEventListener('error', (e: ErrorEvent) => {
+        this.up = false;
+        this.handlers.state({ state: 'error', reason: 'broker', detail: `link worker: ${e.message}`, retrying: false });
+      });
+    }
+    this.worker.postMessage({ ...m, generation });
   }
 
-  private stopQuiet(): void {
-    clearTimeout(this.quietTimer);
-    this.quietTimer = undefined;
+  private receive(m: Tagged): void {
+    if (m.type === 'done') {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.error === undefined) w?.resolve();
+      else w?.reject(new Error(m.error));
+      return;
+    }
+    if (m.generation !== this.generation) return;
+    switch (m.type) {
+      case 'messages':
+        forEachMessage(m, (topic, payload) => this.handlers.message(topic, payload));
+        break;
+      case 'own':
+        this.own.get(m.topic)?.(m.payload, m.topic);
+        break;
+      case 'state':
+        this.up = m.connected;
+        this.handlers.state(m.state);
+        break;
+    }
   }
-
-  /** Once, for a socket that never opened: is any web server answering at that address? */
-  private async probe(url: string): Promise<FailReason> {
-    const secure = url.startsWith('wss:');
-    if (await answers(url.replace(/^ws/, 'http'))) return 'closed';
-    // A failed TLS handshake and a refused port fail the same way here; wss:// that fails is far
-    // more often a certificate the browser does not trust, or wss:// to a plain port, than nothing.
-    return secure ? 'tls' : 'refused';
-  }
-}
-
-/** Whether an HTTP request to `url` gets any answer; an opaque one (no-cors) is enough. */
-async function answers(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { mode: 'no-cors', signal: AbortSignal.timeout(2500) });
-    return true;
-  } catch (err) {
-    // Still waiting after 2.5 s: the port took the connection (a refused one fails at once) but
-    // says nothing over HTTP, as a bare WebSocket server may.
-    return err instanceof DOMException && err.name === 'TimeoutError';
-  }
-}
-
-function isStatusTopic(prefix: string, topic: string): boolean {
-  if (!topic.startsWith(`${prefix}/`) || !topic.endsWith('/status')) return false;
-  return topic.split('/').length === prefix.split('/').length + 2;
 }

@@ -3,6 +3,7 @@ import type { Alarm } from '../../cloud-bridge/contract-schemas.js';
 import type { DeviceStatePayload } from '../../cloud-bridge/payloads.js';
 import { isRecord } from '../../config/is-record.js';
 import type { GeoPosition } from '../../config/station-schema.js';
+import { stationResources, type StationResource } from './operator/station-resources.js';
 
 /**
  * The fleet as the contract's retained topics describe it, kept by station id. Pure data: the
@@ -24,6 +25,8 @@ export interface DeviceRecord {
 export interface AvailabilityRecord {
   open: boolean;
   services: Record<string, unknown>;
+  /** `outOfService` as sent (who took which resource out, when, why); the station view checks each entry. */
+  outOfService?: unknown[];
 }
 
 export interface StationRecord {
@@ -44,6 +47,8 @@ export interface StationRecord {
   location: GeoPosition | undefined;
   /** The station's IANA zone from its birth (`station.timezone`): station times are shown in it. Absent from gateways older than the field. */
   timezone?: string;
+  /** The station file's resources from its birth (which name is which door); absent from older gateways. */
+  resources?: StationResource[];
 }
 
 export interface Fleet {
@@ -136,7 +141,7 @@ export function applyMessage(fleet: Fleet, topic: string, payload: Uint8Array | 
       setAlarms(station, Array.isArray(body['alarms']) ? (body['alarms'] as Alarm[]) : []);
       break;
     case 'availability':
-      station.availability = { open: body['open'] === true, services: isRecord(body['services']) ? body['services'] : {} };
+      station.availability = { open: body['open'] === true, services: isRecord(body['services']) ? body['services'] : {}, ...(Array.isArray(body['outOfService']) ? { outOfService: body['outOfService'] } : {}) };
       break;
     case 'device':
       if (t.device) applyDevice(station, t.device, body as unknown as DeviceStatePayload);
@@ -162,6 +167,9 @@ function applyStatus(station: StationRecord, body: Record<string, unknown>): voi
     const zone = timeZone(body['timezone']);
     if (zone) station.timezone = zone;
     else delete station.timezone;
+    const resources = stationResources(body['resources']);
+    if (resources) station.resources = resources;
+    else delete station.resources;
   }
   if (!Array.isArray(body['devices'])) return;
   // The birth lists what the station drives now: a device it no longer has is dropped.

@@ -12,6 +12,9 @@ import { CHROME_TEXT, otherLang } from './i18n/chrome-text.js';
 import { lang, onLangChange, pickLanguage, rememberLanguage, setLang, storedLanguage, words } from './i18n/locale.js';
 import { MapView } from './map-view.js';
 import { StationView } from './station-view.js';
+import { OperatorActions } from './operator/operator-actions.js';
+import { OperatorIdentity } from './operator/operator-identity.js';
+import { OperatorPanel } from './operator/operator-panel.js';
 
 /** The composition root: one broker link, one fleet model, three views picked by the URL hash. */
 const LANG_KEY = 'station-console.lang';
@@ -28,7 +31,8 @@ const titleLink = h('a', { attrs: { href: '#/' } });
 const listLink = h('a', { attrs: { href: '#/', id: 'nav-list' } });
 const mapLink = h('a', { attrs: { href: '#/map', id: 'nav-map' } });
 const nav = h('nav', { class: 'views' }, [listLink, mapLink]);
-app.append(h('header', {}, [h('h1', {}, [titleLink]), nav, linkState, langSwitch, disconnect]), main);
+const operatorSlot = h('div', { class: 'operator-slot' });
+app.append(h('header', {}, [h('h1', {}, [titleLink]), nav, linkState, langSwitch, disconnect, operatorSlot]), main);
 let lastState: LinkState = { state: 'closed' };
 
 /** The header's words, and the switch offering the other language in that language. */
@@ -79,6 +83,7 @@ langSwitch.addEventListener('click', () => {
 
 onLangChange(() => {
   drawChrome();
+  panel?.draw();
   // The fleet and map views redraw themselves on the change; the station view and the form are redrawn here.
   const form = main.querySelector<HTMLFormElement>('#connect-form');
   if (form) main.replaceChildren(connectForm(formValues(form), connect));
@@ -97,7 +102,12 @@ let fleet: Fleet = createFleet();
 let events: EventLog | undefined;
 let stationDirty = false;
 const scheduler = new FrameScheduler(draw);
-const stationView = new StationView();
+const operator = new OperatorActions(
+  { publish: (topic, payload) => link.publish(topic, payload), subscribe: (topic, on) => link.subscribe(topic, on), clientId: () => link.clientId() },
+  () => credentials?.prefix ?? fleet.prefix,
+);
+const stationView = new StationView(operator);
+let panel: OperatorPanel | undefined;
 let fleetView = new FleetView(fleet, openStation, () => scheduler.request());
 let mapView = new MapView(fleet, openStation, () => scheduler.request());
 
@@ -175,6 +185,8 @@ function route(): void {
     main.replaceChildren(connectForm(refill ?? init.credentials, connect));
     return;
   }
+  // The panel's times are also given in the zone of the station on screen.
+  if (panel && !panel.element.contains(document.activeElement)) panel.draw();
   if (id && events?.station !== id) events = new EventLog(id);
   if (!id) events = undefined;
   link.watchEvents(id ? `${credentials.prefix}/${id}/events` : undefined);
@@ -211,7 +223,46 @@ function parseJson(payload: Uint8Array): unknown {
   }
 }
 
-window.addEventListener('hashchange', route);
+// Not the panel: it is redrawn when its pass changes (take), not on each action's progress, which
+// would throw away a pass being pasted.
+operator.onChange(() => {
+  stationDirty = true;
+  scheduler.request();
+});
+
+/** The operator's key and pass from this browser's IndexedDB; a pass from a `#pass=` link. */
+async function bootOperator(): Promise<void> {
+  const zone = (): string | undefined => {
+    const id = selectedStation();
+    return id ? fleet.stations.get(id)?.timezone : undefined;
+  };
+  let identity: OperatorIdentity | Error;
+  try {
+    identity = await OperatorIdentity.open();
+  } catch (err) {
+    identity = err instanceof Error ? err : new Error(String(err));
+  }
+  panel = new OperatorPanel(identity, zone, selectedStation);
+  operatorSlot.replaceChildren(panel.element);
+  if (!(identity instanceof Error)) operator.setIdentity(identity);
+  panel.draw();
+  await takePassLink();
+}
+
+/** `#pass=…` (as the phone page's link), optionally `&station=<id>`: taken, then the fragment is the route. */
+async function takePassLink(): Promise<void> {
+  if (!/^#pass=/.test(location.hash) || !panel) return;
+  const params = new URLSearchParams(location.hash.slice(1));
+  const station = params.get('station');
+  await panel.take(location.hash);
+  history.replaceState(null, '', `${location.pathname}${location.search}${station ? `#/station/${encodeURIComponent(station)}` : '#/'}`);
+  route();
+}
+
+window.addEventListener('hashchange', () => {
+  if (/^#pass=/.test(location.hash)) void takePassLink();
+  else route();
+});
 // "last heard" is relative: refresh what is on screen now and then, even when nothing arrives.
 setInterval(() => {
   stationDirty = true;
@@ -221,3 +272,4 @@ setInterval(() => {
 const init = initialCredentials(location.search, sessionStorage);
 if (init.autoConnect) connect(init.credentials);
 else route();
+void bootOperator();

@@ -43,12 +43,21 @@ export class Backoff {
     return Math.max(0, this.notBefore - this.now());
   }
 
-  /** Records a failure; returns the delay before the next attempt. */
-  failed(): number {
+  /**
+   * Records a failure; returns the delay before the next attempt, counted from `startedAt` (when
+   * the failed attempt began; default now): a try that took a whole timeout to fail must not
+   * push the next one a timeout later than its schedule.
+   */
+  failed(startedAt: number = this.now()): number {
     this.failuresInRow++;
     const delay = exponentialDelay(this.failuresInRow - 1, this.minMs, this.maxMs);
-    this.notBefore = this.now() + delay;
+    this.notBefore = startedAt + delay;
     return delay;
+  }
+
+  /** The wait the last failure set (0 before any): callers judge "nearly due" against it. */
+  get currentDelayMs(): number {
+    return this.failuresInRow === 0 ? 0 : exponentialDelay(this.failuresInRow - 1, this.minMs, this.maxMs);
   }
 
   succeeded(): void {

@@ -141,7 +141,9 @@ export class ModbusBus {
   transact<T>(unitId: number, timeoutMs: number, work: (session: ModbusSession) => Promise<T>, options: TransactOptions = {}): Promise<T> {
     const unit = this.unit(unitId);
     const wait = unit.backoff.waitMs();
-    if (wait > 0 && unit.last) {
+    // A probe due within a tenth of its wait goes out: the poll that brings it was scheduled from
+    // the poll's start, the wait from the transaction's, which queued behind its neighbours.
+    if (wait > unit.backoff.currentDelayMs / 10 && unit.last) {
       // Same code as the failure that started the backoff, marked skipped: health counts it as a
       // failed poll, not as another timeout on the wire.
       const { code, message } = unit.last;
@@ -152,6 +154,7 @@ export class ModbusBus {
       for (let attempt = 1; ; attempt++) {
         // Awaiting an open link would still cost a few microtask turns on every transaction.
         if (this.closed || this.stale || !this.client.isOpen) await this.ensureOpen();
+        const startedAt = this.clock.now();
         this.client.setID(unitId);
         this.client.setTimeout(timeoutMs);
         try {
@@ -164,7 +167,7 @@ export class ModbusBus {
           if (e.code === 'DISCONNECTED' || STALE_BYTES_FAULTS.has(e.code)) this.dropConnection();
           const unitFault = UNIT_FAULTS.has(e.code);
           if (unitFault && attempt < attempts) continue;
-          if (unitFault) this.backOff(unitId, unit, e);
+          if (unitFault) this.backOff(unitId, unit, e, startedAt);
           throw e;
         }
       }
@@ -193,8 +196,8 @@ export class ModbusBus {
     return u;
   }
 
-  private backOff(unitId: number, unit: { backoff: Backoff; last: DeviceError | undefined }, err: DeviceError): void {
-    const delay = unit.backoff.failed();
+  private backOff(unitId: number, unit: { backoff: Backoff; last: DeviceError | undefined }, err: DeviceError, startedAt: number): void {
+    const delay = unit.backoff.failed(startedAt);
     unit.last = err;
     if (unit.backoff.failures === 1) this.log.warn({ bus: this.key, unitId, code: err.code, retryMs: delay }, 'modbus unit not answering; backing off that unit');
   }

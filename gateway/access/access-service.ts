@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { StationConfig } from '../../config/station-schema.js';
-import { COMMAND_ERROR_CODES, type CommandErrorCode } from '../../cloud-bridge/contract-schemas.js';
+import { COMMAND_ERROR_CODES, type CommandErrorCode, type OutOfServiceEntry } from '../../cloud-bridge/contract-schemas.js';
 import type { DeviceKind } from '../../config/device-kinds.js';
 import type { EventOutbox, NewEvent } from '../store/event-outbox.js';
 import type { ReplayCache } from '../store/replay-cache.js';
@@ -18,8 +18,12 @@ import { PassDenied, type SignedCode, type VerifiedRollingCode } from './pass/ro
 import type { RevocationCheck } from './revocation-check.js';
 import { AntiPassback } from './anti-passback.js';
 
-/** Where a token came from: a cloud command, or a scanner of this station (uplink not needed). */
-export type AccessSource = { kind: 'cloud'; command: Action } | { kind: 'scanner'; device: string };
+/**
+ * Where a token came from: a cloud command, or a scanner of this station (uplink not needed).
+ * `target: 'station'`: the command acts on the station itself (res = its id: `ack`), never on a resource.
+ * `target: 'resource'`: the command acts on the resource itself, whatever its kind does (`service`).
+ */
+export type AccessSource = { kind: 'cloud'; command: Action; target?: 'station' | 'resource' } | { kind: 'scanner'; device: string };
 
 export interface ResourceRef {
   name: string;
@@ -35,11 +39,18 @@ export interface AccessEffects {
   dispense(resource: ResourceRef, claims: AccessClaims): Promise<Record<string, unknown>>;
   /** `slot` command: an operator takes a cabinet slot out of service or back. */
   operate(resource: ResourceRef, claims: AccessClaims, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** `service` command: an operator takes a resource out of service or back; absent, the command is refused. */
+  service?(resource: ResourceRef, claims: AccessClaims, request: Record<string, unknown>): Promise<Record<string, unknown>>;
   /**
    * Refuses (throws AccessDenied) a request the effect could never carry out, such as a slot the
    * cabinet does not have, before the token is spent: a typo must not cost an operator the token.
    */
   validate?(resource: ResourceRef, claims: AccessClaims, request: Record<string, unknown>): void;
+  /**
+   * `ack` command (an operator's `operate` on the station itself): acknowledges an active alarm.
+   * `check` refuses before the code is spent (an alarm that is not active); nothing here opens anything.
+   */
+  acknowledge?: { check(request: Record<string, unknown>): void; run(claims: AccessClaims, request: Record<string, unknown>): Promise<Record<string, unknown>> };
 }
 
 export interface AccessServiceOptions {
@@ -63,12 +74,14 @@ export interface AccessServiceOptions {
    * station logic that publishes it in `S/availability`; undefined while it is safe.
    */
   closedForSafety?: (() => string | undefined) | undefined;
+  /** Why a resource is out of service beyond the station file (an operator's cmd/service), or undefined. */
+  outOfService?: ((resource: string) => OutOfServiceEntry | undefined) | undefined;
   log: Logger;
   monotonic?: () => number;
 }
 
-/** Which actions each kind of resource allows. */
-const ACTIONS_BY_KIND: Partial<Record<DeviceKind, readonly Action[]>> = {
+/** Which actions each kind of resource allows; the birth lists them per resource (runtime/birth-resources.ts). */
+export const ACTIONS_BY_KIND: Partial<Record<DeviceKind, readonly Action[]>> = {
   'door-lock': ['unlock'],
   'battery-cabinet': ['swap', 'operate'],
   'water-dispenser': ['dispense'],
@@ -152,7 +165,7 @@ export class AccessService {
       signed = await this.options.verifier.authenticate(text);
     } catch (err) {
       if (err instanceof UnverifiedToken) this.junk(via, err);
-      else if (err instanceof AccessDenied) this.denied(err, via, undefined);
+      else if (err instanceof AccessDenied) this.denied(err, via, undefined, request);
       throw err;
     }
     let claims: AccessClaims | undefined;
@@ -165,12 +178,12 @@ export class AccessService {
       const first = this.firstOutcome(claims.jti);
       if (first) {
         // A repeat does nothing and returns the first result (the contract), and is on record.
-        this.denied(new AccessDenied('REPLAYED', 'a repeat of a token already carried out; the first result was returned'), via, tokenAttempt(claims));
+        this.denied(new AccessDenied('REPLAYED', 'a repeat of a token already carried out; the first result was returned'), via, tokenAttempt(claims), request);
         return first;
       }
       return await this.decide(claims, { jti: claims.jti }, source, via, clock, request);
     } catch (err) {
-      if (err instanceof AccessDenied) this.denied(err, via, tokenAttempt(claims ?? signed.claims));
+      if (err instanceof AccessDenied) this.denied(err, via, tokenAttempt(claims ?? signed.claims), request);
       throw err;
     }
   }
@@ -215,7 +228,7 @@ export class AccessService {
       this.options.clock.observed(claims.iat, 'pass');
       return await this.decide(claims, { pass: signed.passId, step: signed.step }, source, via, clock, request);
     } catch (err) {
-      if (err instanceof AccessDenied) this.denied(err, via, attempt);
+      if (err instanceof AccessDenied) this.denied(err, via, attempt, request);
       throw err;
     }
   }
@@ -235,9 +248,17 @@ export class AccessService {
     request: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     this.spend(this.sources, via, undefined);
-    const resource = this.authorise(claims, source);
-    this.checkPolicy(claims, resource, clock.now);
-    this.options.effects.validate?.(resource, claims, request);
+    const onStation = source.kind === 'cloud' && source.target === 'station';
+    const servicing = source.kind === 'cloud' && source.target === 'resource';
+    const resource = onStation ? this.authoriseStation(claims) : servicing ? this.authoriseService(claims, request) : this.authorise(claims, source);
+    if (onStation) {
+      // Opening hours, smoke and the devices do not apply: acknowledging opens nothing.
+      this.acknowledgement().check(request);
+    } else if (!servicing) {
+      // Servicing skips policy too: the resource's state is what it changes (authoriseService checks the rest).
+      this.checkPolicy(claims, resource, clock.now);
+      this.options.effects.validate?.(resource, claims, request);
+    }
     return this.grant(claims, ref, resource, source, via, clock.reason, request);
   }
 
@@ -316,10 +337,46 @@ export class AccessService {
     return { name: claims.res, device: res.device, door: res.door, unlockMs: res.unlockMs };
   }
 
+  /** The station itself as the resource (res = its id), for an operator's `operate`: an `ack`. */
+  private authoriseStation(claims: AccessClaims): ResourceRef {
+    const id = this.options.config.station.id;
+    if (claims.act !== 'operate') throw new AccessDenied('FORBIDDEN', `the token allows "${claims.act}", not "operate"`);
+    if (claims.res !== id) throw new AccessDenied('FORBIDDEN', `acknowledging an alarm names the station itself as res ("${id}"), not "${claims.res.slice(0, 64)}"`);
+    if (claims.role !== 'operator') throw new AccessDenied('FORBIDDEN', 'acknowledging an alarm needs an operator pass or token');
+    return { name: id, device: '', door: undefined, unlockMs: 0 };
+  }
+
+  private acknowledgement(): NonNullable<AccessEffects['acknowledge']> {
+    const effect = this.options.effects.acknowledge;
+    if (!effect) throw new AccessDenied('FORBIDDEN', 'this station does not take alarm acknowledgements');
+    return effect;
+  }
+
+  /**
+   * cmd/service: any resource of the file, whatever its kind does (the kinds' actions do not
+   * apply), for an operator's `operate` credential naming that resource. Neither the resource's
+   * state nor its device's matter: a broken dispenser is what gets taken out of service.
+   */
+  private authoriseService(claims: AccessClaims, request: Record<string, unknown>): ResourceRef {
+    const name = String(request['resource']);
+    const res = this.options.config.resources[name];
+    if (!res) throw new AccessDenied('UNKNOWN_RESOURCE', `resource "${name.slice(0, 64)}" is not configured at this station`);
+    if (claims.act !== 'operate') throw new AccessDenied('FORBIDDEN', `the credential allows "${claims.act}", not "operate"`);
+    if (claims.res !== name) throw new AccessDenied('FORBIDDEN', `the credential is for ${claims.res.slice(0, 64)}, the request names ${name}`);
+    if (claims.role !== 'operator') throw new AccessDenied('FORBIDDEN', 'taking a resource out of service or back needs an operator');
+    // Before the code is spent: the station file is the fleet's, its next push would undo a command.
+    if (request['enabled'] === true && res.outOfService) {
+      throw new AccessDenied('FORBIDDEN', `${name} is out of service in the station file; only a new station file puts it back`);
+    }
+    return { name, device: res.device, door: res.door, unlockMs: res.unlockMs };
+  }
+
   private checkPolicy(claims: AccessClaims, resource: ResourceRef, now: Date): void {
     const { config } = this.options;
     const res = config.resources[resource.name];
     if (res?.outOfService) throw new AccessDenied('FORBIDDEN', `${resource.name} is out of service`);
+    const out = this.options.outOfService?.(resource.name);
+    if (out) throw new AccessDenied('FORBIDDEN', `${resource.name} is out of service${out.reason !== undefined ? ` (${out.reason})` : ''}`);
     // Operators come to fix things, at any hour and whoever is inside.
     if (claims.role === 'operator') return this.checkDevice(resource);
     // What availability tells a map, the door does too: nobody is let in, or handed a battery or
@@ -360,7 +417,8 @@ export class AccessService {
     try {
       claimed = replay.claim(claims.jti, new Date(claims.exp.getTime() + skewMs));
       // On disk before the door opens: the usage log never misses a grant that took effect.
-      outbox.append({ type: 'access.granted', device: resource.device, data: { res: claims.res, act: claims.act, sub: claims.sub, role: claims.role, via, ...ref, kid: claims.kid, clock } });
+      const reason = reasonOf(request);
+      outbox.append({ type: 'access.granted', device: resource.device || undefined, data: { res: claims.res, act: claims.act, sub: claims.sub, role: claims.role, via, ...ref, kid: claims.kid, clock, ...(reason !== undefined ? { reason } : {}) } });
     } catch (err) {
       if (err instanceof StoreFullError) throw new AccessDenied('INTERNAL', 'the station cannot record the access (disk full); nothing was opened');
       throw err;
@@ -373,7 +431,11 @@ export class AccessService {
     try {
       const { effects } = this.options;
       const result =
-        claims.act === 'unlock'
+        source.kind === 'cloud' && source.target === 'station'
+          ? await this.acknowledgement().run(claims, request)
+          : source.kind === 'cloud' && source.target === 'resource'
+          ? await this.service(resource, claims, request)
+          : claims.act === 'unlock'
           ? await effects.unlock(resource, claims)
           : claims.act === 'swap'
             ? await effects.swap(resource, claims)
@@ -393,10 +455,19 @@ export class AccessService {
     return outcome.result;
   }
 
-  private denied(err: AccessDenied, via: string, claims: Attempted | undefined): void {
+  private service(resource: ResourceRef, claims: AccessClaims, request: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { service } = this.options.effects;
+    if (!service) throw new AccessDenied('FORBIDDEN', 'this station does not take resources out of service by command');
+    return service(resource, claims, request);
+  }
+
+  private denied(err: AccessDenied, via: string, claims: Attempted | undefined, request: Record<string, unknown> = {}): void {
     if (err instanceof BusyDenied) return; // rate limiting logs its own, once a minute
     const data: Record<string, unknown> = { code: err.code, reason: err.message, via };
     if (claims) Object.assign(data, { res: claims.res, act: claims.act, sub: claims.sub, ...claims.ref });
+    // `reason` here is the refusal's (the catalogue's, for people); the operator's goes beside it.
+    const asked = reasonOf(request);
+    if (asked !== undefined) data['requestReason'] = asked;
     const device = claims ? this.options.config.resources[claims.res]?.device : undefined;
     this.record({ type: 'access.denied', device, data });
     this.options.log.info({ code: err.code, via, res: claims?.res }, 'access denied');
@@ -418,6 +489,18 @@ class BusyDenied extends AccessDenied {
     super('BUSY', message);
     this.name = 'BusyDenied';
   }
+}
+
+/** The longest reason an operator may give for a remote action (cmd/unlock, cmd/service). */
+export const MAX_REASON_CHARS = 200;
+
+/**
+ * An operator's reason for the request (cmd/unlock's `reason`), for the access record; never the
+ * credential. The command schema bounds it; anything else reaching here (a scan has none) is left out.
+ */
+function reasonOf(request: Record<string, unknown>): string | undefined {
+  const reason = request['reason'];
+  return typeof reason === 'string' && reason.length >= 1 && reason.length <= MAX_REASON_CHARS ? reason : undefined;
 }
 
 /** What a token's refusal names once its signature verified, before the station's own checks. */

@@ -14,7 +14,7 @@ import { stationCommandHelp, stationDeviceList } from '../../simulators/control/
 import { startHttpControl, type HttpControl } from '../../simulators/control/http-control.js';
 import { startLineControl } from '../../simulators/control/stdin-control.js';
 import { startStationSimulator, type StationSimulator } from '../../simulators/station-simulator.js';
-import { startDemoConsole } from './demo-console.js';
+import { operatorPassLines, startDemoConsole } from './demo-console.js';
 import { ensureDemoKeys } from './demo-keys.js';
 import { startDemoRider, type DemoRider } from './demo-rider.js';
 import { deriveDemoStation } from './demo-station-file.js';
@@ -143,6 +143,7 @@ async function main(): Promise<number> {
       `Demo station ${stationId}: ${sim.devices.length} simulated devices, gateway pid ${gateway.pid ?? '?'}`,
       `  broker   ${broker.url} (embedded, MQTT 3.1.1, no authentication, loopback only)`,
       `  console  ${site.line}`,
+      ...operatorPassLines(site, shown(keys.privateKeyFile), stationId),
       ...(site.phone
         ? [
             `  phone    ${site.phone}  (a worker's phone page: it shows its KEY; issue it a pass with`,

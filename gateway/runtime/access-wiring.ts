@@ -12,13 +12,16 @@ import { PassVerifier } from '../access/pass/pass-verifier.js';
 import { loadTrustedKeys } from '../../config/trusted-keys.js';
 import type { EventRecorder } from '../station/event-recorder.js';
 import type { StationAlarms } from '../station/station-alarms.js';
+import { AlarmAckEffect } from '../station/alarm-acknowledgement.js';
 import { systemClock, type Clock } from '../../config/clock.js';
 import type { StationStore } from '../store/station-store.js';
 import type { PreparedReload } from '../ops/station-ops.js';
+import { AccessDenied } from '../access/access-error.js';
 import { DiagnoseAuthority } from '../access/diagnose-authority.js';
 import { RevocationKeeper, revocationsFileFor } from '../access/revocation/revocation-keeper.js';
 import { TrustedKeySet } from '../access/trusted-key-set.js';
 import type { RevocationStatus } from '../../cloud-bridge/revocation-contract.js';
+import type { OutOfServiceEntry } from '../../cloud-bridge/contract-schemas.js';
 import { collectDoctorFacts } from '../ops/diagnostics/doctor-facts.js';
 import { DiagnosticsService, openUsageLog, type DiagnosticsCommand } from '../ops/diagnostics/diagnostics-service.js';
 
@@ -36,6 +39,8 @@ export interface AccessWiringOptions {
   peopleInside: () => number | undefined;
   /** Why the station is closed to workers for safety now (smoke), from the station logic. */
   closedForSafety?: () => string | undefined;
+  /** Why a resource is out of service by an operator's command now, from the station logic. */
+  outOfService?: (resource: string) => OutOfServiceEntry | undefined;
   log: Logger;
   /** How often the time floor follows a trusted clock (default a minute; internal-periods.ts). */
   clockTickMs?: number;
@@ -74,7 +79,17 @@ export function doorSupervisorFor(station: LoadedStation, recorder: EventRecorde
   return new DoorSupervisor({ recorder, alarms, log: log.child({ part: 'doors' }), heldSeconds, clock });
 }
 
-const COMMAND_ACTION: Readonly<Record<string, Action>> = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', slot: 'operate', logs: 'diagnose', doctor: 'diagnose' };
+const COMMAND_ACTION: Readonly<Record<string, Action>> = { unlock: 'unlock', swap: 'swap', dispense: 'dispense', slot: 'operate', ack: 'operate', service: 'operate', logs: 'diagnose', doctor: 'diagnose' };
+
+/**
+ * The action a command asks of the access decision. A command the table does not name is refused:
+ * decided as an unlock by default, a command added to the router but forgotten here would open a door.
+ */
+function commandAction(name: string): Action {
+  const action = COMMAND_ACTION[name];
+  if (!action) throw new AccessDenied('BAD_REQUEST', `the access logic does not carry out "${name}" commands`);
+  return action;
+}
 
 /** Read-only commands for an operator's `diagnose` token; they go to the diagnostics, never to the access decision. */
 const isDiagnostics = (name: string): name is DiagnosticsCommand => COMMAND_ACTION[name] === 'diagnose';
@@ -143,16 +158,17 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
     clock,
     replay: store.replayCache,
     outbox: store.outbox,
-    effects: { ...options.effects, unlock: (resource) => doors.unlock(resource) },
+    effects: { ...options.effects, unlock: (resource) => doors.unlock(resource), acknowledge: new AlarmAckEffect(options.alarms, log.child({ part: 'alarms' })) },
     deviceKind: (id) => kinds.get(id),
     deviceOnline: (id) => byId.get(id)?.state().online ?? false,
     peopleInside: options.peopleInside,
     closedForSafety: options.closedForSafety,
+    outOfService: options.outOfService,
     log: log.child({ part: 'access' }),
   });
   const scans = new ScanIntake(service, log.child({ part: 'scanner' }));
   const diagnostics = new DiagnosticsService({
-    authority: new DiagnoseAuthority({ stationId: config.station.id, verifier, clock }),
+    authority: new DiagnoseAuthority({ stationId: config.station.id, verifier, passes, revocations, clock }),
     outbox: store.outbox,
     openLog: () => openUsageLog(config.storage.path),
     doctor: () => collectDoctorFacts({ config, monitors, outbox: store.outbox, clock: () => clock.read() }),
@@ -176,7 +192,17 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
       handle: (name, request, context) =>
         isDiagnostics(name)
           ? diagnostics.handle(name, request as never, context.replyOverheadBytes)
-          : service.handle({ kind: 'cloud', command: COMMAND_ACTION[name] ?? 'unlock' }, request.token, request as Record<string, unknown>),
+          : service.handle(
+              // ack acts on the station itself, never on a resource: nothing about it opens anything.
+              // service acts on the resource itself, whatever its kind does.
+              name === 'ack'
+                ? { kind: 'cloud', command: 'operate', target: 'station' }
+                : name === 'service'
+                  ? { kind: 'cloud', command: 'operate', target: 'resource' }
+                  : { kind: 'cloud', command: commandAction(name) },
+              request.token,
+              request as Record<string, unknown>,
+            ),
     },
     counts: () => service.counts(),
     async prepareKeys(file) {

@@ -1,7 +1,7 @@
 import { ulid } from 'ulid';
 import type { Logger } from 'pino';
 import type { LoadedStation } from '../../config/load-station-config.js';
-import type { Availability } from '../../cloud-bridge/contract-schemas.js';
+import type { Availability, OutOfServiceEntry } from '../../cloud-bridge/contract-schemas.js';
 import type { Clock } from '../../config/clock.js';
 import type { Capability } from '../../device-drivers/capabilities/capabilities.js';
 import type { DeviceDriver } from '../../device-drivers/device.js';
@@ -21,6 +21,7 @@ import type { StationAlarms } from '../station/station-alarms.js';
 import { FireResponse, type FireDoor } from '../station/fire-response.js';
 import { SmokeWatch } from '../station/smoke-watch.js';
 import { WaterService } from '../station/water-service.js';
+import { ResourceService } from '../station/resource-service.js';
 import type { StationStore } from '../store/station-store.js';
 
 export interface StationLogicWiringOptions {
@@ -47,6 +48,8 @@ export interface StationLogicWiring {
   activeSessions(): string[];
   /** `smoke` while any cabinet's smoke latch holds (the rule availability publishes), else undefined. */
   closedForSafety(): string | undefined;
+  /** Why a resource is out of service now (the station file's or an operator's cmd/service), else undefined. */
+  outOfService(resource: string): OutOfServiceEntry | undefined;
   start(): void;
   stop(): void;
 }
@@ -85,6 +88,8 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
       const safety = new CabinetSafety({
         ...timed,
         device: m.id,
+        // The resource its slots are listed under in availability's outOfService (the one cmd/slot's code names).
+        resource: Object.entries(config.resources).find(([, r]) => r.device === m.id)?.[0],
         cabinet,
         alarms,
         settings: store.settings,
@@ -141,9 +146,17 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
   }
 
   const openHours = new DailyWindow(config.station.openHours, config.station.timezone);
+  // The file's outOfService and, over it, the operators' (cmd/service), kept in the store.
+  const resources = new ResourceService({ ...timed, resources: config.resources, settings: store.settings, recorder, log: log.child({ part: 'station', concern: 'service' }) });
   const entrances = Object.values(config.resources).filter((r) => r.door !== undefined);
+  // What availability waits for at boot: the station file's doors (an operator's change may come later).
   const doorDevices = new Set(entrances.filter((r) => !r.outOfService).map((r) => r.device));
-  const doorMonitors = monitors.filter((m) => doorDevices.has(m.id));
+  const entranceMonitors = monitors.filter((m) => entrances.some((r) => r.device === m.id));
+  // The entrance doors in service now: an operator may take one out, or put it back, at any time.
+  const doorMonitors = (): DeviceMonitor[] => {
+    const inService = new Set(Object.entries(config.resources).filter(([name, r]) => r.door !== undefined && !resources.outOfService(name)).map(([, r]) => r.device));
+    return entranceMonitors.filter((m) => inService.has(m.id));
+  };
   // Availability speaks once every device it reads has been heard from (read, or declared offline).
   const firstReadings = new FirstReadings(monitors.filter((m) => doorDevices.has(m.id) || feeds.some((f) => f.monitor === m)));
   const availability = new StationAvailability({
@@ -154,7 +167,14 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     occupancy,
     detectors,
     open: () => openHours.contains(new Date(options.clock?.now() ?? Date.now())),
-    doors: entrances.length > 0 ? () => ({ inService: doorMonitors.length, online: doorMonitors.some((m) => m.state().online) }) : undefined,
+    doors:
+      entrances.length > 0
+        ? () => {
+            const inService = doorMonitors();
+            return { inService: inService.length, online: inService.some((m) => m.state().online) };
+          }
+        : undefined,
+    resources,
     settled: () => firstReadings.settled(),
   });
 
@@ -187,7 +207,14 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
       if (!water) throw new AccessDenied('DEVICE_ERROR', `${resource.device} is not a water dispenser`);
       return water.dispense({ sub: claims.sub });
     },
-    operate: async (resource, _claims, request) => cabinetFor(resource).safety.setSlotEnabled(Number(request['slot']), request['enabled'] === true),
+    operate: async (resource, claims, request) => {
+      const reason = typeof request['reason'] === 'string' ? request['reason'] : undefined;
+      return cabinetFor(resource).safety.setSlotEnabled(Number(request['slot']), request['enabled'] === true, claims.sub, reason);
+    },
+    service: async (resource, claims, request) => {
+      const reason = typeof request['reason'] === 'string' ? request['reason'] : undefined;
+      return { ...resources.set(resource.name, request['enabled'] === true, claims.sub, reason) };
+    },
     // Before the token is spent: a refusal here leaves the token usable (a rider retries it when a
     // slot is free, an operator after fixing a typo).
     validate: (resource, claims, request) => {
@@ -211,6 +238,9 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     closedForSafety() {
       return fire.smokeAt().length > 0 ? 'smoke' : undefined;
     },
+    outOfService(resource) {
+      return resources.outOfService(resource);
+    },
     activeSessions() {
       const out: string[] = [];
       for (const [device, c] of cabinets) {
@@ -226,6 +256,8 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
       return Math.max(...(counts as number[]));
     },
     start() {
+      // Before availability and access read it.
+      resources.start();
       for (const c of cabinets.values()) {
         c.safety.start();
         c.swap.start();
@@ -239,7 +271,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
       firstReadings.start(() => availability.refresh());
       listeners.push(() => firstReadings.stop());
       // Doors count as usable only while their lock answers.
-      for (const m of doorMonitors) {
+      for (const m of entranceMonitors) {
         const refresh = (): void => availability.refresh();
         m.on('online', refresh);
         m.on('offline', refresh);
@@ -255,6 +287,7 @@ export function wireStationLogic(options: StationLogicWiringOptions): StationLog
     stop() {
       fire.stop();
       availability.stop();
+      resources.stop();
       for (const off of listeners.splice(0)) off();
       // Before the store closes: an open swap or water session ends with its event on disk.
       for (const c of cabinets.values()) c.swap.stop();

@@ -1,4 +1,4 @@
-import { DOOR_CLOSED_REASONS, type Availability } from '../../cloud-bridge/contract-schemas.js';
+import { DOOR_CLOSED_REASONS, type Availability, type OutOfServiceEntry } from '../../cloud-bridge/contract-schemas.js';
 
 /*
  * The one rule for what `S/availability` says: pure, so the gateway (StationAvailability) and the
@@ -24,6 +24,12 @@ export interface AvailabilityInputs {
   occupancy?: ReadonlyArray<number | undefined>;
   /** Per smoke detector of the station (apart from the cabinets): smoke as its watch latched it. */
   detectors?: readonly boolean[];
+  /**
+   * The resources out of service (the station file's and cmd/service's), published as they are;
+   * absent: no `outOfService` field (a caller that does not track them). An entrance out of
+   * service counts in `doors.inService` already.
+   */
+  outOfService?: readonly OutOfServiceEntry[] | undefined;
 }
 
 /**
@@ -53,7 +59,8 @@ export function stationAvailability(inputs: AvailabilityInputs): Availability {
     // Unknown (a sensor offline) is published as null, never as an empty room.
     services['occupancy'] = { inside: occupancy.some((n) => n === undefined) ? null : occupancy.reduce<number>((a, n) => a + (n ?? 0), 0) };
   }
-  return { open: withinHours && !smoke && doorReason === undefined, services };
+  const open = withinHours && !smoke && doorReason === undefined;
+  return inputs.outOfService ? { open, services, outOfService: inputs.outOfService.map((e) => ({ ...e })) } : { open, services };
 }
 
 function firstDoorReason(doors: NonNullable<AvailabilityInputs['doors']>, smoke: boolean): DoorClosedReason | undefined {

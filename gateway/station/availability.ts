@@ -1,4 +1,4 @@
-import type { Availability } from '../../cloud-bridge/contract-schemas.js';
+import type { Availability, OutOfServiceEntry } from '../../cloud-bridge/contract-schemas.js';
 import { stationAvailability, type AvailabilityInputs } from './availability-rule.js';
 import { systemClock, type Clock } from '../../config/clock.js';
 
@@ -13,6 +13,8 @@ export interface CabinetSource extends ChangeSource {
   readyBatteries(): Record<string, number>;
   /** Smoke as battery safety latched it (raised at once, cleared after a quiet spell). */
   smokeActive(): boolean;
+  /** Its slots an operator took out of service (cmd/slot), as `outOfService` lists them. */
+  slotsOutOfService?(): OutOfServiceEntry[];
 }
 
 /** What availability reads from a smoke detector (SmokeWatch). */
@@ -23,6 +25,11 @@ export interface SmokeDetectorSource extends ChangeSource {
 /** What availability reads from a dispenser (WaterService). */
 export interface WaterSource extends ChangeSource {
   ok(): boolean;
+}
+
+/** What availability reads of the resources out of service (ResourceService). */
+export interface OutOfServiceSource extends ChangeSource {
+  list(): OutOfServiceEntry[];
 }
 
 /** What availability reads from an occupancy sensor (OccupancyWatch). */
@@ -38,6 +45,8 @@ export interface StationAvailabilityOptions {
   occupancy?: readonly OccupancySource[];
   /** The station's smoke detectors (SmokeWatch): smoke in any closes the station as a cabinet's does. */
   detectors?: readonly SmokeDetectorSource[];
+  /** The resources out of service (`outOfService`); absent, the field is left out. */
+  resources?: OutOfServiceSource | undefined;
   /** Whether access is granted at all now (opening hours); default always. */
   open?: () => boolean;
   /** The entrance doors: how many are in service, whether any lock answers; absent, no doors service. */
@@ -59,7 +68,9 @@ export interface StationAvailabilityOptions {
  * source says it changed (and every `refreshMs`), handed on only when the value differs and only
  * once the sources have settled. What it says is `stationAvailability` (availability-rule.ts):
  * `services` `doors {usable, reason?}`, `batteries {ready: {"48V": n, ...}}` (batteries a swap
- * would offer: locked-out and faulty slots excluded), `water {ok}`, `occupancy {inside}`; `open`
+ * would offer: locked-out and faulty slots excluded), `water {ok}`, `occupancy {inside}`; `outOfService`
+ * (the resources out of service, from the station file or cmd/service, then the cabinet slots out
+ * of service by cmd/slot, with `device` and `slot`); `open`
  * false for smoke, an unusable entrance (the doors' `reason` says which) or outside opening hours.
  */
 export class StationAvailability {
@@ -94,8 +105,11 @@ export class StationAvailability {
   }
 
   compute(): Availability {
-    const { cabinets = [], water = [], occupancy = [], detectors = [], open, doors } = this.options;
+    const { cabinets = [], water = [], occupancy = [], detectors = [], open, doors, resources } = this.options;
+    // A cabinet's slots out of service follow the resources: one list for every operator's console.
+    const slots = cabinets.flatMap((c) => c.slotsOutOfService?.() ?? []);
     return stationAvailability({
+      outOfService: resources || slots.length > 0 ? [...(resources?.list() ?? []), ...slots] : undefined,
       withinHours: open?.() ?? true,
       doors: doors?.(),
       cabinets: cabinets.map((c) => ({ smoke: c.smokeActive(), ready: c.readyBatteries() })),
@@ -106,8 +120,8 @@ export class StationAvailability {
   }
 
   private sources(): ChangeSource[] {
-    const { cabinets = [], water = [], occupancy = [], detectors = [] } = this.options;
-    return [...cabinets, ...water, ...occupancy, ...detectors];
+    const { cabinets = [], water = [], occupancy = [], detectors = [], resources } = this.options;
+    return [...cabinets, ...water, ...occupancy, ...detectors, ...(resources ? [resources] : [])];
   }
 
   private tick(): void {

@@ -8,6 +8,9 @@ import { clearStaleAlarms, type AlarmSink, type SettingsStore } from './station-
 import { systemClock, type Clock } from '../../config/clock.js';
 import { DEFAULT_RISE_C_PER_MINUTE, DEFAULT_RISE_WINDOW_MS, TemperatureRise } from './temperature-rise.js';
 import type { AlarmName } from '../../cloud-bridge/alarm-catalogue.js';
+import type { OutOfServiceEntry } from '../../cloud-bridge/contract-schemas.js';
+import { isRecord } from '../../config/is-record.js';
+import { StoreFullError } from '../store/store-errors.js';
 
 /** devices.md §3 Safety: alarm at 60.0 °C or the pack's over-temperature flag; released only below 45.0 °C with the flag clear. */
 export const OVERHEAT_C = 60;
@@ -60,6 +63,8 @@ const CUT_PHRASE: Record<ChargingCut, string> = {
 export interface CabinetSafetyOptions {
   /** The cabinet's device id (alarms and settings are keyed by it). */
   device: string;
+  /** The cabinet's resource name in the station file, as `S/availability` lists its slots out of service; default the device id. */
+  resource?: string | undefined;
   /** Its parts say how charging can be cut; its commands cut it. */
   cabinet: BatteryCabinet;
   alarms: AlarmSink;
@@ -121,8 +126,8 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
   private readonly unproven = new Set<number>();
   /** The record was lost: every slot first read is held until proven (SAFETY_UNPROVEN_ALARM). */
   private failSafe = false;
-  /** Operator lock-outs, by 1-based slot number. */
-  private disabled = new Set<number>();
+  /** Operator lock-outs, by 1-based slot number: who took each out, when, why. */
+  private disabled = new Map<number, SlotOutRecord>();
 
   /** Per slot, the charging last decided (written or being written). */
   private readonly slotCharging = new Map<number, boolean>();
@@ -169,7 +174,7 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
    */
   start(): void {
     const { alarms, device, log, recordLost } = this.options;
-    this.disabled = new Set(this.options.settings.get<number[]>(this.settingsKey) ?? []);
+    this.disabled = this.readDisabled();
     const held = alarms.active().filter((a) => a.device === device);
     for (const a of held) {
       if (a.alarm === SMOKE_ALARM) {
@@ -233,7 +238,7 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
       for (const r of this.rise.values()) r.reset();
     }
     this.emit('reading', reading);
-    const summary = JSON.stringify([reading.online, this.smoke.active, this.readyBatteries(), [...this.disabled], reading.slots.map((s) => this.lockedOut(s.index))]);
+    const summary = JSON.stringify([reading.online, this.smoke.active, this.readyBatteries(), [...this.disabled.keys()], reading.slots.map((s) => this.lockedOut(s.index))]);
     if (summary !== this.summary) {
       this.summary = summary;
       this.emit('changed');
@@ -283,7 +288,16 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
 
   /** Operator lock-outs, 1-based slot numbers. */
   disabledSlots(): number[] {
-    return [...this.disabled].sort((a, b) => a - b);
+    return [...this.disabled.keys()].sort((a, b) => a - b);
+  }
+
+  /** The operator lock-outs as `S/availability` lists them (`outOfService`), by slot. */
+  slotsOutOfService(): OutOfServiceEntry[] {
+    const { device, resource = device } = this.options;
+    return this.disabledSlots().map((slot) => {
+      const r = this.disabled.get(slot)!;
+      return { resource, device, slot, since: r.since, ...(r.by !== undefined ? { by: r.by } : {}), ...(r.reason !== undefined ? { reason: r.reason } : {}), source: 'command' as const };
+    });
   }
 
   /**
@@ -297,20 +311,28 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
   }
 
   /**
-   * The contract's `slot` command: takes slot `slot` (from 1) out of service or back. Persisted
-   * before it returns. Only the offering changes; charging is the safety logic's alone.
+   * The contract's `slot` command: takes slot `slot` (from 1) out of service or back, for operator
+   * `by` (the credential's sub) with an optional `reason`. Persisted before it returns. Taking out
+   * a slot already out keeps the first record (who, when, why), as cmd/service does. Only the
+   * offering changes; charging is the safety logic's alone.
    */
-  setSlotEnabled(slot: number, enabled: boolean): { slot: number; enabled: boolean } {
+  setSlotEnabled(slot: number, enabled: boolean, by?: string, reason?: string): { slot: number; enabled: boolean } {
     const count = this.reading.slots.length;
     if (!Number.isInteger(slot) || slot < 1 || (count > 0 && slot > count)) {
       throw new AccessDenied('UNKNOWN_RESOURCE', `${this.options.device} has slots 1..${count || '?'}, not ${slot}`);
     }
-    const next = new Set(this.disabled);
+    if (this.disabled.has(slot) !== enabled) return { slot, enabled };
+    const next = new Map(this.disabled);
     if (enabled) next.delete(slot);
-    else next.add(slot);
-    this.options.settings.set(this.settingsKey, [...next].sort((a, b) => a - b));
+    else next.set(slot, { since: new Date(this.clock.now()).toISOString(), ...(by !== undefined ? { by } : {}), ...(reason !== undefined ? { reason } : {}) });
+    try {
+      this.options.settings.set(this.slotsKey, Object.fromEntries([...next].sort(([a], [b]) => a - b).map(([n, r]) => [String(n), r])));
+    } catch (err) {
+      if (err instanceof StoreFullError) throw new AccessDenied('INTERNAL', `the station cannot record the change (disk full); slot ${slot} stays ${enabled ? 'out of' : 'in'} service`);
+      throw err;
+    }
     this.disabled = next;
-    this.options.log.info({ slot, enabled }, 'slot taken out of service or back by an operator');
+    this.options.log.info({ slot, enabled, by }, 'slot taken out of service or back by an operator');
     this.emit('changed');
     return { slot, enabled };
   }
@@ -332,8 +354,38 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
     }
   }
 
-  private get settingsKey(): string {
+  /** Before who/when/why were kept: a list of slot numbers (read when the newer record is absent). */
+  private get legacyKey(): string {
     return `cabinet.${this.options.device}.disabledSlots`;
+  }
+
+  /**
+   * `{"<slot>": {since, by?, reason?}}`. A key of its own, not the legacy one's new shape: an
+   * older gateway reading this back must not meet an object where it expects a list.
+   */
+  private get slotsKey(): string {
+    return `cabinet.${this.options.device}.slotsOutOfService`;
+  }
+
+  /** The stored lock-outs; unreadable entries are dropped (and said), never a crash at start. */
+  private readDisabled(): Map<number, SlotOutRecord> {
+    const { settings, log } = this.options;
+    const out = new Map<number, SlotOutRecord>();
+    const stored = settings.get<unknown>(this.slotsKey);
+    if (stored === undefined) {
+      const legacy = settings.get<unknown>(this.legacyKey);
+      // Who and when were not kept then: since reads as this start.
+      const since = new Date(this.clock.now()).toISOString();
+      if (Array.isArray(legacy)) for (const n of legacy) if (isSlotNumber(n)) out.set(n, { since });
+      return out;
+    }
+    for (const [key, entry] of Object.entries(isRecord(stored) ? stored : {})) {
+      const slot = Number(key);
+      const record = readSlotRecord(entry);
+      if (isSlotNumber(slot) && record) out.set(slot, record);
+      else log.warn({ slot: key }, 'unreadable out-of-service slot record ignored');
+    }
+    return out;
   }
 
   private checkSmoke(reading: CabinetReading): void {
@@ -584,6 +636,21 @@ export class CabinetSafety extends EventEmitter<SafetyEvents> {
     this.decideCharging();
     this.flushCharging();
   }
+}
+
+/** Who took a slot out of service, when, why. */
+interface SlotOutRecord {
+  since: string;
+  by?: string;
+  reason?: string;
+}
+
+const isSlotNumber = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1;
+
+function readSlotRecord(entry: unknown): SlotOutRecord | undefined {
+  if (!isRecord(entry) || typeof entry['since'] !== 'string' || Number.isNaN(Date.parse(entry['since']))) return undefined;
+  const { by, reason } = entry;
+  return { since: entry['since'], ...(typeof by === 'string' ? { by } : {}), ...(typeof reason === 'string' ? { reason } : {}) };
 }
 
 function isUnsupported(err: unknown): boolean {

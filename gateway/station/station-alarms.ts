@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ActiveAlarm, AlarmRaise } from '../../cloud-bridge/contract-schemas.js';
+import { ALARM_SEVERITIES, type AlarmSeverity } from '../../cloud-bridge/alarm-catalogue.js';
+import type { ActiveAlarm, AlarmAcknowledgement, AlarmRaise } from '../../cloud-bridge/contract-schemas.js';
 import type { AlarmTable } from '../store/alarm-table.js';
 import type { EventOutbox } from '../store/event-outbox.js';
 import { StoreFullError } from '../store/store-errors.js';
@@ -12,6 +13,8 @@ import { StoreFullError } from '../store/store-errors.js';
  * an `alarm.raised` / `alarm.cleared` event, and the whole list handed on for `S/alarms` whenever
  * it changes. Raising an active alarm again changes nothing unless its severity changed, so a
  * source that repeats itself cannot flood the log; hysteresis on noisy values is the source's job.
+ * An operator's acknowledgement stays with the alarm until it clears, or until its severity rises:
+ * a worse condition needs someone to take it on again; a milder one is still theirs.
  */
 export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm[]] }> {
   /** Alarms about the store itself (disk full), and alarms raised while it took no writes. */
@@ -53,11 +56,13 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
     const key = volatileKey(a.alarm, a.device);
     const unhidden = this.unwrittenClears.delete(key);
     const current = this.table.get(a.alarm, a.device);
-    if ((current ?? this.volatile.get(key))?.severity === a.severity) {
+    const before = current ?? this.volatile.get(key);
+    if (before?.severity === a.severity) {
       if (unhidden) this.emit('changed', this.active());
       return;
     }
     const alarm: ActiveAlarm = { alarm: a.alarm, severity: a.severity, device: a.device, detail: a.detail, since: current?.since ?? this.now().toISOString() };
+    if (before?.acknowledged && !rises(before.severity, a.severity)) alarm.acknowledged = before.acknowledged;
     try {
       this.table.put(alarm);
       this.outbox.append({
@@ -104,6 +109,34 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
     this.emit('changed', this.active());
   }
 
+  /**
+   * Records that `by` took the active alarm on; the first acknowledgement of an alarm's life stands
+   * and is returned again to whoever acknowledges it later. Undefined when the alarm is not active.
+   * Throws StoreFullError when the disk is full (nothing was recorded).
+   */
+  acknowledge(alarm: string, device: string | undefined, by: string, note?: string): ActiveAlarm | undefined {
+    const key = volatileKey(alarm, device);
+    if (this.unwrittenClears.has(key)) return undefined;
+    const ack: AlarmAcknowledgement = { by, at: this.now().toISOString(), ...(note !== undefined ? { note } : {}) };
+    const event = { type: 'alarm.acknowledged', device, data: { alarm, ...(device !== undefined ? { device } : {}), by, ...(note !== undefined ? { note } : {}) } };
+    const held = this.volatile.get(key);
+    if (held) {
+      // An alarm held in memory (the store took no writes): acknowledged there, as it is published.
+      if (held.acknowledged) return held;
+      held.acknowledged = ack;
+      this.outbox.append(event);
+    } else {
+      const current = this.table.get(alarm, device);
+      if (!current) return undefined;
+      if (current.acknowledged) return current;
+      this.table.acknowledge(alarm, device, ack);
+      this.outbox.append(event);
+    }
+    this.log.info({ alarm, device, by }, 'alarm acknowledged');
+    this.emit('changed', this.active());
+    return held ?? this.table.get(alarm, device);
+  }
+
   private retryClears(): void {
     if (this.unwrittenClears.size === 0) return;
     const pending = [...this.unwrittenClears.values()];
@@ -116,3 +149,6 @@ export class StationAlarms extends EventEmitter<{ changed: [readonly ActiveAlarm
 const volatileKey = (alarm: string, device: string | undefined): string => (device === undefined ? alarm : `${alarm}@${device}`);
 
 const unwritable = (err: unknown): boolean => err instanceof StoreFullError;
+
+/** Whether `after` is worse than `before` (ALARM_SEVERITIES is worst first). */
+const rises = (before: AlarmSeverity, after: AlarmSeverity): boolean => ALARM_SEVERITIES.indexOf(after) < ALARM_SEVERITIES.indexOf(before);

@@ -85,6 +85,39 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/**
+ * A change an older gateway can ignore (a nullable column, a table of its own), kept apart from
+ * the versions so that it leaves `user_version` alone: a release that rolls back after an update
+ * (docs/updates.md) must still open the file, and every release so far refuses a version newer
+ * than it knows. Tracked in `meta` (`schemaAdditions`, the highest id applied); append-only like
+ * the migrations. Only a change an older gateway would misread becomes a migration.
+ */
+export interface Addition {
+  id: number;
+  name: string;
+  /** The schema version whose tables it extends (and whose `meta` records it). */
+  needsVersion: number;
+  sql: string;
+}
+
+export const ADDITIONS: readonly Addition[] = [
+  {
+    id: 1,
+    name: 'alarm acknowledgements',
+    needsVersion: 3,
+    // Columns on the alarm row, not a table of their own: an acknowledgement lives and dies with
+    // the active alarm it is about (a clear deletes the row, and the acknowledgement with it).
+    // An older gateway's statements name their columns, so it neither reads nor breaks these.
+    sql: `
+      ALTER TABLE alarms ADD COLUMN ack_by   TEXT;
+      ALTER TABLE alarms ADD COLUMN ack_at   TEXT;
+      ALTER TABLE alarms ADD COLUMN ack_note TEXT;
+    `,
+  },
+];
+
+const ADDITIONS_KEY = 'schemaAdditions';
+
 export class SchemaTooNewError extends Error {
   override readonly name = 'SchemaTooNewError';
   readonly code = 'STORE_SCHEMA_TOO_NEW';
@@ -106,4 +139,24 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
     })();
   }
   return { from, to: Math.max(from, newest) };
+}
+
+/**
+ * Applies the additions this file lacks, each with its record in one transaction (a cut resumes).
+ * An id above the newest known is a newer gateway's addition: left as it is, which is the point.
+ */
+export function addToSchema(db: Database, additions: readonly Addition[] = ADDITIONS): { applied: number } {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version < 2) return { applied: 0 };
+  const read = db.prepare('SELECT value FROM meta WHERE key = ?');
+  const write = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  const done = (): number => Number((read.get(ADDITIONS_KEY) as { value: string } | undefined)?.value ?? 0);
+  for (const a of additions) {
+    if (a.id <= done() || version < a.needsVersion) continue;
+    db.transaction(() => {
+      db.exec(a.sql);
+      write.run(ADDITIONS_KEY, String(a.id));
+    })();
+  }
+  return { applied: done() };
 }

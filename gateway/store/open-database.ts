@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { migrate, MIGRATIONS, type Migration } from './migrations.js';
+import { addToSchema, ADDITIONS, migrate, MIGRATIONS, type Addition, type Migration } from './migrations.js';
 import { isDiskFull } from './store-errors.js';
 
 export interface OpenDatabaseOptions {
   migrations?: readonly Migration[];
+  /** Schema additions (migrations.ts); all of them unless a test asks for an older file. */
+  additions?: readonly Addition[];
 }
 
 export interface OpenedDatabase {
@@ -55,6 +57,7 @@ function openWith(path: string, options: OpenDatabaseOptions, exclusive: boolean
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const { from, to } = migrate(db, options.migrations ?? MIGRATIONS);
+    addToSchema(db, options.additions ?? ADDITIONS);
     return { db, migratedFrom: from, version: to, exclusive };
   } catch (err) {
     db.close();

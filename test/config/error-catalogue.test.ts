@@ -100,7 +100,7 @@ describe('the error catalogue', () => {
     expect(COMMAND_ERROR_CODES).toEqual([
       'BAD_REQUEST', 'BAD_TOKEN', 'UNKNOWN_KEY', 'EXPIRED', 'NOT_YET_VALID', 'WRONG_STATION', 'UNKNOWN_RESOURCE', 'FORBIDDEN', 'REPLAYED',
       'CLOSED', 'FULL', 'DEVICE_OFFLINE', 'DEVICE_ERROR', 'BUSY', 'NO_BATTERY', 'CLOCK_UNTRUSTED', 'INTERNAL',
-      'REVOKED', 'PASSBACK',
+      'REVOKED', 'PASSBACK', 'NOT_ACTIVE',
     ]);
     expect(replySchema.safeParse({ ok: false, error: { code: 'NO_BATTERY', message: 'x' } }).success).toBe(true);
     // A code of another area is not a reply's.

@@ -2,6 +2,7 @@ import type { Alarm } from '../../../cloud-bridge/contract-schemas.js';
 import { h } from '../dom.js';
 import { alarmText, severityText } from '../i18n/catalogue-text.js';
 import { num } from '../i18n/format.js';
+import { ackLine } from '../operator/station-controls.js';
 import { duration, isNum, moment, pairs, sentence, str, t, type Rec } from './phrases.js';
 
 /** Severity as a shape and a word, so it never rests on colour alone. */
@@ -67,6 +68,7 @@ export function alarmList(alarms: readonly Alarm[], zone: string | undefined, st
         detail ? h('p', { class: 'alarm-detail', text: detail }) : undefined,
         h('p', { class: 'alarm-meaning' }, [h('b', { text: `${w.meaning}${w.colon}` }), text.meaning]),
         h('p', { class: 'alarm-action' }, [h('b', { text: `${w.action}${w.colon}` }), text.action]),
+        ...ackLine(a, zone),
       ]);
     }),
   );

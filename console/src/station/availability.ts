@@ -1,17 +1,22 @@
 import { isRecord } from '../../../config/is-record.js';
 import { h } from '../dom.js';
 import { num } from '../i18n/format.js';
+import { words } from '../i18n/locale.js';
+import { SERVICE_TEXT } from '../i18n/service-text.js';
 import type { StationRecord } from '../fleet-model.js';
 import { pairs, rec, t } from './phrases.js';
 
-/** One service in words: usable or not and why, ready batteries by pack, people inside. */
+/**
+ * One service in words: usable or not and why, ready batteries by pack, people inside. What is out
+ * of service, by whom and why, is drawn beside it by service-controls.ts (serviceSection).
+ */
 function service(name: string, v: unknown): string {
   const w = t();
   const r = rec(v);
   const parts: string[] = [];
   if (typeof r['usable'] === 'boolean') parts.push(r['usable'] ? w.usable : w.notUsable);
   if (typeof r['ok'] === 'boolean') parts.push(r['ok'] ? w.usable : w.notUsable);
-  if (typeof r['reason'] === 'string') parts.push(w.reason(r['reason']));
+  if (typeof r['reason'] === 'string') parts.push(w.reason(words(SERVICE_TEXT).closedReason[r['reason']] ?? r['reason']));
   if (isRecord(r['ready'])) for (const [pack, n] of Object.entries(r['ready'])) parts.push(w.ready(pack, typeof n === 'number' ? num(n) : String(n)));
   if (typeof r['inside'] === 'number') parts.push(w.inside(num(r['inside'])));
   const rest = pairs(Object.fromEntries(Object.entries(r).filter(([k]) => !['usable', 'ok', 'reason', 'ready', 'inside'].includes(k))));

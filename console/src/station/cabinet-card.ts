@@ -1,7 +1,11 @@
 import type { Alarm } from '../../../cloud-bridge/contract-schemas.js';
 import { h } from '../dom.js';
-import { num } from '../i18n/format.js';
+import { num, stationTime } from '../i18n/format.js';
 import { isNum, rec, t, type Rec } from './phrases.js';
+import { slotControls, slotService } from './service-controls.js';
+import type { AvailabilityRecord } from '../fleet-model.js';
+import { SERVICE_TEXT } from '../i18n/service-text.js';
+import { words } from '../i18n/locale.js';
 
 /**
  * Door numbers (from 1, printed on the cabinet) of this cabinet's slots with an active alarm:
@@ -22,6 +26,19 @@ export function alarmedDoors(alarms: readonly Alarm[], device: string): Set<numb
 /** A slot's door number: the `slot` it carries, or its position + 1 from a gateway that sends none. */
 const doorNumber = (slot: Rec, i: number): number => (typeof slot['slot'] === 'number' && Number.isInteger(slot['slot']) ? slot['slot'] : i + 1);
 
+/** A slot's out-of-service mark: who and when (station time) and why, or "as this console did it" until the station says. */
+function slotOff(entry: { by?: string; since?: string; reason?: string } | undefined, local: boolean, zone: string | undefined): HTMLElement {
+  const w = words(SERVICE_TEXT);
+  // The time alone in the tile (a phone's tile is narrow); the date with it in the title.
+  const who = entry?.by && entry.since ? ` · ${w.slotOffBy(entry.by, stationTime(entry.since, zone, false))}` : '';
+  const title = local ? w.slotIsOffTitle : entry?.since ? stationTime(entry.since, zone) : undefined;
+  return h('span', { class: 'slot-off', attrs: { 'data-local': String(local) }, ...(title ? { title } : {}) }, [
+    h('span', { text: '⊘ ', attrs: { 'aria-hidden': 'true' } }),
+    `${w.slotIsOff}${who}`,
+    entry?.reason ? h('span', { class: 'out-reason', text: ` · ${w.outReason(entry.reason)}` }) : undefined,
+  ]);
+}
+
 /** The cabinet's own status bits, each in words; the bad ones first and marked. */
 function cabinetStatus(status: Rec): HTMLElement[] {
   const w = t();
@@ -34,8 +51,11 @@ function cabinetStatus(status: Rec): HTMLElement[] {
     });
 }
 
-/** The cabinet as its slots, labelled by door number: state, charge, temperature, door, faults and alarms in words. */
-export function cabinetBody(p: Rec, alarmed: ReadonlySet<number>): HTMLElement {
+/**
+ * The cabinet as its slots, labelled by door number: state, charge, temperature, door, faults and
+ * alarms in words; with its device id, also each slot out of service and back (service-controls.ts).
+ */
+export function cabinetBody(p: Rec, alarmed: ReadonlySet<number>, device?: string, availability?: AvailabilityRecord, zone?: string): HTMLElement {
   const w = t();
   const slots = Array.isArray(p['slots']) ? p['slots'] : [];
   const status = cabinetStatus(rec(p['status']));
@@ -53,11 +73,20 @@ export function cabinetBody(p: Rec, alarmed: ReadonlySet<number>): HTMLElement {
       const door = doorNumber(slot, i);
       const alarm = alarmed.has(door);
       const hasBattery = state !== 'empty';
+      // Out of service as the station publishes it (every operator sees it), or as this console just did it.
+      const service = device === undefined ? undefined : slotService(availability, device, door);
+      const enabled = service?.enabled;
       return h(
         'li',
         {
-          class: `slot ${state}${hot ? ' hot' : ''}${faults.length ? ' faulted' : ''}${alarm ? ' alarm' : ''}`,
-          attrs: { 'data-slot': String(door), 'data-key': `slot-${door}`, 'aria-label': w.slot(String(door)), ...(alarm ? { 'data-alarm': 'true' } : {}) },
+          class: `slot ${state}${hot ? ' hot' : ''}${faults.length ? ' faulted' : ''}${alarm ? ' alarm' : ''}${enabled === false ? ' out-of-service' : ''}`,
+          attrs: {
+            'data-slot': String(door),
+            'data-key': `slot-${door}`,
+            'aria-label': w.slot(String(door)),
+            ...(alarm ? { 'data-alarm': 'true' } : {}),
+            ...(enabled === undefined ? {} : { 'data-enabled': String(enabled) }),
+          },
         },
         [
           h('b', { text: `${door}` }),
@@ -67,9 +96,11 @@ export function cabinetBody(p: Rec, alarmed: ReadonlySet<number>): HTMLElement {
           slot['door'] === 'open' ? h('span', { class: 'door', text: w.doorOpen }) : undefined,
           faults.length ? h('span', { class: 'fault', text: faults.join(w.list) }) : undefined,
           alarm ? h('span', { class: 'slot-alarm' }, [h('span', { text: '⚠ ', attrs: { 'aria-hidden': 'true' } }), w.slotAlarm]) : undefined,
+          enabled === false ? slotOff(service?.entry, service?.local === true, zone) : undefined,
         ],
       );
     }),
   );
-  return h('div', { class: 'cabinet' }, [h('p', { class: 'cabinet-status' }, head), grid]);
+  const doors = slots.map((raw, i) => doorNumber(rec(raw), i));
+  return h('div', { class: 'cabinet' }, [h('p', { class: 'cabinet-status' }, head), grid, device === undefined ? undefined : slotControls(device, doors)]);
 }

@@ -1,7 +1,7 @@
 import type { Alarm } from '../../../cloud-bridge/contract-schemas.js';
 import { h } from '../dom.js';
 import { num } from '../i18n/format.js';
-import type { DeviceRecord } from '../fleet-model.js';
+import type { AvailabilityRecord, DeviceRecord } from '../fleet-model.js';
 import { alarmedDoors, cabinetBody } from './cabinet-card.js';
 import { lockBody, scannerBody } from './door-cards.js';
 import { age, moment, t } from './phrases.js';
@@ -21,7 +21,8 @@ export function deviceStatus(d: DeviceRecord, stationOnline: boolean | undefined
 
 const DOT: Record<DeviceStatus, string> = { online: '●', offline: '○', unknown: '○', stale: '◌' };
 
-export function deviceCard(d: DeviceRecord, alarms: readonly Alarm[], stationOnline: boolean | undefined, zone: string | undefined): HTMLElement {
+/** `availability`: the station's, for the slots out of service a cabinet card marks (any operator's). */
+export function deviceCard(d: DeviceRecord, alarms: readonly Alarm[], stationOnline: boolean | undefined, zone: string | undefined, availability?: AvailabilityRecord): HTMLElement {
   const w = t();
   const st = d.state;
   const status = deviceStatus(d, stationOnline);
@@ -32,8 +33,8 @@ export function deviceCard(d: DeviceRecord, alarms: readonly Alarm[], stationOnl
   let body: HTMLElement | undefined;
   if (st) {
     const p = st.points;
-    if (d.kind === 'battery-cabinet') body = cabinetBody(p, alarmedDoors(alarms, d.id));
-    else if (d.kind === 'door-lock') body = lockBody(p);
+    if (d.kind === 'battery-cabinet') body = cabinetBody(p, alarmedDoors(alarms, d.id), d.id, availability, zone);
+    else if (d.kind === 'door-lock') body = lockBody(p, d.id);
     else if (d.kind === 'qr-scanner') body = scannerBody(p, zone);
     else if (d.kind === 'water-dispenser') body = dispenserBody(p);
     else if (d.kind === 'occupancy') body = occupancyBody(p);

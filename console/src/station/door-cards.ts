@@ -1,9 +1,13 @@
 import { h } from '../dom.js';
+import { unlockControl } from '../operator/station-controls.js';
 import { num } from '../i18n/format.js';
 import { isNum, moment, rec, str, t, type Rec } from './phrases.js';
 
-/** The lock's doors, each with its bolt and its door contact, in words and a shape. */
-export function lockBody(p: Rec): HTMLElement {
+/**
+ * The lock's doors, each with its bolt and its door contact, in words and a shape; with `device`
+ * and an operator's station context, each door's remote unlock.
+ */
+export function lockBody(p: Rec, device?: string): HTMLElement {
   const w = t();
   const doors = Object.entries(rec(p['doors'])).sort(([a], [b]) => Number(a) - Number(b));
   return h('div', { class: 'lock' }, [
@@ -20,6 +24,7 @@ export function lockBody(p: Rec): HTMLElement {
           h('span', { class: 'bolt', attrs: { 'data-bolt': bolt } }, [`${w.boltLabel} ${w.bolt[bolt] ?? (bolt || '—')}`]),
           ' · ',
           h('span', { class: 'contact', attrs: { 'data-contact': contact }, text: `${w.contactLabel} ${w.contact[contact] ?? (contact || '—')}` }),
+          device ? unlockControl(device, n) : undefined,
         ]);
       }),
     ),

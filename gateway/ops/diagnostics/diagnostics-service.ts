@@ -6,8 +6,8 @@ import type { CommandRequest, DoctorResult } from '../../../cloud-bridge/contrac
 import { FloodCounter } from '../../../cloud-bridge/limits/flood-counter.js';
 import { TokenBucket } from '../../../cloud-bridge/limits/token-bucket.js';
 import { AccessDenied, UnverifiedToken } from '../../access/access-error.js';
-import type { DiagnoseAuthority } from '../../access/diagnose-authority.js';
-import type { AccessClaims, SignedClaims } from '../../access/token-verifier.js';
+import type { DiagnoseAuthority, DiagnoseCredential } from '../../access/diagnose-authority.js';
+import type { AccessClaims } from '../../access/token-verifier.js';
 import type { NewEvent } from '../../store/event-outbox.js';
 import { StoreFullError } from '../../store/store-errors.js';
 import { LOGS_PAGE_BYTES, readLogPage } from './log-pages.js';
@@ -34,7 +34,7 @@ export interface DiagnosticsServiceOptions {
 }
 
 /**
- * `cmd/logs` and `cmd/doctor`: read-only, for an operator token for `diagnose` (DiagnoseAuthority),
+ * `cmd/logs` and `cmd/doctor`: read-only, for an operator token or an operator pass's rolling code for `diagnose` (DiagnoseAuthority),
  * and each request on record as a `diagnostics.requested` event, granted or refused, with who,
  * what and how much was sent. Junk (no valid signature) and rate-limited requests are recorded
  * once a minute per kind with the count since, as the access log does: a flood must not fill
@@ -53,7 +53,7 @@ export class DiagnosticsService {
   /** `replyOverheadBytes`: what the reply takes beyond its result (CommandContext); a logs page leaves room for it. */
   async handle<N extends DiagnosticsCommand>(name: N, request: CommandRequest<N>, replyOverheadBytes = 0): Promise<Record<string, unknown>> {
     const filters = name === 'logs' ? filtersOf(request as CommandRequest<'logs'>) : undefined;
-    let signed: SignedClaims;
+    let signed: DiagnoseCredential;
     try {
       signed = await this.options.authority.authenticate(request.token);
     } catch (err) {
@@ -61,9 +61,10 @@ export class DiagnosticsService {
       else if (err instanceof AccessDenied) this.audit({ command: name, granted: false, code: err.code, reason: err.message, ...(filters ? { filters } : {}) });
       throw err;
     }
+    const named = this.options.authority.named(signed);
     if (this.budget.take(1) === 0) {
       const busy = new AccessDenied('BUSY', `at most ${DIAGNOSTICS_PER_MINUTE} diagnostics requests a minute; wait a little`);
-      this.refusedInBulk(name, busy, `busy ${name}`, filters, signed.claims.sub);
+      this.refusedInBulk(name, busy, `busy ${name}`, filters, named.sub);
       throw busy;
     }
     let claims: AccessClaims;
@@ -71,12 +72,13 @@ export class DiagnosticsService {
       claims = this.options.authority.check(signed);
     } catch (err) {
       if (err instanceof AccessDenied) {
-        const { sub, jti, act, res } = signed.claims;
-        this.audit({ command: name, granted: false, code: err.code, reason: err.message, sub, jti, act, res, ...(filters ? { filters } : {}) });
+        const { sub, act, res, ref } = named;
+        this.audit({ command: name, granted: false, code: err.code, reason: err.message, sub, ...ref, act, res, ...(filters ? { filters } : {}) });
       }
       throw err;
     }
-    const who = { sub: claims.sub, role: claims.role, jti: claims.jti, kid: claims.kid };
+    // A token by its jti, a rolling code by its pass and step (its jti is a replay key, never claimed here).
+    const who = { sub: claims.sub, role: claims.role, ...named.ref, kid: claims.kid };
     if (name === 'doctor') {
       let result: DoctorResult;
       try {

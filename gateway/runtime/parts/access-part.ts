@@ -57,6 +57,7 @@ export class AccessPart implements Part {
       effects: logic.logic.effects,
       peopleInside: () => logic.logic.peopleInside(),
       closedForSafety: () => logic.logic.closedForSafety(),
+      outOfService: (resource) => logic.logic.outOfService(resource),
       log,
       clockTickMs,
       clock,

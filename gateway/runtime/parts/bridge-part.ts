@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { CloudBridge, type BridgeDevice, type CloudBridgeOptions } from '../../../cloud-bridge/cloud-bridge.js';
 import { CommandError, type CommandHandler } from '../../../cloud-bridge/command-handler.js';
+import { MAX_BIRTH_RESOURCES } from '../../../cloud-bridge/contract-schemas.js';
 import type { StationConfig } from '../../../config/station-schema.js';
 import type { Part } from '../../lifecycle/part.js';
 import { Subscriptions } from '../../lifecycle/subscriptions.js';
@@ -8,6 +9,7 @@ import type { DevicesPart } from './devices-part.js';
 import type { RecordsPart } from './records-part.js';
 import type { StoragePart } from './storage-part.js';
 import { started } from './started.js';
+import { birthResources } from '../birth-resources.js';
 
 export interface BridgePartOptions {
   config: StationConfig;
@@ -74,12 +76,19 @@ export class BridgePart implements Part {
       log: log.child({ part: 'cloud' }),
       connect,
       certificateNotAfter: this.options.certificateNotAfter,
+      resources: this.resources(config, log),
     });
     this.current = bridge;
     const alarms = records.alarms;
     this.subscriptions.on(alarms, 'changed', (list) => bridge.setAlarms(list));
     bridge.setAlarms(alarms.active());
     if (!reported) for (const m of devices.monitors) this.subscriptions.on(m, 'state', (s) => bridge.deviceState(m.id, s));
+  }
+
+  private resources(config: StationConfig, log: Logger): ReturnType<typeof birthResources> {
+    const listed = birthResources(config);
+    if (!listed) log.warn({ resources: Object.keys(config.resources).length, max: MAX_BIRTH_RESOURCES }, 'more resources than a birth lists: the birth names none, consoles ask operators for names');
+    return listed;
   }
 
   async run(): Promise<void> {

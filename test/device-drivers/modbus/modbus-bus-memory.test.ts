@@ -98,8 +98,9 @@ describe('ModbusBus over an in-memory line', () => {
     // The healthy unit on the same line is not held up meanwhile.
     await expect(read(1)).resolves.toEqual([100, 101]);
 
-    clock.advance(999);
-    expect((await failure(read(2))).detail).toMatchObject({ skipped: true, backoffMs: 1 });
+    clock.advance(899);
+    expect((await failure(read(2))).detail).toMatchObject({ skipped: true, backoffMs: 101 });
+    // Due within a tenth of its wait: the probe goes (the poll bringing it was timed from its own start).
     clock.advance(1);
     // The probe goes to the wire once, no retry while failing; the wait doubles.
     expect((await failure(read(2))).detail?.['skipped']).toBeUndefined();
@@ -109,9 +110,9 @@ describe('ModbusBus over an in-memory line', () => {
     await failure(read(2));
     clock.advance(4000);
     await failure(read(2));
-    clock.advance(3999);
+    clock.advance(3599);
     // Capped at unitBackoffMaxMs.
-    expect((await failure(read(2))).detail).toMatchObject({ skipped: true, backoffMs: 1 });
+    expect((await failure(read(2))).detail).toMatchObject({ skipped: true, backoffMs: 401 });
 
     port.behave(2, 'answer');
     clock.advance(1);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, SchemaTooNewError } from '../../../gateway/store/migrations.js';
+import { ADDITIONS, MIGRATIONS, SchemaTooNewError } from '../../../gateway/store/migrations.js';
 import { openDatabase } from '../../../gateway/store/open-database.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -56,6 +56,27 @@ describe('store migrations on an on-disk database', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half'").pluck().get()).toBe(0);
     db.close();
+  });
+
+  it('applies schema additions once, without moving the version a previous release checks', () => {
+    const path = join(dir.path, 'gateway.db');
+    openDatabase(path).db.close();
+    const again = openDatabase(path);
+    expect(again.version).toBe(3);
+    expect(again.db.pragma('user_version', { simple: true })).toBe(3);
+    expect(again.db.prepare("SELECT value FROM meta WHERE key = 'schemaAdditions'").pluck().get()).toBe(String(ADDITIONS.at(-1)?.id));
+    expect(again.db.prepare("SELECT name FROM pragma_table_info('alarms') WHERE name LIKE 'ack_%' ORDER BY name").pluck().all()).toEqual(['ack_at', 'ack_by', 'ack_note']);
+    again.db.close();
+  });
+
+  it('opens a file a newer gateway added to (the rollback case): additions it does not know are left alone', () => {
+    const path = join(dir.path, 'gateway.db');
+    const newer = openDatabase(path).db;
+    newer.exec("CREATE TABLE later_feature (x TEXT); UPDATE meta SET value = '99' WHERE key = 'schemaAdditions'");
+    newer.close();
+    const older = openDatabase(path);
+    expect(older.db.prepare("SELECT value FROM meta WHERE key = 'schemaAdditions'").pluck().get()).toBe('99');
+    older.db.close();
   });
 
   it('refuses a database from a newer gateway instead of guessing at its schema', () => {
