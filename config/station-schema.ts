@@ -146,7 +146,7 @@ export const deviceSchema = z.strictObject({
     .max(600_000)
     .optional()
     .describe(
-      'longest wait between tries of a device that stopped answering (its tries back off from 1 s up to this); default the larger of pollMs and 2 × timeoutMs: a silent unit then costs a shared bus at most a third of its time, and a device that answers again is read within about one poll period plus one timeout',
+      'longest wait between tries of a device that stopped answering (its tries back off from 1 s, doubling up to this; default 30 s). The larger of pollMs and 2 × timeoutMs reads a device that answers again within about one poll period plus one timeout, at the cost of up to a third of a shared line per silent unit: set it where the line has room (docs/devices.md)',
     ),
   doors: z.array(z.number().int().min(1).max(16)).optional().describe('door-lock: doors to watch; default: the doors that resources name'),
   maxScanBytes: z

@@ -31,8 +31,7 @@ const zeroCounters = (): ErrorCounters =>
 /**
  * Polls one driver on its schedule and keeps its health: the same online/offline rule, error
  * counters and latency for every kind of device. The next poll is scheduled after the previous
- * one settles, so a slow device never has two polls queued on a shared bus, at the period's pace
- * (nextPollDelay).
+ * one settles, so a slow device never has two polls queued on a shared bus.
  */
 export class DeviceMonitor extends EventEmitter<MonitorEvents> {
   private online = false;
@@ -161,12 +160,11 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
     if (!this.running) return;
     this.cancelTimer = this.clock.after(delayMs, () => {
       this.cancelTimer = undefined;
-      const started = this.now();
       this.inFlight = this.pollOnce().finally(() => {
         this.inFlight = undefined;
         this.polls++;
         this.lastSettledAt = this.now();
-        this.schedule(nextPollDelay(this.pollMs, this.lastSettledAt - started));
+        this.schedule(this.pollMs);
       });
     });
   }
@@ -174,14 +172,4 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
   private now(): number {
     return this.clock.now();
   }
-}
-
-/**
- * Polls start every `pollMs`, not `pollMs` after the last one settled: a poll that waited behind
- * a neighbour's timeout on a shared bus must not slow this device's rate too. Never two at once
- * (the next starts only after this one settled), and a poll that took longer than its period
- * still leaves a quarter period of quiet, so a slow device cannot keep its bus busy back to back.
- */
-export function nextPollDelay(pollMs: number, tookMs: number): number {
-  return Math.max(pollMs - Math.max(0, tookMs), Math.floor(pollMs / 4));
 }

@@ -78,6 +78,13 @@ const UNIT_FAULTS: ReadonlySet<DeviceErrorCode> = new Set(['TIMEOUT', 'CRC']);
  */
 const STALE_BYTES_FAULTS: ReadonlySet<DeviceErrorCode> = new Set(['TIMEOUT', 'CRC', 'PROTOCOL']);
 
+/** One unit's health on the bus. */
+interface Unit {
+  backoff: Backoff;
+  /** The failure that started its backoff; undefined while it answers. */
+  last: DeviceError | undefined;
+}
+
 /** How long a reset waits for the old link to close before it opens the new one anyway. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -102,7 +109,7 @@ export class ModbusBus {
   private closing: Promise<void> | undefined;
   private readonly linkBackoff: Backoff;
   private reconnectMaxMs: number;
-  private readonly units = new Map<number, { backoff: Backoff; last: DeviceError | undefined }>();
+  private readonly units = new Map<number, Unit>();
   private closed = false;
 
   constructor(
@@ -187,7 +194,7 @@ export class ModbusBus {
     });
   }
 
-  private unit(unitId: number): { backoff: Backoff; last: DeviceError | undefined } {
+  private unit(unitId: number): Unit {
     let u = this.units.get(unitId);
     if (!u) {
       u = { backoff: new Backoff(this.options.unitBackoffMinMs ?? 1000, this.options.unitBackoffMaxMs ?? 30_000, () => this.clock.now()), last: undefined };
@@ -196,7 +203,7 @@ export class ModbusBus {
     return u;
   }
 
-  private backOff(unitId: number, unit: { backoff: Backoff; last: DeviceError | undefined }, err: DeviceError, startedAt: number): void {
+  private backOff(unitId: number, unit: Unit, err: DeviceError, startedAt: number): void {
     const delay = unit.backoff.failed(startedAt);
     unit.last = err;
     if (unit.backoff.failures === 1) this.log.warn({ bus: this.key, unitId, code: err.code, retryMs: delay }, 'modbus unit not answering; backing off that unit');

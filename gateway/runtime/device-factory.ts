@@ -1,4 +1,3 @@
-import { defaultRetryMaxMs } from '../../device-drivers/health/retry-ceiling.js';
 import type { Logger } from 'pino';
 import type { LoadedStation } from '../../config/load-station-config.js';
 import { lockDoors } from '../../config/lock-doors.js';
@@ -68,7 +67,8 @@ export class DeviceFactory {
         // A device server's port is the same line as a local one, reached over raw TCP.
         const link: LineLink = t.type === 'serial' ? { serial: t } : { tcp: { host: t.host, port: t.port } };
         if (device.kind === 'door-lock') {
-          return createDoorLockDriver({ ...link, doors: lockDoors(this.station.config, device), timeoutMs: device.timeoutMs, keeper: { reopenMaxMs: retryMaxMs(device) }, log });
+          const keeper = device.retryMaxMs === undefined ? undefined : { reopenMaxMs: device.retryMaxMs };
+          return createDoorLockDriver({ ...link, doors: lockDoors(this.station.config, device), timeoutMs: device.timeoutMs, keeper, log });
         }
         if (device.kind === 'qr-scanner') return createQrScannerDriver({ ...link, maxScanBytes: device.maxScanBytes, log });
         throw new UnsupportedDeviceError(`${device.id}: a ${device.kind} does not speak the line protocol; the device is left out`);
@@ -79,7 +79,7 @@ export class DeviceFactory {
         const profile = this.station.profiles.get(device.id);
         if (!profile) throw new Error(`no profile loaded for ${device.id}`);
         const bus = this.busFor(t);
-        bus.configureUnit(t.unitId, { retryMaxMs: retryMaxMs(device) });
+        if (device.retryMaxMs !== undefined) bus.configureUnit(t.unitId, { retryMaxMs: device.retryMaxMs });
         return new ModbusProfileDriver({ profile, bus, unitId: t.unitId, timeoutMs: device.timeoutMs });
       }
       case 'gpio': {
@@ -115,7 +115,3 @@ export class DeviceFactory {
   }
 }
 
-/** The device's own retry ceiling, or the one its poll period and timeout imply. */
-function retryMaxMs(device: DeviceConfig): number {
-  return device.retryMaxMs ?? defaultRetryMaxMs(device.pollMs, device.timeoutMs);
-}
