@@ -153,9 +153,11 @@ describe.skipIf(!emulation)('the linux-arm64 bundle, built here and run under qe
     const elves = elfFilesUnder(unpacked);
     expect(elves.filter((e) => e.machine !== target.elf.machine || e.bits !== 64)).toEqual([]);
     const loaded = elves.map((e) => e.path);
-    for (const n of ['better-sqlite3/build/Release/better_sqlite3.node', '@serialport/bindings-cpp/build/Release/bindings.node', '@serialport/bindings/build/Release/bindings.node']) {
+    for (const n of ['better-sqlite3/build/Release/better_sqlite3.node', '@serialport/bindings-cpp/build/Release/bindings.node']) {
       expect(loaded).toContain(`node_modules/${n}`);
     }
+    // One serialport in the tree (package.json overrides): johnny-five's old binding is not shipped.
+    expect(loaded.filter((p) => p.startsWith('node_modules/@serialport/bindings/'))).toEqual([]);
     const unpackedBytes = manifest.files.reduce((sum, f) => sum + f.size, 0);
     process.stdout.write(
       `arm64 bundle: ${built.bytes} bytes (${(built.bytes / 1e6).toFixed(1)} MB) packed, ${(unpackedBytes / 1e6).toFixed(1)} MB in ${manifest.files.length} files unpacked; ` +
@@ -164,7 +166,7 @@ describe.skipIf(!emulation)('the linux-arm64 bundle, built here and run under qe
     expect(statSync(built.bundle).size).toBe(built.bytes);
   });
 
-  it('loads its native modules under emulation: better-sqlite3 writes and reads a file, both serialport bindings move bytes over a pty', async () => {
+  it('loads its native modules under emulation: better-sqlite3 writes and reads a file, the serialport binding moves bytes over a pty', async () => {
     const ptys = join(dir.path, 'ptys');
     mkdirSync(ptys);
     const [a, b] = [join(ptys, 'a'), join(ptys, 'b')];
@@ -191,7 +193,6 @@ store.prepare('insert into t values (?)').run(process.arch);
 const rows = store.prepare('select v from t').all().map((row) => row.v);
 store.close();
 const { SerialPort } = r('serialport');
-const Legacy = r('@serialport/bindings');
 (async () => {
   const reader = new SerialPort({ path: b, baudRate: 9600 });
   const writer = new SerialPort({ path: a, baudRate: 9600 });
@@ -200,10 +201,6 @@ const Legacy = r('@serialport/bindings');
   writer.write('ping-arm64');
   const received = await got;
   await Promise.all([reader, writer].map((p) => new Promise((ok) => p.close(ok))));
-  const legacy = new Legacy({});
-  await legacy.open(a, { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, rtscts: false, xon: false, xoff: false, xany: false, hupcl: true, lock: true });
-  await legacy.write(Buffer.from('legacy'));
-  await legacy.close();
   const natives = Object.keys(require.cache).filter((k) => k.endsWith('.node'));
   console.log(JSON.stringify({ arch: process.arch, rows, received, natives }));
 })().catch((err) => { console.error(err); process.exit(1); });
@@ -218,7 +215,7 @@ const Legacy = r('@serialport/bindings');
     expect(result.rows).toEqual(['arm64']);
     expect(result.received).toBe('ping-arm64');
     expect(result.natives.sort()).toEqual(
-      ['@serialport/bindings-cpp/build/Release/bindings.node', '@serialport/bindings/build/Release/bindings.node', 'better-sqlite3/build/Release/better_sqlite3.node'].map((n) => join(unpacked, 'node_modules', n)).sort(),
+      ['@serialport/bindings-cpp/build/Release/bindings.node', 'better-sqlite3/build/Release/better_sqlite3.node'].map((n) => join(unpacked, 'node_modules', n)).sort(),
     );
   }, 180_000);
 

@@ -208,10 +208,19 @@ ${devices(d, cabinetPort)}update: { ${update} }
 
   /** kill -9 of the launcher's child: the launcher sees it die and starts the gateway again. */
   async killGateway(): Promise<number> {
-    const pid = await waitFor(() => this.gatewayPid(), 10_000, 'the gateway process');
-    process.kill(pid, 'SIGKILL');
-    await waitFor(() => !alive(pid), 5_000, `process ${pid} to die`);
-    return pid;
+    // The gateway found may end on its own before the signal (it exits to switch releases, and the
+    // launcher starts the next): then the next one is the gateway of this step (ESRCH seen in CI).
+    for (let attempt = 1; ; attempt++) {
+      const pid = await waitFor(() => this.gatewayPid(), 10_000, 'the gateway process');
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH' && attempt < 3) continue;
+        throw err;
+      }
+      await waitFor(() => !alive(pid), 5_000, `process ${pid} to die`);
+      return pid;
+    }
   }
 
   /**
