@@ -17,6 +17,7 @@ import type { PassVerifier } from './pass/pass-verifier.js';
 import { PassDenied, type SignedCode, type VerifiedRollingCode } from './pass/rolling-code-verifier.js';
 import type { RevocationCheck } from './revocation-check.js';
 import { AntiPassback } from './anti-passback.js';
+import type { CredentialRef } from './diagnose-authority.js';
 
 /**
  * Where a token came from: a cloud command, or a scanner of this station (uplink not needed).
@@ -99,7 +100,6 @@ export interface AccessCounts {
  * What names an attempt on record, besides res/act/sub: a token's `jti`, or a pass's id and the
  * code's step (never the token or code itself).
  */
-type CredentialRef = { jti: string } | { pass: string; step: number };
 
 /** What a refusal names once a signature verified. */
 interface Attempted {

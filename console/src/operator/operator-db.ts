@@ -1,4 +1,4 @@
-import type { StoreName } from '../phone/phone-db.js';
+import { openKeyDb } from '../phone/phone-db.js';
 
 /*
  * The console's operator IndexedDB: the operator's key pair and pass, with the same stores as the
@@ -8,16 +8,7 @@ import type { StoreName } from '../phone/phone-db.js';
  */
 
 export const OPERATOR_DB_NAME = 'station-console-operator';
-const VERSION = 1;
 
 export function openOperatorDb(name = OPERATOR_DB_NAME): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(name, VERSION);
-    req.onupgradeneeded = () => {
-      for (const store of ['keys', 'passes'] satisfies StoreName[]) if (!req.result.objectStoreNames.contains(store)) req.result.createObjectStore(store);
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB would not open'));
-    req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab of this page'));
-  });
+  return openKeyDb(name);
 }

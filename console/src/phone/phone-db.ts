@@ -9,10 +9,15 @@ const VERSION = 1;
 export type StoreName = 'keys' | 'passes';
 
 export function openPhoneDb(): Promise<IDBDatabase> {
+  return openKeyDb(DB_NAME);
+}
+
+/** A database with the key and pass stores (the phone page's, or another page's of its own). */
+export function openKeyDb(name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, VERSION);
+    const req = indexedDB.open(name, VERSION);
     req.onupgradeneeded = () => {
-      for (const name of ['keys', 'passes'] satisfies StoreName[]) if (!req.result.objectStoreNames.contains(name)) req.result.createObjectStore(name);
+      for (const store of ['keys', 'passes'] satisfies StoreName[]) if (!req.result.objectStoreNames.contains(store)) req.result.createObjectStore(store);
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error ?? new Error('IndexedDB would not open'));
