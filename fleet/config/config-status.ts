@@ -1,6 +1,7 @@
 import { remoteConfigTopics, type ConfigReport } from '../../cloud-bridge/remote-config-contract.js';
 import { connectOperator, disconnect, subscribe, type OperatorBroker, MAX_LISTED_SUBSCRIPTIONS } from './operator-connection.js';
 import { parseReport, stationOf } from './push-config.js';
+import { StaleRetainedFilter } from './stale-retained-filter.js';
 
 export interface StatusOptions {
   broker: OperatorBroker;
@@ -29,10 +30,11 @@ export async function configStatus(options: StatusOptions): Promise<StationStatu
     await new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const wanted = options.stations ? new Set(options.stations) : undefined;
-      client.on('message', (topic, payload) => {
+      const fresh = StaleRetainedFilter.on(client);
+      client.on('message', (topic, payload, packet) => {
         const station = stationOf(topic, options.prefix);
         const report = station === undefined ? undefined : parseReport(payload);
-        if (station === undefined || !report || (wanted && !wanted.has(station))) return;
+        if (station === undefined || !report || (wanted && !wanted.has(station)) || !fresh.take(station, packet.retain)) return;
         reports.set(station, report);
         if (wanted && reports.size === wanted.size) {
           clearTimeout(timer);

@@ -6,6 +6,7 @@ import type { ConfigSigningKey } from './config-keys.js';
 import { connectOperator, disconnect, publish, subscribe, type OperatorBroker } from './operator-connection.js';
 import { PushProgress, type StationOutcome } from './push-progress.js';
 import { readDocumentFiles, signConfigDocument } from './sign-config-document.js';
+import { StaleRetainedFilter } from './stale-retained-filter.js';
 
 /** In a `--file` path: one station file per station (`sites/{station}.yaml`). */
 export const STATION_IN_PATH = '{station}';
@@ -82,9 +83,10 @@ export async function pushConfig(options: PushOptions): Promise<PushSummary> {
   const client = await connectOperator(options.broker);
   const summaryTimer = startSummaries(options, summary, started, inFlight);
   try {
-    client.on('message', (topic, payload) => {
+    const fresh = StaleRetainedFilter.on(client);
+    client.on('message', (topic, payload, packet) => {
       const station = stationOf(topic, options.prefix);
-      if (station === undefined || payload.length === 0) return;
+      if (station === undefined || payload.length === 0 || !fresh.take(station, packet.retain)) return;
       const report = parseReport(payload);
       if (!report) return;
       reports.set(station, report);

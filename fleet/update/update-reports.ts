@@ -1,6 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { updateReportSchema, updateTopics, UPDATE_REPORT_SUFFIX, type UpdateReport } from '../../cloud-bridge/update-contract.js';
 import { subscribe, MAX_LISTED_SUBSCRIPTIONS } from '../config/operator-connection.js';
+import { StaleRetainedFilter } from '../config/stale-retained-filter.js';
 
 
 /**
@@ -17,11 +18,12 @@ export class UpdateReports {
     private readonly client: MqttClient,
     private readonly prefix: string,
     private readonly wanted: ReadonlySet<string>,
+    private readonly fresh: StaleRetainedFilter,
   ) {}
 
   static async follow(client: MqttClient, prefix: string, stations: readonly string[]): Promise<UpdateReports> {
-    const reports = new UpdateReports(client, prefix, new Set(stations));
-    client.on('message', (topic, payload) => reports.take(topic, payload));
+    const reports = new UpdateReports(client, prefix, new Set(stations), StaleRetainedFilter.on(client));
+    client.on('message', (topic, payload, packet) => reports.take(topic, payload, packet.retain));
     const topics = stations.length > MAX_LISTED_SUBSCRIPTIONS ? [updateTopics(prefix, '+').report] : stations.map((s) => updateTopics(prefix, s).report);
     for (let i = 0; i < topics.length; i += 500) await subscribe(client, topics.slice(i, i + 500));
     return reports;
@@ -65,9 +67,10 @@ export class UpdateReports {
     return this.client;
   }
 
-  private take(topic: string, payload: Buffer): void {
+  private take(topic: string, payload: Buffer, retained: boolean): void {
     const station = stationOfReport(topic, this.prefix);
     if (station === undefined || payload.length === 0 || !this.wanted.has(station)) return;
+    if (!this.fresh.take(station, retained)) return;
     let report: UpdateReport;
     try {
       const parsed = updateReportSchema.safeParse(JSON.parse(payload.toString('utf8')));

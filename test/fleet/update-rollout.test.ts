@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
 import type { UpdateReport } from '../../cloud-bridge/update-contract.js';
@@ -207,8 +208,13 @@ describe('station-fleet update to simulated stations', () => {
     expect(finalAtKill.length).toBeLessThan(30);
 
     const second = runNode(CLI, args);
-    const exit = await second.exited;
+    // Bounded well inside the test's own time, so that a run again that waits shows what it printed.
+    const exit = await Promise.race([second.exited, sleep(50_000).then(() => undefined)]);
     const out = second.output();
+    if (exit === undefined) {
+      await second.stop();
+      throw new Error(`the run again did not finish within 50 s; it printed:\n${out}\nthe first run printed:\n${first.output()}`);
+    }
     expect(exit.code, out).toBe(0);
     expect(out).toMatch(new RegExp(`^resuming ${progressFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: rollout ${NEW}-\\d{8}T\\d{4} of ${NEW}, ${finalAtKill.length} of 30 stations final already`, 'm'));
     expect(out).not.toContain('ring 1/3 started');
