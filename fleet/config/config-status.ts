@@ -1,7 +1,7 @@
 import { remoteConfigTopics, type ConfigReport } from '../../cloud-bridge/remote-config-contract.js';
 import { connectOperator, disconnect, subscribe, type OperatorBroker, MAX_LISTED_SUBSCRIPTIONS } from './operator-connection.js';
 import { parseReport, stationOf } from './push-config.js';
-import { StaleRetainedFilter } from './stale-retained-filter.js';
+import { StaleRetainedFilter } from '../../cloud-bridge/stale-retained-filter.js';
 
 export interface StatusOptions {
   broker: OperatorBroker;

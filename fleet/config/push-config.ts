@@ -6,7 +6,7 @@ import type { ConfigSigningKey } from './config-keys.js';
 import { connectOperator, disconnect, publish, subscribe, type OperatorBroker } from './operator-connection.js';
 import { PushProgress, type StationOutcome } from './push-progress.js';
 import { readDocumentFiles, signConfigDocument } from './sign-config-document.js';
-import { StaleRetainedFilter } from './stale-retained-filter.js';
+import { StaleRetainedFilter } from '../../cloud-bridge/stale-retained-filter.js';
 
 /** In a `--file` path: one station file per station (`sites/{station}.yaml`). */
 export const STATION_IN_PATH = '{station}';

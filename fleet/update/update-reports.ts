@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { updateReportSchema, updateTopics, UPDATE_REPORT_SUFFIX, type UpdateReport } from '../../cloud-bridge/update-contract.js';
 import { subscribe, MAX_LISTED_SUBSCRIPTIONS } from '../config/operator-connection.js';
-import { StaleRetainedFilter } from '../config/stale-retained-filter.js';
+import { StaleRetainedFilter } from '../../cloud-bridge/stale-retained-filter.js';
 
 
 /**

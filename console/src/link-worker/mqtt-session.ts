@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { StaleRetainedFilter } from '../../../cloud-bridge/stale-retained-filter.js';
 import type { FailReason } from '../i18n/chrome-text.js';
 import { fleetTopics, type Credentials, type LinkState } from './link-protocol.js';
 
@@ -70,6 +71,8 @@ export class MqttSession {
       },
     });
     this.client = client;
+    // A live state can reach us before the retained one it replaced, during the fleet's load.
+    const fresh = StaleRetainedFilter.on(client);
     client.on('connect', () => {
       attempt.connacked = true;
       this.lastFailure = undefined;
@@ -112,11 +115,12 @@ export class MqttSession {
       if (seen.opened) this.fail({ reason: 'closed' }, true);
       else void this.probe(c.url).then((reason) => client === this.client && !attempt.connacked && this.fail({ reason }, true));
     });
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       if (this.own.has(topic)) {
         this.handlers.own(topic, payload);
         return;
       }
+      if (!fresh.take(topic, packet.retain)) return;
       if (!this.sawStatus && isStatusTopic(this.prefix, topic)) {
         this.sawStatus = true;
         this.stopQuiet();

@@ -1,8 +1,8 @@
 import type { MqttClient } from 'mqtt';
 
 /**
- * Tells a station's stale retained report from a fresh one, for tools that follow reports the
- * stations retain. A broker forwards live messages to a new subscription before it has sent it
+ * Tells a stale retained message from a fresh one, for clients that follow what the stations
+ * retain (keyed by station or by topic). A broker forwards live messages to a new subscription before it has sent it
  * the retained ones (aedes registers the subscription, then streams what it retains), so a
  * retained report can arrive after the live one that replaced it: a committed update overwritten
  * by the trial before it left a rollout's ring waiting for its timeout. Once a station has sent a
@@ -15,16 +15,21 @@ export class StaleRetainedFilter {
   /** Forgets what was live on every (re)connect: the broker's retained messages are the truth again. */
   static on(client: MqttClient): StaleRetainedFilter {
     const filter = new StaleRetainedFilter();
-    client.on('connect', () => filter.live.clear());
+    client.on('connect', () => filter.reset());
     return filter;
   }
 
-  /** Whether to take this station's report; `retained` is the delivered packet's RETAIN flag. */
-  take(station: string, retained: boolean): boolean {
+  /** A new connection: what was live on the old one says nothing about the retained messages to come. */
+  reset(): void {
+    this.live.clear();
+  }
+
+  /** Whether to take this message of `key` (a station, a topic); `retained` is the delivered packet's RETAIN flag. */
+  take(key: string, retained: boolean): boolean {
     if (!retained) {
-      this.live.add(station);
+      this.live.add(key);
       return true;
     }
-    return !this.live.has(station);
+    return !this.live.has(key);
   }
 }
