@@ -146,7 +146,7 @@ export const deviceSchema = z.strictObject({
     .max(600_000)
     .optional()
     .describe(
-      'longest wait between tries of a device that stopped answering (its tries back off from 1 s, doubling up to this; default 30 s). The larger of pollMs and 2 × timeoutMs reads a device that answers again within about one poll period plus one timeout, at the cost of up to a third of a shared line per silent unit: set it where the line has room (docs/devices.md)',
+      'longest wait between tries of a device that stopped answering (its tries back off from 1 s, doubling up to this; default 30 s). By default a Modbus unit that answered before is also probed on every poll in between (one register, with a timeout from its own turnaround), so it is read again within about one poll period of answering; set, this ceiling replaces the probe: full reads with the full timeout on this backoff only (docs/devices.md)',
     ),
   doors: z.array(z.number().int().min(1).max(16)).optional().describe('door-lock: doors to watch; default: the doors that resources name'),
   maxScanBytes: z

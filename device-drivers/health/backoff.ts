@@ -16,6 +16,7 @@ export function exponentialDelay(step: number, firstMs: number, maxMs: number): 
 export class Backoff {
   private failuresInRow = 0;
   private notBefore = 0;
+  private delayMs = 0;
 
   constructor(
     private minMs: number,
@@ -46,22 +47,24 @@ export class Backoff {
   /**
    * Records a failure; returns the delay before the next attempt, counted from `startedAt` (when
    * the failed attempt began; default now): a try that took a whole timeout to fail must not
-   * push the next one a timeout later than its schedule.
+   * push the next one a timeout later than its schedule. `atCeiling` waits the ceiling at once,
+   * for a part that something cheaper watches meanwhile (a Modbus unit's probe).
    */
-  failed(startedAt: number = this.now()): number {
+  failed(startedAt: number = this.now(), atCeiling = false): number {
     this.failuresInRow++;
-    const delay = exponentialDelay(this.failuresInRow - 1, this.minMs, this.maxMs);
-    this.notBefore = startedAt + delay;
-    return delay;
+    this.delayMs = atCeiling ? this.maxMs : exponentialDelay(this.failuresInRow - 1, this.minMs, this.maxMs);
+    this.notBefore = startedAt + this.delayMs;
+    return this.delayMs;
   }
 
   /** The wait the last failure set (0 before any): callers judge "nearly due" against it. */
   get currentDelayMs(): number {
-    return this.failuresInRow === 0 ? 0 : exponentialDelay(this.failuresInRow - 1, this.minMs, this.maxMs);
+    return this.failuresInRow === 0 ? 0 : this.delayMs;
   }
 
   succeeded(): void {
     this.failuresInRow = 0;
     this.notBefore = 0;
+    this.delayMs = 0;
   }
 }

@@ -5,7 +5,7 @@ import type { DeviceKind } from '../../config/device-kinds.js';
 import type { Capability } from '../capabilities/capabilities.js';
 import { profileCapability } from '../capabilities/modbus-capabilities.js';
 import { DeviceError } from '../device-error.js';
-import { classify, type ModbusBus, type ModbusSession } from './modbus-bus.js';
+import { classify, type ModbusBus, type ModbusSession, type ProbeTarget } from './modbus-bus.js';
 import { compileBlocksDecoder, type BlockData, type BlocksDecoder } from './blocks-decoder.js';
 import { groupCounts, placePoints, profileDeadbands } from './profile-layout.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -60,7 +60,13 @@ export class ModbusProfileDriver implements DeviceDriver {
         points = await this.readBlocks(session);
       }
       return points;
-    }, { retryable: true });
+    }, { retryable: true, probe: this.probeTarget() });
+  }
+
+  /** The first register or bit of the plan's first block: the smallest read the unit surely answers. */
+  private probeTarget(): ProbeTarget | undefined {
+    const first = this.layout.plan[0];
+    return first && { table: first.table, address: first.start };
   }
 
   /** Transactions one poll costs with the current plan (benchmarks and health report this). */

@@ -15,6 +15,19 @@ describe('Backoff', () => {
     expect(b.waitMs()).toBe(0);
     expect(b.failed()).toBe(100);
   });
+
+  it('waits the ceiling at once for a failure that something cheaper watches meanwhile, and reports that wait', () => {
+    const t = 1000;
+    const b = new Backoff(100, 1000, () => t);
+    expect(b.failed(t, true)).toBe(1000);
+    expect(b.currentDelayMs).toBe(1000);
+    expect(b.waitMs()).toBe(1000);
+    // A later plain failure doubles on from the count in a row.
+    expect(b.failed()).toBe(200);
+    expect(b.currentDelayMs).toBe(200);
+    b.succeeded();
+    expect(b.currentDelayMs).toBe(0);
+  });
 });
 
 describe('exponentialDelay', () => {

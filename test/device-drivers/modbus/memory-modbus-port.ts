@@ -4,12 +4,14 @@ import { handlePdu } from '../../../simulators/modbus/pdu-handler.js';
 import { RegisterBank } from '../../../simulators/modbus/register-bank.js';
 import { decodeRtuFrame, encodeRtuFrame } from '../../../simulators/modbus/rtu-frame.js';
 
-/** How a unit on the line behaves: answers, stays silent, or answers with a damaged CRC. */
-export type UnitBehaviour = 'answer' | 'silent' | 'bad-crc';
+/** How a unit on the line behaves: answers, stays silent, answers with a damaged CRC, or answers only one-register reads. */
+export type UnitBehaviour = 'answer' | 'silent' | 'bad-crc' | 'one-register-only';
 
 export interface WireRequest {
   unitId: number;
   functionCode: number;
+  /** Registers or bits a read asked for (FC1-4); undefined for writes. */
+  count?: number | undefined;
 }
 
 /**
@@ -83,9 +85,12 @@ export class MemoryModbusPort extends EventEmitter implements ModbusPort {
     const decoded = decodeRtuFrame(Buffer.from(frame));
     if (!decoded.ok) throw new Error(`the bus wrote a bad frame: ${decoded.reason}`);
     if (this.outstanding > 0) this.overlaps++;
-    this.requests.push({ unitId: decoded.unitId, functionCode: decoded.pdu[0] ?? 0 });
+    const fc = decoded.pdu[0] ?? 0;
+    this.requests.push({ unitId: decoded.unitId, functionCode: fc, count: fc >= 1 && fc <= 4 ? decoded.pdu.readUInt16BE(3) : undefined });
     const unit = this.units.get(decoded.unitId);
     if (!unit || unit.behaviour === 'silent') return;
+    // A unit that answers a probe and then not the read after it.
+    if (unit.behaviour === 'one-register-only' && (this.requests.at(-1)?.count ?? 1) > 1) return;
     this.outstanding++;
     const answer = encodeRtuFrame(decoded.unitId, handlePdu(unit.bank, decoded.pdu));
     if (unit.behaviour === 'bad-crc' || unit.damageNext > 0) {
