@@ -132,19 +132,26 @@ export class CommandRouter {
         outcome = { ok: false, error: { code: 'INTERNAL', message: 'internal error; see the gateway log' } };
       }
     }
-    this.logOutcome(name, outcome, reply.topic);
-    if (!reply.topic) return;
+    if (!reply.topic) return this.logOutcome(name, outcome, reply.topic);
     const message = { ...outcome, correlationId: reply.correlationId };
     const properties = reply.correlationData && this.options.protocolVersion === 5 ? { correlationData: reply.correlationData } : undefined;
     await new Promise<void>((resolve) => {
+      // Logged once the reply has gone (its PUBACK, or its failure), not before: pino writes to
+      // stdout synchronously, and at the default level that line was time the requester waited for.
+      const logged = (): void => this.logOutcome(name, outcome, reply.topic);
       const failed = (err: Error): void => {
+        logged();
         // A reply topic the broker's ACL refuses (MQTT 5 PUBACK 0x87) fails every time: once a minute.
         const attempts = this.floods.note(`reply ${floodKey(name)}`);
         if (attempts !== undefined) this.options.log.warn({ command: name, topic: reply.topic, err: err.message, attempts }, 'command reply not acknowledged');
         resolve();
       };
       try {
-        client.publish(reply.topic as string, JSON.stringify(message), { qos: 1, retain: false, ...(properties ? { properties } : {}) }, (err) => (err ? failed(err) : resolve()));
+        client.publish(reply.topic as string, JSON.stringify(message), { qos: 1, retain: false, ...(properties ? { properties } : {}) }, (err) => {
+          if (err) return failed(err);
+          logged();
+          resolve();
+        });
       } catch (err) {
         // MQTT.js throws, rather than calling back, on a client that is ending (a station stopping
         // or restarting into a revision): the requester gets no reply and retries, the station lives.

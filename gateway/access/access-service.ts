@@ -109,6 +109,9 @@ interface Attempted {
   ref: CredentialRef;
 }
 
+/** Raises the time floor to a credential's iat; the first call does it, later ones nothing. */
+type FloorRaise = () => void;
+
 /** A stored first outcome: the result, or the refusal it ended in. */
 type Outcome = { result: Record<string, unknown> } | { error: { code: string; message: string } };
 
@@ -169,20 +172,23 @@ export class AccessService {
       throw err;
     }
     let claims: AccessClaims | undefined;
+    let floor: FloorRaise | undefined;
     try {
       this.spend(this.workers, via, signed.claims.sub);
       const clock = this.options.clock.read();
       claims = this.options.verifier.check(signed, clock);
       // A verified signature proves the cloud's clock had reached iat: a trusted lower bound.
-      this.options.clock.observed(claims.iat, 'token');
+      floor = this.floorRaise(claims.iat, 'token');
       const first = this.firstOutcome(claims.jti);
       if (first) {
+        floor();
         // A repeat does nothing and returns the first result (the contract), and is on record.
         this.denied(new AccessDenied('REPLAYED', 'a repeat of a token already carried out; the first result was returned'), via, tokenAttempt(claims), request);
         return first;
       }
-      return await this.decide(claims, { jti: claims.jti }, source, via, clock, request);
+      return await this.decide(claims, { jti: claims.jti }, source, via, clock, request, floor);
     } catch (err) {
+      floor?.();
       if (err instanceof AccessDenied) this.denied(err, via, tokenAttempt(claims ?? signed.claims), request);
       throw err;
     }
@@ -215,6 +221,7 @@ export class AccessService {
         ? refused.signed
         : undefined;
     const attempt: Attempted | undefined = signed && { res: signed.res, act: signed.act, sub: signed.pass.sub, ref: { pass: signed.passId, step: signed.step } };
+    let floor: FloorRaise | undefined;
     try {
       // Claims that cannot be read name nobody: refused as a token's would be, no budget spent.
       if (!signed) throw refused ?? new AccessDenied('BAD_TOKEN', 'the pass cannot be read');
@@ -225,12 +232,28 @@ export class AccessService {
       if (refused) throw refused;
       const claims = verified!.claims;
       // The pass's iat is the cloud's signed time; the step is the phone's and moves nothing.
-      this.options.clock.observed(claims.iat, 'pass');
-      return await this.decide(claims, { pass: signed.passId, step: signed.step }, source, via, clock, request);
+      floor = this.floorRaise(claims.iat, 'pass');
+      return await this.decide(claims, { pass: signed.passId, step: signed.step }, source, via, clock, request, floor);
     } catch (err) {
+      floor?.();
       if (err instanceof AccessDenied) this.denied(err, via, attempt, request);
       throw err;
     }
+  }
+
+  /**
+   * The time floor raised to a verified credential's `iat`, once, where the decision ends: for a
+   * grant, in the same sync as its claim and record (ReplayCache.claimBefore), which is one fsync
+   * fewer on the way to the door; for a refusal or a repeat, with its own sync, before the refusal
+   * is recorded. Either way before anything is opened or answered.
+   */
+  private floorRaise(iat: Date, source: string): FloorRaise {
+    let raised = false;
+    return () => {
+      if (raised) return;
+      raised = true;
+      this.options.clock.observed(iat, source);
+    };
   }
 
   private checkRevoked(signed: SignedCode): void {
@@ -246,6 +269,7 @@ export class AccessService {
     via: string,
     clock: ClockReading,
     request: Record<string, unknown>,
+    floor: FloorRaise,
   ): Promise<Record<string, unknown>> {
     this.spend(this.sources, via, undefined);
     const onStation = source.kind === 'cloud' && source.target === 'station';
@@ -259,7 +283,7 @@ export class AccessService {
       this.checkPolicy(claims, resource, clock.now);
       this.options.effects.validate?.(resource, claims, request);
     }
-    return this.grant(claims, ref, resource, source, via, clock.reason, request);
+    return this.grant(claims, ref, resource, source, via, clock.reason, request, floor);
   }
 
   /** What was refused in bulk since start (junk, rate limits), for metrics. */
@@ -410,15 +434,22 @@ export class AccessService {
     via: string,
     clock: string,
     request: Record<string, unknown>,
+    floor: FloorRaise,
   ): Promise<Record<string, unknown>> {
     const { replay, outbox, config } = this.options;
     const skewMs = (config.access?.clockSkewSeconds ?? 60) * 1000;
+    const reason = reasonOf(request);
     let claimed;
     try {
-      claimed = replay.claim(claims.jti, new Date(claims.exp.getTime() + skewMs));
-      // On disk before the door opens: the usage log never misses a grant that took effect.
-      const reason = reasonOf(request);
-      outbox.append({ type: 'access.granted', device: resource.device || undefined, data: { res: claims.res, act: claims.act, sub: claims.sub, role: claims.role, via, ...ref, kid: claims.kid, clock, ...(reason !== undefined ? { reason } : {}) } });
+      // Claim, time floor and access.granted on disk before the door opens, with one sync for the
+      // three (ReplayCache.claimBefore): the usage log never misses a grant that took effect, and
+      // no token opens twice. A repeat that raced this one to the claim records no grant: it opens nothing.
+      claimed = replay.claimBefore(claims.jti, new Date(claims.exp.getTime() + skewMs), {
+        alongside: floor,
+        record: () => {
+          outbox.append({ type: 'access.granted', device: resource.device || undefined, data: { res: claims.res, act: claims.act, sub: claims.sub, role: claims.role, via, ...ref, kid: claims.kid, clock, ...(reason !== undefined ? { reason } : {}) } });
+        },
+      });
     } catch (err) {
       if (err instanceof StoreFullError) throw new AccessDenied('INTERNAL', 'the station cannot record the access (disk full); nothing was opened');
       throw err;

@@ -15,14 +15,26 @@ import { tempDir } from '../helpers/temp-dir.js';
  * received, p50 and p99, with the gateway and station-sim (door lock on a pty) as their own
  * processes on the embedded broker. Baseline in the same run: a bare MQTT echo round trip through
  * the same broker, answered by a plain mqtt.js responder in its own process. The difference is the
- * gateway's work: token verification, the replay claim and access.granted on disk (two fsyncs),
- * the UNLOCK exchange on the serial line.
+ * gateway's work: token verification, the replay claim, the time floor and access.granted on disk
+ * (one fsync for the three), the UNLOCK exchange on the serial line and the lock's OK.
+ *
+ * The two are measured in turns, an echo and an unlock in each round (which goes first
+ * alternates), so both see the same moments of a shared machine; the figure issue 22 names is the
+ * gateway's p99 minus the echo's (and the same for p50). Rounds are paced so that they stay within
+ * the cloud source's budget (600 a minute, burst 600): 1,000 rounds take about 50 s.
  */
 
 const { startEmbeddedBroker } = (await import(distEntry('cloud-bridge', 'embedded-broker.js'))) as typeof import('../../cloud-bridge/embedded-broker.js');
 const { generateIssuerKey, issueToken, writeTrustedKeys } = (await import(distEntry('simulators', 'cloud', 'token-issuer.js'))) as typeof import('../../simulators/cloud/token-issuer.js');
 
-const ROUNDS = 200;
+/** Rounds measured (one echo and one unlock each); `UNLOCK_BENCH_ROUNDS` for a longer run. */
+const ROUNDS = Number(process.env['UNLOCK_BENCH_ROUNDS'] ?? 1000);
+/** Rounds before the measured ones: connections, JIT, the first STATUS poll. */
+const WARMUP = 20;
+/** One round every 50 ms: 1,020 unlocks in 51 s spend at most 600 + 10 × 51 of the budget. */
+const ROUND_MS = 50;
+/** What issue 22 asks of the unlock's p99 over the echo's (ms). */
+const TARGET_OVER_ECHO_MS = 5;
 const STATION = 'bench-acc-0001';
 const once = { iterations: 1, time: 0, warmupIterations: 0, warmupTime: 0 };
 const results = new Map<string, { p50: number; p99: number }>();
@@ -84,6 +96,10 @@ afterAll(async () => {
     for (const q of ['p50', 'p99'] as const) {
       reportBench({ bench: 'unlock by cloud command', figure: `publish → reply ${q}`, unit: 'ms', gateway: g[q], baselineName: 'bare MQTT echo round trip', baseline: e[q], higherIsBetter: false });
     }
+    // Issue 22's figure: what the gateway adds to a bare round trip, against its target of 5 ms.
+    for (const q of ['p50', 'p99'] as const) {
+      reportBench({ bench: 'unlock by cloud command', figure: `${q} over the echo's ${q}`, unit: 'ms', gateway: g[q] - e[q], baselineName: 'issue 22 target', baseline: TARGET_OVER_ECHO_MS, higherIsBetter: false });
+    }
   }
   dir?.remove();
 });
@@ -111,29 +127,49 @@ function summarise(what: string, samples: number[]): void {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   results.set(what, { p50: at(0.5), p99: at(0.99) });
-  console.log(`${what}: ${samples.length} round trips, p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms`);
+  console.log(`${what}: ${samples.length} round trips, p50 ${at(0.5).toFixed(2)} ms, p90 ${at(0.9).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms, max ${at(1).toFixed(2)} ms`);
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 let seq = 0;
-describe(`unlock by cloud command, ${ROUNDS} in a row`, () => {
+const unlock = async (): Promise<number> => {
+  const token = await issueToken(key, { station: STATION, res: 'main-door', act: 'unlock' });
+  return roundTrip(`stations/${STATION}/cmd/unlock`, { token }, seq++);
+};
+const echoOnce = (): Promise<number> => roundTrip('bench/echo', {}, seq++);
+
+describe(`unlock by cloud command, ${ROUNDS} rounds, each with an echo`, () => {
   bench(
-    'gateway: cmd/unlock → reply',
+    'gateway cmd/unlock → reply, and a bare MQTT echo round trip (baseline), in turns',
     async () => {
-      const samples: number[] = [];
-      for (let i = 0; i < ROUNDS; i++) {
-        const token = await issueToken(key, { station: STATION, res: 'main-door', act: 'unlock' });
-        samples.push(await roundTrip(`stations/${STATION}/cmd/unlock`, { token }, seq++));
+      // The first unlock waits for the gateway to have read the lock (DEVICE_OFFLINE until then).
+      const ready = Date.now() + 15_000;
+      for (;;) {
+        try {
+          await unlock();
+          break;
+        } catch (err) {
+          if (Date.now() > ready) throw err;
+          await sleep(200);
+        }
       }
-      summarise('gateway', samples);
-    },
-    once,
-  );
-  bench(
-    'bare MQTT echo round trip (baseline)',
-    async () => {
-      const samples: number[] = [];
-      for (let i = 0; i < ROUNDS; i++) samples.push(await roundTrip('bench/echo', {}, seq++));
-      summarise('echo', samples);
+      const gateway: number[] = [];
+      const echo: number[] = [];
+      for (let i = 0; i < WARMUP + ROUNDS; i++) {
+        const started = performance.now();
+        const first = i % 2 === 0;
+        const e1 = first ? await echoOnce() : undefined;
+        const g = await unlock();
+        const e2 = first ? undefined : await echoOnce();
+        if (i >= WARMUP) {
+          gateway.push(g);
+          echo.push((e1 ?? e2) as number);
+        }
+        await sleep(Math.max(0, ROUND_MS - (performance.now() - started)));
+      }
+      summarise('gateway', gateway);
+      summarise('echo', echo);
     },
     once,
   );
