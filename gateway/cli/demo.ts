@@ -19,6 +19,7 @@ import { ensureDemoKeys } from './demo-keys.js';
 import { startDemoRider, type DemoRider } from './demo-rider.js';
 import { deriveDemoStation } from './demo-station-file.js';
 import { applyMessage, emptyView, renderView } from './demo-status.js';
+import { GATEWAY_NODE_FLAGS } from './gateway-node-flags.js';
 
 const USAGE = `Usage: npm start [-- --port N] [-- --config FILE] [-- --dir DIR] [-- --no-rider]
 
@@ -252,7 +253,7 @@ function startGateway(configFile: string, cloudUrl: string, logFile: string): Ch
   const out = createWriteStream(logFile, { flags: 'a' });
   // Its own process, so that killing it (even with -9) is a real crash the broker sees.
   // detached: a terminal's Ctrl-C reaches only the demo, which then stops the gateway in order.
-  const child = spawn(process.execPath, [entry, 'run', '--config', configFile, '--cloud-url', cloudUrl], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, entry, 'run', '--config', configFile, '--cloud-url', cloudUrl], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -4,13 +4,15 @@ import { loadStation, loadStationConfig, type LoadOptions, type LoadedStation } 
 import { createLogger } from '../runtime/logger.js';
 import { parseCommandLine, UsageError, writeUsageError } from '../../config/usage-error.js';
 import { LOG_FILTER_OPTIONS } from '../../config/log-filter-options.js';
-import { runLogCommand } from './log-command.js';
 import { gatewayVersion } from '../runtime/package-info.js';
-import { ManagedStation } from '../runtime/managed-station.js';
 import { EXIT } from './exit-codes.js';
-import { runDoctor } from '../ops/doctor/run-doctor.js';
 import { reloadOnHangup } from '../ops/reload-on-hangup.js';
-import { runEnrolCommand } from '../enrolment/enrol-command.js';
+
+/*
+ * Each command's own code is imported when that command runs: `run` is what a box starts on every
+ * boot and keeps resident, and it needs neither the doctor's checks nor enrolment's CSR code nor
+ * the log reader; validate and log need no runtime (docs/benchmarks.md, memory and start-up).
+ */
 
 const USAGE = `Usage: station-gateway <command> [options]
 
@@ -54,7 +56,10 @@ function reportConfigError(err: ConfigError): number {
 
 async function main(argv: string[]): Promise<number> {
   // enrol reads a claim file, not a station file, and has options of its own (enrol --help).
-  if (argv[0] === 'enrol') return runEnrolCommand(argv.slice(1));
+  if (argv[0] === 'enrol') {
+    const { runEnrolCommand } = await import('../enrolment/enrol-command.js');
+    return runEnrolCommand(argv.slice(1));
+  }
   let parsed;
   try {
     parsed = parseCommandLine({
@@ -109,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       const { since, until, type, device, sessions, limit, csv, utc } = values;
       const write = (line: string): void => void process.stdout.write(`${line}\n`);
+      const { runLogCommand } = await import('./log-command.js');
       runLogCommand(station.config.storage.path, { since, until, type, device, sessions, limit, csv, utc }, write, new Date(), station.config.station.timezone);
       return EXIT.OK;
     } catch (err) {
@@ -119,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (command === 'doctor') {
+    const { runDoctor } = await import('../ops/doctor/run-doctor.js');
     const report = await runDoctor(station);
     process.stdout.write(`${report.text}\n`);
     return report.ok ? EXIT.OK : EXIT.FAILURE;
@@ -139,6 +146,7 @@ async function run(station: LoadedStation, overrides: LoadOptions): Promise<numb
   const version = gatewayVersion();
   // The on-site file may hand the station to the fleet (remoteConfig): the file in force is then a pushed revision.
   let restartFor: ((reason: string) => void) | undefined;
+  const { ManagedStation } = await import('../runtime/managed-station.js');
   const managed = new ManagedStation({ onSiteFile: station.file, overrides, log, version, onRestartRequest: (reason) => restartFor?.(reason) });
   for (const notice of station.notices ?? []) log.info({ profile: notice.file }, `profile: ${notice.message}`);
 

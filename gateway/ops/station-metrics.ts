@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { AccessCounts } from '../access/access-service.js';
 import { ALARM_SEVERITIES } from '../../cloud-bridge/alarm-catalogue.js';
 import type { HealthMonitor } from './health-monitor.js';
@@ -19,23 +19,63 @@ export interface MetricSources {
   certificateDaysLeft?: (() => number | undefined) | undefined;
 }
 
+/** Prometheus text exposition format 0.0.4, what prom-client's Registry answers with. */
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
 /**
  * The station's Prometheus metrics, in a Registry of its own (the global one belongs to whoever
  * imports prom-client first). Values are read from the station view at scrape time, so nothing
- * here runs between scrapes except the event counter and Node's default collectors.
+ * here runs between scrapes except the event count.
+ *
+ * prom-client is imported, and the registry with Node's default collectors built, at the first
+ * scrape: a station without `metrics` (the demo, most boxes) never loads it. Events are counted
+ * from construction on, so the first scrape still has every event of the boot; the default
+ * collectors' loop-delay and GC histograms count from the first scrape.
  */
 export class StationMetrics {
-  readonly registry = new Registry();
+  private registry: Promise<Registry> | undefined;
+  private built: Registry | undefined;
+  private stopped = false;
   private readonly unsubscribe: () => void;
+  /** Events stored since start, by type (station_events_total). */
+  private readonly events = new Map<string, number>();
   /** Counters from the monitors are totals; Prometheus counters only go up by increments. */
   private readonly seen = new Map<string, number>();
 
-  constructor(view: StationView, health: HealthMonitor, liveness: Liveness, sources: MetricSources = {}) {
-    const { access, logins, inbound, certificateDaysLeft } = sources;
-    const r = this.registry;
+  constructor(
+    private readonly view: StationView,
+    private readonly health: HealthMonitor,
+    private readonly liveness: Liveness,
+    private readonly sources: MetricSources = {},
+  ) {
+    this.unsubscribe = view.onEvent((e) => this.events.set(e.type, (this.events.get(e.type) ?? 0) + 1));
+  }
+
+  async text(): Promise<string> {
+    const registry = await (this.registry ??= this.build());
+    return registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.built?.contentType ?? PROMETHEUS_TEXT;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe();
+    // prom-client's default collectors keep their loop-delay histogram and GC observer enabled
+    // (it offers no way to stop them); one registry per process start keeps that to one of each.
+    this.built?.clear();
+  }
+
+  private async build(): Promise<Registry> {
+    const { Counter, Gauge, Registry, collectDefaultMetrics } = await import('prom-client');
+    const { view, health, liveness, events } = this;
+    const { access, logins, inbound, certificateDaysLeft } = this.sources;
+    const r = new Registry();
     r.setDefaultLabels({ station: view.stationId });
     // Process memory, CPU, heap and the event-loop delay percentiles (perf_hooks monitorEventLoopDelay).
-    collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 20 });
+    if (!this.stopped) collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 20 });
 
     const addTotal = (key: string, total: number, inc: (n: number) => void): void => {
       const delta = total - (this.seen.get(key) ?? 0);
@@ -206,22 +246,18 @@ export class StationMetrics {
         },
       });
     }
-    const events = new Counter({ name: 'station_events_total', help: 'Events stored since start, by type', labelNames: ['type'], registers: [r] });
-    this.unsubscribe = view.onEvent((e) => events.inc({ type: e.type }));
-  }
-
-  text(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  stop(): void {
-    this.unsubscribe();
-    // prom-client's default collectors keep their loop-delay histogram and GC observer enabled
-    // (it offers no way to stop them); one registry per process start keeps that to one of each.
-    this.registry.clear();
+    new Counter({
+      name: 'station_events_total',
+      help: 'Events stored since start, by type',
+      labelNames: ['type'],
+      registers: [r],
+      collect() {
+        for (const [type, total] of events) addTotal(`events ${type}`, total, (n) => this.inc({ type }, n));
+      },
+    });
+    // A scrape that was under way when the station stopped answers empty, as one after it does.
+    if (this.stopped) r.clear();
+    this.built = r;
+    return r;
   }
 }

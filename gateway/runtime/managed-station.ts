@@ -7,12 +7,10 @@ import { loadTrustedKeys } from '../../config/trusted-keys.js';
 import type { ReloadPlan } from '../ops/config-reload.js';
 import { planReload } from '../ops/config-reload.js';
 import { HealthGate } from '../remote-config/health-gate.js';
-import { RemoteConfigAgent, type AcceptedRevision } from '../remote-config/remote-config-agent.js';
-import { RevisionStore } from '../remote-config/revision-store.js';
+import type { AcceptedRevision, RemoteConfigAgent } from '../remote-config/remote-config-agent.js';
 import { StationRuntime } from './station-runtime.js';
 import type { UpdateAgent } from '../update/update-agent.js';
 import { DESIRED_VERSION_SUFFIX, UPDATE_REPORT_SUFFIX } from '../../cloud-bridge/update-contract.js';
-import { createUpdateAgent } from './update-wiring.js';
 
 /** Where remote configuration reads and reports, under `S/`. */
 const DESIRED = 'desired/config';
@@ -73,7 +71,11 @@ export class ManagedStation {
     const onSite = loadStationConfig(onSiteFile, overrides).config;
     const remote = onSite.remoteConfig;
     let file = onSiteFile;
+    // The fleet's configuration and software updates are imported only for a station file that
+    // has them: most stations run without, and their code (revision store, release documents,
+    // bundle verification) would stay resident for nothing (docs/benchmarks.md, memory).
     if (remote) {
+      const [{ RevisionStore }, { RemoteConfigAgent }] = await Promise.all([import('../remote-config/revision-store.js'), import('../remote-config/remote-config-agent.js')]);
       const store = new RevisionStore(remote.stateDir);
       const agent = new RemoteConfigAgent({
         stationId: onSite.station.id,
@@ -99,6 +101,7 @@ export class ManagedStation {
       if (resolved.source === 'revision') log.info({ revision: resolved.revision, state: resolved.state, file }, 'running a revision the fleet pushed');
     }
     if (onSite.update) {
+      const { createUpdateAgent } = await import('./update-wiring.js');
       this.updates = await createUpdateAgent({
         config: onSite.update,
         stationId: onSite.station.id,
