@@ -4,7 +4,6 @@ import type { Clock } from '../../config/clock.js';
 import { errorEntry } from '../../config/error-catalogue.js';
 import type { Part } from '../lifecycle/part.js';
 import { certificateExpiry, checkIssuedCertificate, daysToExpiry } from './certificate.js';
-import { makeKeyAndCsr } from './csr.js';
 import { EnrolmentError, type EnrolmentErrorCode } from './enrolment-error.js';
 import type { EnrolmentLink } from './enrolment-link.js';
 import { renewalReplySchema, renewalTopics, type RenewalReply, type RenewalRequest } from './enrolment-protocol.js';
@@ -118,6 +117,8 @@ export class CertificateRenewal implements Part {
 
   private async renew(): Promise<RenewalOutcome> {
     const { stationId, keys, log } = this.o;
+    // pkijs and asn1js only for the minutes of a renewal, not resident in every station.
+    const { makeKeyAndCsr } = await import('./csr.js');
     const { privateKeyPem, csrPem } = await makeKeyAndCsr(stationId);
     const request: RenewalRequest = { requestId: randomBytes(12).toString('base64url'), csr: csrPem };
     const reply = await this.ask(request);

@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EnrolmentError } from './enrolment-error.js';
-import { pemBlocks } from './csr.js';
+import { pemBlocks } from './pem.js';
 
 const DAY_MS = 86_400_000;
 

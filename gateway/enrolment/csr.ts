@@ -2,6 +2,7 @@ import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { Utf8String } from 'asn1js';
 import { AttributeTypeAndValue, CertificationRequest, CryptoEngine } from 'pkijs';
 import { EnrolmentError } from './enrolment-error.js';
+import { pemBlocks, toPem } from './pem.js';
 
 /*
  * The box's key pair and its PKCS#10 certificate signing request (RFC 2986), made with pkijs on
@@ -78,15 +79,4 @@ export async function verifyCsr(csrPem: string): Promise<VerifiedCsr> {
   if (!ok) throw new EnrolmentError('ENROL_BAD_CSR', 'the request\'s self-signature does not verify with its public key');
   const cn = csr.subject.typesAndValues.find((t) => t.type === COMMON_NAME)?.value.valueBlock.value;
   return { commonName: typeof cn === 'string' ? cn : undefined, publicKey };
-}
-
-export function toPem(label: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
-
-/** The DER of each PEM block with this label, in order. */
-export function pemBlocks(text: string, label: string): Buffer[] {
-  const re = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+?)-----END ${label}-----`, 'g');
-  return [...text.matchAll(re)].map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
 }

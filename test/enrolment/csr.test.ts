@@ -3,7 +3,8 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeKeyAndCsr, pemBlocks, toPem, verifyCsr } from '../../gateway/enrolment/csr.js';
+import { makeKeyAndCsr, verifyCsr } from '../../gateway/enrolment/csr.js';
+import { pemBlocks, toPem } from '../../gateway/enrolment/pem.js';
 import { EnrolmentError } from '../../gateway/enrolment/enrolment-error.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
