@@ -17,9 +17,25 @@ export interface PendingEvent extends StationEvent {
   seq: number;
 }
 
+/**
+ * An undelivered event with its data still the JSON text the outbox holds: the relay puts that
+ * text into the payload as it is, instead of parsing it only to serialise it again.
+ */
+export interface PendingEventJson {
+  seq: number;
+  id: string;
+  ts: string;
+  type: string;
+  device: string | null;
+  /** `data` as JSON text, written by the outbox itself from a `Record<string, unknown>`. */
+  dataJson: string;
+}
+
 export interface OutboxPort {
   /** Up to `limit` undelivered events after `afterSeq`, oldest first. */
   pending(limit: number, afterSeq?: number): PendingEvent[];
+  /** The same as `pending`, data as JSON text; an outbox that has it saves the relay a parse per event. */
+  pendingJson?(limit: number, afterSeq?: number): PendingEventJson[];
   /** Marks events delivered; throws an error with code `STORE_FULL` when the disk takes no writes. */
   markDelivered(seqs: readonly number[]): void;
   pendingCount(): number;

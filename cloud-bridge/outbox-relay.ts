@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isStoreFull, type OutboxPort, type PendingEvent } from './outbox-port.js';
+import { isStoreFull, type OutboxPort, type PendingEvent, type PendingEventJson } from './outbox-port.js';
 import { TokenBucket } from './limits/token-bucket.js';
 
 /** The slice of an MQTT client the relay needs; the bridge passes its connected client. */
@@ -31,6 +31,22 @@ export interface OutboxRelayOptions {
 /** How often delivery marks are tried again while the disk is full. */
 const MARK_RETRY_MS = 2000;
 
+/**
+ * Events read from the outbox in one statement, ahead of the window: the window is refilled on
+ * every PUBACK from memory, and the outbox is read once per page, not once per refill. Only the
+ * relay marks events delivered and housekeeping deletes only delivered ones, so a page read
+ * ahead cannot go stale.
+ */
+const READ_AHEAD = 256;
+
+/** An event ready to go: its place in the outbox and its payload. */
+interface Outgoing {
+  seq: number;
+  payload: string;
+}
+
+const PUBLISH_OPTIONS = { qos: 1, retain: false } as const;
+
 export const DEFAULT_RELAY = {
   window: 32,
   pacing: { ratePerSecond: 200, burst: 200 } satisfies RelayPacing,
@@ -52,7 +68,17 @@ export const DEFAULT_RELAY = {
  */
 export class OutboxRelay {
   private client: QosPublisher | undefined;
+  /** The outbox is read after this seq: the last event read ahead, or handed to the client. */
   private cursor = 0;
+  /** The last event handed to the client; a rewind goes back from here. */
+  private sentTo = 0;
+  /** The highest seq ever handed to the client: below it, a read after a rewind skips what is in flight. */
+  private highest = 0;
+  /** Read ahead and not yet handed to the client, oldest first, from `next` on. */
+  private ahead: Outgoing[] = [];
+  private next = 0;
+  /** The last read found nothing more: read again only once told of new events (`kick`) or after a rewind. */
+  private exhausted = false;
   private readonly inFlight = new Set<number>();
   private acked: number[] = [];
   private idle: Array<() => void> = [];
@@ -95,6 +121,7 @@ export class OutboxRelay {
    */
   attach(client: QosPublisher, receiveMaximum?: number): void {
     this.client = client;
+    this.dropAhead();
     this.limit = Math.max(1, Math.min(this.window, receiveMaximum ?? this.window));
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -103,14 +130,21 @@ export class OutboxRelay {
 
   detach(): void {
     this.client = undefined;
+    this.dropAhead();
     clearTimeout(this.paceTimer);
     clearTimeout(this.retryTimer);
     this.paceTimer = this.retryTimer = undefined;
     this.flushMarks();
   }
 
-  /** New events were appended, acknowledgements freed the window, or the pace allows more. */
+  /** New events were appended (or the link is back): read the outbox again and send what fits. */
   kick(): void {
+    this.exhausted = false;
+    this.pump();
+  }
+
+  /** Acknowledgements freed the window, or the pace allows more. */
+  private pump(): void {
     if (this.filling) return;
     this.filling = true;
     try {
@@ -156,25 +190,57 @@ export class OutboxRelay {
     const client = this.client;
     if (!client?.connected || this.retryTimer || this.paceTimer) return;
     const room = this.limit - this.inFlight.size;
-    // Refill in chunks (half a window) rather than one query per PUBACK, unless the pipe is empty.
-    if (room <= 0 || (this.inFlight.size > 0 && room < Math.ceil(this.limit / 2))) return;
-    const skip = new Set([...this.inFlight, ...this.acked]);
-    const batch = this.options.outbox.pending(room + skip.size, this.cursor).filter((e) => !skip.has(e.seq));
-    if (batch.length === 0) return;
-    const granted = this.bucket.take(Math.min(room, batch.length));
-    for (const event of batch.slice(0, granted)) {
-      this.cursor = event.seq;
+    if (room <= 0) return;
+    if (this.next >= this.ahead.length && !this.readAhead()) return;
+    const available = this.ahead.length - this.next;
+    const wanted = Math.min(room, available);
+    const granted = this.bucket.take(wanted);
+    for (let k = 0; k < granted; k++) {
+      const event = this.ahead[this.next++] as Outgoing;
+      this.sentTo = event.seq;
+      if (event.seq > this.highest) this.highest = event.seq;
       this.inFlight.add(event.seq);
       this.published++;
       if (this.failed.delete(event.seq)) this.resent++;
-      client.publish(this.options.topic, serialise(event), { qos: 1, retain: false }, (err) => this.settled(event.seq, err));
+      client.publish(this.options.topic, event.payload, PUBLISH_OPTIONS, (err) => this.settled(event.seq, err));
     }
-    if (granted < Math.min(room, batch.length)) {
+    if (granted < wanted) {
       this.paceTimer = setTimeout(() => {
         this.paceTimer = undefined;
-        this.kick();
+        this.pump();
       }, Math.max(1, this.bucket.msUntilNext()));
     }
+  }
+
+  /** Reads the next page after the cursor; returns whether it found anything to send. */
+  private readAhead(): boolean {
+    if (this.exhausted) return false;
+    // Only after a rewind can events after the cursor be in flight or acknowledged already.
+    let skipped = 0;
+    if (this.cursor < this.highest) {
+      for (const s of this.inFlight) if (s > this.cursor) skipped++;
+      for (const s of this.acked) if (s > this.cursor) skipped++;
+    }
+    const limit = READ_AHEAD + skipped;
+    const read = readPending(this.options.outbox, limit, this.cursor);
+    this.exhausted = read.length < limit;
+    if (read.length === 0) return false;
+    this.cursor = (read.at(-1) as Outgoing).seq;
+    if (skipped === 0) this.ahead = read;
+    else {
+      const acked = new Set(this.acked);
+      this.ahead = read.filter((e) => !this.inFlight.has(e.seq) && !acked.has(e.seq));
+    }
+    this.next = 0;
+    return this.ahead.length > 0 || this.readAhead();
+  }
+
+  /** Forgets what was read ahead: the next read starts after the last event handed to the client. */
+  private dropAhead(): void {
+    this.ahead = [];
+    this.next = 0;
+    this.cursor = this.sentTo;
+    this.exhausted = false;
   }
 
   private settled(seq: number, err: Error | undefined): void {
@@ -183,7 +249,8 @@ export class OutboxRelay {
       // Never accepted: go back so this event (and any after it not in flight) goes again, in order.
       this.flushMarks();
       this.failed.add(seq);
-      this.cursor = Math.min(this.cursor, seq - 1);
+      this.sentTo = Math.min(this.sentTo, seq - 1);
+      this.dropAhead();
       this.options.log.debug({ seq, err: err.message }, 'event publish failed; will resend');
       if (!this.retryTimer && this.client) {
         this.retryTimer = setTimeout(() => {
@@ -196,7 +263,9 @@ export class OutboxRelay {
     this.acked.push(seq);
     if (this.acked.length >= this.markBatch.maxEvents) this.flushMarks();
     else this.markTimer ??= setTimeout(() => this.flushMarks(), this.markBatch.maxDelayMs);
-    this.kick();
+    // The pipe ran empty: look once more, in case an event came without word of it.
+    if (this.inFlight.size === 0) this.exhausted = false;
+    this.pump();
   }
 
   private flushMarks(): void {
@@ -219,7 +288,23 @@ export class OutboxRelay {
   }
 }
 
+/** The outbox's next events as payloads: from its JSON text where it has it, else serialised here. */
+function readPending(outbox: OutboxPort, limit: number, afterSeq: number): Outgoing[] {
+  if (outbox.pendingJson) return outbox.pendingJson(limit, afterSeq).map((e) => ({ seq: e.seq, payload: payloadOf(e) }));
+  return outbox.pending(limit, afterSeq).map((e) => ({ seq: e.seq, payload: serialise(e) }));
+}
+
 function serialise(e: PendingEvent): string {
   const { seq: _seq, ...event } = e;
   return JSON.stringify(event);
+}
+
+/**
+ * The `S/events` payload, byte for byte what `serialise` makes of the same event parsed: the
+ * same keys in the same order, no `device` when there is none, `data` as the text the outbox
+ * wrote with JSON.stringify (which parsing and serialising again reproduces exactly).
+ */
+export function payloadOf(e: PendingEventJson): string {
+  const device = e.device === null ? '' : `"device":${JSON.stringify(e.device)},`;
+  return `{"id":${JSON.stringify(e.id)},"ts":${JSON.stringify(e.ts)},"type":${JSON.stringify(e.type)},${device}"data":${e.dataJson}}`;
 }

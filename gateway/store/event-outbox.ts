@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
-import type { OutboxPort, PendingEvent, StationEvent } from '../../cloud-bridge/outbox-port.js';
+import { pooledRandom } from './pooled-random.js';
+import type { OutboxPort, PendingEvent, PendingEventJson, StationEvent } from '../../cloud-bridge/outbox-port.js';
 import { translateWriteError } from './store-errors.js';
 
 export interface NewEvent {
@@ -36,24 +37,37 @@ export function eventFromRow(r: EventRow): PendingEvent {
 }
 
 export interface EventOutboxOptions {
-  /** Runs inside each event's transaction (usage sessions), so what it derives commits with it. */
-  derive?: (event: StationEvent) => void;
+  /**
+   * Runs inside each event's transaction (usage sessions), so what it derives commits with it.
+   * `dataJson` is the event's data as the outbox stored it, serialised once for both.
+   */
+  derive?: (event: StationEvent, dataJson: string) => void;
 }
+
+/** Rows per multi-row INSERT in `appendMany`: one statement step instead of one per event. */
+const INSERT_CHUNK = 25;
+const EVENT_COLUMNS = 'INSERT INTO events (id, ts, type, device, data) VALUES ';
+const ONE_ROW = '(?, ?, ?, ?, ?)';
 
 /**
  * The durable outbox: every event is committed to disk before `append` returns, and stays
  * pending until the broker acknowledged it. Delivered events remain as the usage log.
  */
 export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> implements OutboxPort {
-  private db!: Database;
   private insert!: Statement;
+  private insertChunk!: Statement;
   private selectPending!: Statement;
-  private markOne!: Statement;
+  private selectPendingJson!: Statement;
+  private markRange!: Statement;
   private countPending!: Statement;
-  private readonly ulid = monotonicFactory();
+  private readonly ulid = monotonicFactory(pooledRandom());
+  /** The last stamp's time and its ISO text: the events of a batch mostly share a millisecond. */
+  private stampMs = Number.NaN;
+  private stampIso = '';
 
   private writeOne!: (stored: StationEvent) => void;
   private writeMany!: (stored: readonly StationEvent[]) => void;
+  private markRuns!: (runs: readonly number[], when: string) => void;
 
   constructor(
     db: Database,
@@ -65,20 +79,45 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
 
   /** Writes to `db` from now on: the store's file once it can be opened, after a stand-in (StationStore). */
   rebind(db: Database): void {
-    this.db = db;
-    this.insert = db.prepare('INSERT INTO events (id, ts, type, device, data) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare(EVENT_COLUMNS + ONE_ROW);
+    this.insertChunk = db.prepare(EVENT_COLUMNS + Array<string>(INSERT_CHUNK).fill(ONE_ROW).join(', '));
     this.selectPending = db.prepare(
       'SELECT seq, id, ts, type, device, data FROM events WHERE delivered_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
     );
-    this.markOne = db.prepare('UPDATE events SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL');
+    this.selectPendingJson = db.prepare(
+      'SELECT seq, id, ts, type, device, data AS dataJson FROM events WHERE delivered_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
+    );
+    // A run of consecutive seqs is exactly the rows in its range: seq is the integer primary key.
+    this.markRange = db.prepare('UPDATE events SET delivered_at = ? WHERE seq BETWEEN ? AND ? AND delivered_at IS NULL');
     this.countPending = db.prepare('SELECT count(*) AS n FROM events WHERE delivered_at IS NULL');
     const derive = this.options.derive;
-    const write = (e: StationEvent): void => {
-      this.insert.run(e.id, e.ts, e.type, e.device ?? null, JSON.stringify(e.data));
-      derive?.(e);
-    };
-    this.writeOne = db.transaction(write);
-    this.writeMany = db.transaction((events: readonly StationEvent[]) => events.forEach(write));
+    this.writeOne = db.transaction((e: StationEvent) => {
+      const data = JSON.stringify(e.data);
+      this.insert.run(e.id, e.ts, e.type, e.device ?? null, data);
+      derive?.(e, data);
+    });
+    this.writeMany = db.transaction((events: readonly StationEvent[]) => {
+      const data = events.map((e) => JSON.stringify(e.data));
+      let i = 0;
+      const args: unknown[] = [];
+      for (; i + INSERT_CHUNK <= events.length; i += INSERT_CHUNK) {
+        args.length = 0;
+        for (let k = i; k < i + INSERT_CHUNK; k++) {
+          const e = events[k] as StationEvent;
+          args.push(e.id, e.ts, e.type, e.device ?? null, data[k]);
+        }
+        this.insertChunk.run(args);
+      }
+      for (; i < events.length; i++) {
+        const e = events[i] as StationEvent;
+        this.insert.run(e.id, e.ts, e.type, e.device ?? null, data[i]);
+      }
+      // After the inserts, in event order: sessions read only their own table, never events.
+      if (derive) events.forEach((e, k) => derive(e, data[k] as string));
+    });
+    this.markRuns = db.transaction((runs: readonly number[], when: string) => {
+      for (let r = 0; r < runs.length; r += 2) this.markRange.run(when, runs[r], runs[r + 1]);
+    });
   }
 
   /**
@@ -92,7 +131,7 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
     } catch (err) {
       translateWriteError(err);
     }
-    this.emit('appended', stored);
+    if (this.listenerCount('appended') > 0) this.emit('appended', stored);
     return stored;
   }
 
@@ -104,15 +143,20 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
     } catch (err) {
       translateWriteError(err);
     }
-    for (const e of stored) this.emit('appended', e);
+    if (this.listenerCount('appended') > 0) for (const e of stored) this.emit('appended', e);
     return stored;
   }
 
   private stamp(event: NewEvent): StationEvent {
-    const ts = event.ts ?? new Date();
+    const ms = (event.ts ?? new Date()).getTime();
+    if (ms !== this.stampMs) {
+      // An invalid date throws here, as toISOString always did.
+      this.stampIso = new Date(ms).toISOString();
+      this.stampMs = ms;
+    }
     return {
-      id: this.ulid(ts.getTime()),
-      ts: ts.toISOString(),
+      id: this.ulid(ms),
+      ts: this.stampIso,
       type: event.type,
       device: event.device,
       data: event.data ?? {},
@@ -124,14 +168,19 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
     return (this.selectPending.all(afterSeq, limit) as EventRow[]).map(eventFromRow);
   }
 
-  /** Marks events delivered (after their PUBACK), in one transaction. Throws StoreFullError when the disk is full. */
+  /** Undelivered events after `afterSeq`, oldest first, data as the JSON text stored (the relay's read). */
+  pendingJson(limit: number, afterSeq = 0): PendingEventJson[] {
+    return this.selectPendingJson.all(afterSeq, limit) as PendingEventJson[];
+  }
+
+  /**
+   * Marks events delivered (after their PUBACK), in one transaction: one UPDATE per run of
+   * consecutive seqs, which a drain acknowledges in order. Throws StoreFullError when the disk is full.
+   */
   markDelivered(seqs: readonly number[], at: Date = new Date()): void {
     if (seqs.length === 0) return;
-    const when = at.toISOString();
     try {
-      this.db.transaction(() => {
-        for (const s of seqs) this.markOne.run(when, s);
-      })();
+      this.markRuns(runsOf(seqs), at.toISOString());
     } catch (err) {
       translateWriteError(err);
     }
@@ -140,4 +189,16 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
   pendingCount(): number {
     return (this.countPending.get() as { n: number }).n;
   }
+}
+
+/** Sorted seqs as [first, last, first, last, ...] of their runs of consecutive integers. */
+export function runsOf(seqs: readonly number[]): number[] {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const runs: number[] = [];
+  for (const s of sorted) {
+    const last = runs.length - 1;
+    if (last > 0 && (s === runs[last] || s === (runs[last] as number) + 1)) runs[last] = s;
+    else runs.push(s, s);
+  }
+  return runs;
 }

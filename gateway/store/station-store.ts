@@ -88,7 +88,7 @@ export class StationStore {
     const replay = new ReplayCache(db);
     this.parts = {
       db,
-      outbox: new EventOutbox(db, { derive: (e) => sessions.record(e) }),
+      outbox: new EventOutbox(db, { derive: (e, dataJson) => sessions.record(e, dataJson) }),
       sessions,
       replay,
       timeFloor: new TimeFloor(db),

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
+import { pooledRandom } from './pooled-random.js';
 import type { StationEvent } from '../../cloud-bridge/outbox-port.js';
 
 export type SessionKind = 'access' | 'door' | 'swap' | 'water' | 'occupancy';
@@ -69,6 +70,22 @@ export interface SessionQuery {
   after?: { startedAt: string; id: string } | undefined;
 }
 
+/**
+ * Whether merging `data` into a session's data with SQLite's json_patch (RFC 7396) gives what
+ * the object spread and JSON.stringify give: for strings, booleans, finite numbers and arrays
+ * (which replace the key's value in both). Not for null (a merge patch deletes the key), nested
+ * objects (merged, not replaced), nor values JSON.stringify drops or turns into null (undefined,
+ * NaN, functions), which the spread would still let overwrite the key.
+ */
+function mergesFlat(data: Record<string, unknown>): boolean {
+  for (const key in data) {
+    const v = data[key];
+    const flat = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || Array.isArray(v);
+    if (!flat) return false;
+  }
+  return true;
+}
+
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined);
 const isoOr = (v: unknown, fallback: string): string => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : fallback);
 
@@ -81,8 +98,12 @@ export class UsageSessions {
   private db!: Database;
   private insert!: Statement;
   private findOpen!: Statement;
+  private closeStale!: Statement;
   private close!: Statement;
-  private readonly ulid = monotonicFactory();
+  private closeMerging!: Statement;
+  private readonly ulid = monotonicFactory(pooledRandom());
+  private idTs = '';
+  private idMs = Number.NaN;
 
   constructor(db: Database) {
     this.rebind(db);
@@ -94,40 +115,71 @@ export class UsageSessions {
     this.insert = db.prepare(
       'INSERT INTO sessions (id, kind, device, key, started_at, ended_at, outcome, subject, data, start_event, end_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.findOpen = db.prepare('SELECT id, data FROM sessions WHERE kind = ? AND key = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1');
-    this.close = db.prepare('UPDATE sessions SET ended_at = ?, outcome = ?, data = ?, end_event = ?, subject = coalesce(subject, ?) WHERE id = ?');
+    // At most one session is open per kind and key (a start closes the last); max() rather than
+    // ORDER BY ... LIMIT 1 finds it without a sorter per event (SQLite takes the bare columns
+    // from the row with the maximum).
+    const open = 'SELECT rowid AS open_row, data, max(started_at) FROM sessions WHERE kind = ? AND key = ? AND ended_at IS NULL';
+    this.findOpen = db.prepare(open).raw(true);
+    // A start closes the session its key left open in the same statement: no row read into JS,
+    // data and subject stay as they were.
+    this.closeStale = db.prepare(`UPDATE sessions SET ended_at = ?, outcome = 'unknown' WHERE rowid = (SELECT open_row FROM (${open}))`);
+    this.close = db.prepare('UPDATE sessions SET ended_at = ?, outcome = ?, data = ?, end_event = ?, subject = coalesce(subject, ?) WHERE rowid = ?');
+    // An end closes its open session in one statement, the data merged by SQLite: json_patch of
+    // a flat object is the spread of `record`'s other path (see mergesFlat).
+    this.closeMerging = db.prepare(
+      `UPDATE sessions SET ended_at = ?, outcome = ?, data = json_patch(data, ?), end_event = ?, subject = coalesce(subject, ?) WHERE rowid = (SELECT open_row FROM (${open}))`,
+    );
   }
 
-  /** Called by the outbox inside the event's own transaction. */
-  record(event: StationEvent): void {
+  /**
+   * Called by the outbox inside the event's own transaction. `dataJson` is `event.data` as the
+   * outbox serialised it (passed so it is serialised once); given or not, the same rows result.
+   */
+  record(event: StationEvent, dataJson?: string): void {
     const rule = SESSION_RULES[event.type];
     if (!rule) return;
-    const key = [event.device ?? '', ...rule.keyFields.map((f) => text(event.data[f]) ?? '')].join('|');
+    let key = event.device ?? '';
+    for (const f of rule.keyFields) key += `|${text(event.data[f]) ?? ''}`;
     const subject = text(event.data['sub']) ?? null;
     const outcome = rule.outcome?.startsWith('=') ? (text(event.data[rule.outcome.slice(1)]) ?? 'unknown') : (rule.outcome ?? null);
     const device = event.device ?? null;
-    const data = JSON.stringify(event.data);
-    const id = this.ulid(Date.parse(event.ts));
+    const data = dataJson ?? JSON.stringify(event.data);
 
     if (rule.role === 'whole') {
       const started = rule.startedAtField ? isoOr(event.data[rule.startedAtField], event.ts) : event.ts;
       const ended = rule.endedAtField ? isoOr(event.data[rule.endedAtField], event.ts) : event.ts;
-      this.insert.run(id, rule.kind, device, key, started, ended, outcome, subject, data, event.id, event.id);
+      this.insert.run(this.newId(event), rule.kind, device, key, started, ended, outcome, subject, data, event.id, event.id);
       return;
     }
-    const open = this.findOpen.get(rule.kind, key) as { id: string; data: string } | undefined;
     if (rule.role === 'start') {
-      if (open) this.close.run(event.ts, 'unknown', open.data, null, null, open.id);
-      this.insert.run(id, rule.kind, device, key, event.ts, null, null, subject, data, event.id, null);
+      this.closeStale.run(event.ts, rule.kind, key);
+      this.insert.run(this.newId(event), rule.kind, device, key, event.ts, null, null, subject, data, event.id, null);
       return;
     }
-    if (open) {
-      const merged = { ...(JSON.parse(open.data) as Record<string, unknown>), ...event.data };
-      this.close.run(event.ts, outcome, JSON.stringify(merged), event.id, subject, open.id);
+    if (mergesFlat(event.data)) {
+      if (this.closeMerging.run(event.ts, outcome, data, event.id, subject, rule.kind, key).changes === 0) {
+        this.insert.run(this.newId(event), rule.kind, device, key, event.ts, event.ts, outcome, subject, data, event.id, event.id);
+      }
+      return;
+    }
+    // An aggregate always returns a row: no open session is a row of NULLs.
+    const open = this.findOpen.get(rule.kind, key) as [number | null, string | null, string | null];
+    if (open[0] !== null) {
+      const merged = { ...(JSON.parse(open[1] as string) as Record<string, unknown>), ...event.data };
+      this.close.run(event.ts, outcome, JSON.stringify(merged), event.id, subject, open[0]);
     } else {
       // The start is not in this database (lost with a corrupt file, or pruned): keep the end.
-      this.insert.run(id, rule.kind, device, key, event.ts, event.ts, outcome, subject, data, event.id, event.id);
+      this.insert.run(this.newId(event), rule.kind, device, key, event.ts, event.ts, outcome, subject, data, event.id, event.id);
     }
+  }
+
+  private newId(event: StationEvent): string {
+    // The events of a batch mostly share a timestamp: parse it once.
+    if (event.ts !== this.idTs) {
+      this.idTs = event.ts;
+      this.idMs = Date.parse(event.ts);
+    }
+    return this.ulid(this.idMs);
   }
 
   /** Sessions that started in [`since`, `until`), of one kind and one device when asked, oldest first. */

@@ -2,13 +2,19 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, bench, describe } from 'vitest';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
-import { OutboxRelay } from '../../cloud-bridge/outbox-relay.js';
-import { silentLogger } from '../../gateway/runtime/logger.js';
-import { EventOutbox } from '../../gateway/store/event-outbox.js';
-import { openDatabase } from '../../gateway/store/open-database.js';
+import type { EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
+import { distEntry } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { reportBench } from './bench-report.js';
+
+// The compiled dist/ that ships to the box (`npm run bench` builds it first), as in
+// store-append.bench.ts: vitest's on-the-fly transform of the sources is not what a station runs.
+// The broker comes from it too, so both sides publish to the same code.
+const { startEmbeddedBroker } = (await import(distEntry('cloud-bridge', 'embedded-broker.js'))) as typeof import('../../cloud-bridge/embedded-broker.js');
+const { OutboxRelay } = (await import(distEntry('cloud-bridge', 'outbox-relay.js'))) as typeof import('../../cloud-bridge/outbox-relay.js');
+const { silentLogger } = (await import(distEntry('gateway', 'runtime', 'logger.js'))) as typeof import('../../gateway/runtime/logger.js');
+const { EventOutbox } = (await import(distEntry('gateway', 'store', 'event-outbox.js'))) as typeof import('../../gateway/store/event-outbox.js');
+const { openDatabase } = (await import(distEntry('gateway', 'store', 'open-database.js'))) as typeof import('../../gateway/store/open-database.js');
 
 /*
  * Draining a 100k-event backlog to the broker (aedes, in process, over a real socket): the
