@@ -25,9 +25,21 @@ export interface AnchorRecord {
 
 export const anchorPath = (databasePath: string): string => `${databasePath}.anchor`;
 
+/**
+ * How far the anchor's floor may trail the floor it is given. The anchor's floor is read only
+ * when the database is lost: with the clock restarted behind, it is the reset time before which no
+ * token is accepted. Each write of the anchor is a file synced and renamed (its page and a journal
+ * commit of the file system), and the clock tick moves the floor every minute: 4 kB a minute of
+ * write_bytes for the page alone, about 6 MB a day, more than issue 22's whole idle budget. The
+ * price: after a lost database on a clock that restarted behind, a token issued up to ten minutes
+ * before the loss, rather than one, can be used once more.
+ */
+export const ANCHOR_FLOOR_STEP_MS = 10 * 60_000;
+
 export class StoreAnchor {
   /** What this process last wrote; the file is ours alone while the gateway runs. */
   private written: string | undefined;
+  private writtenRecord: AnchorRecord | undefined;
 
   constructor(private readonly path: string) {}
 
@@ -48,11 +60,12 @@ export class StoreAnchor {
 
   /**
    * Written whole or not at all (a temp file, synced, renamed over); throws ENOSPC on a full disk.
-   * A record the same as the last one written is not written again: an SD card pays for each sync.
+   * A record the same as the last one written is not written again, nor one that differs only by
+   * a floor less than ANCHOR_FLOOR_STEP_MS ahead of the written one: an SD card pays for each sync.
    */
   write(record: AnchorRecord): void {
     const text = `${JSON.stringify(record)}\n`;
-    if (text === this.written) return;
+    if (text === this.written || this.onlyFloorCrept(record)) return;
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
@@ -63,5 +76,14 @@ export class StoreAnchor {
     }
     renameSync(tmp, this.path);
     this.written = text;
+    this.writtenRecord = record;
+  }
+
+  private onlyFloorCrept(record: AnchorRecord): boolean {
+    const last = this.writtenRecord;
+    if (!last || last.floor === undefined || record.floor === undefined) return false;
+    const moved = Date.parse(record.floor) - Date.parse(last.floor);
+    if (!(moved >= 0 && moved < ANCHOR_FLOOR_STEP_MS)) return false;
+    return JSON.stringify({ ...record, floor: last.floor }) === this.written?.trimEnd();
   }
 }

@@ -8,6 +8,19 @@ export interface TimeFloorValue {
 }
 
 /**
+ * How far the floor on disk may trail the one in memory. The floor is read back after a restart,
+ * when a box without a real-time clock may have come up in the past: until NTP synchronises it,
+ * the access checks take the floor as the least the time can be, and that is behind the real time
+ * by however long the power was off, which nobody knows. Ten minutes more of that is the price of
+ * the idle station's flash: the clock tick raises the floor every minute, and each write is a
+ * commit and a sync of its own (about 20 kB of write_bytes: a WAL frame over two blocks and the
+ * WAL index), 28 MB a day at one a minute against 2.9 MB at one every ten (issue 22's idle target
+ * is 5 MB a day). The same step as the anchor's (store-anchor.ts). A raise this far past the floor
+ * on disk is written at once; a smaller one with the next raise that reaches it, or at stop.
+ */
+export const FLOOR_RESOLUTION_MS = 10 * 60_000;
+
+/**
  * The newest trusted time the station has seen, kept across restarts. The box may have no
  * real-time clock: after a power cut its clock can restart in the past, and the floor is what
  * the access logic compares it with. It only ever moves forward.
@@ -15,11 +28,18 @@ export interface TimeFloorValue {
 export class TimeFloor {
   private readonly meta: MetaTable;
   private cached: TimeFloorValue | undefined;
+  /** The floor on disk, in ms, as last read or written. */
+  private onDisk: number | undefined;
 
   constructor(db: Database) {
     this.meta = new MetaTable(db);
+    this.readStored();
+  }
+
+  private readStored(): void {
     const stored = this.meta.get<{ at: string; source: string }>('timeFloor');
-    if (stored) this.cached = { at: new Date(stored.at), source: stored.source };
+    this.cached = stored ? { at: new Date(stored.at), source: stored.source } : undefined;
+    this.onDisk = this.cached?.at.getTime();
   }
 
   /**
@@ -31,9 +51,8 @@ export class TimeFloor {
     this.meta.rebind(db);
     // What was held for the old database is judged afresh against what this one holds.
     this.meta.discardHeld('timeFloor');
-    const stored = this.meta.get<{ at: string; source: string }>('timeFloor');
-    this.cached = stored ? { at: new Date(stored.at), source: stored.source } : undefined;
-    if (mine) this.raise(mine.at, mine.source);
+    this.readStored();
+    if (mine && this.raise(mine.at, mine.source)) this.persist();
   }
 
   get(): TimeFloorValue | undefined {
@@ -46,24 +65,32 @@ export class TimeFloor {
   }
 
   /**
-   * Moves the floor up to `at` if that is newer; returns whether it moved. Written at once: a
-   * floor lost to a power cut would let an old clock pass again. On a full disk it moves in
-   * memory all the same (the access checks use it at once) and is written by the next raise or
-   * `persist`; only a restart before then loses the step.
+   * Moves the floor up to `at` if that is newer; returns whether it moved. In memory at once (the
+   * access checks use it); on disk at once when it is FLOOR_RESOLUTION_MS or more past the floor
+   * there, since a floor lost to a power cut would let an old clock pass again; a smaller step
+   * waits for the next raise that reaches it or for `persist`. On a full disk the floor is held and
+   * every raise tries again with the newest; only a restart before then loses the step.
    */
   raise(at: Date, source: string): boolean {
     if (Number.isNaN(at.getTime())) return false;
     if (this.cached && at.getTime() <= this.cached.at.getTime()) {
-      this.persist();
+      if (this.unsaved) this.write();
       return false;
     }
     this.cached = { at, source };
-    this.meta.setOrHold('timeFloor', { at: at.toISOString(), source });
+    if (this.unsaved || this.onDisk === undefined || at.getTime() - this.onDisk >= FLOOR_RESOLUTION_MS) this.write();
     return true;
   }
 
-  /** Writes a floor held in memory; returns whether the disk now has it. */
+  /** Writes a floor held in memory or not yet on disk; returns whether the disk now has it. */
   persist(): boolean {
-    return this.meta.flushHeld() === 0;
+    if (this.cached && (this.unsaved || this.onDisk === undefined || this.cached.at.getTime() > this.onDisk)) this.write();
+    return !this.unsaved;
+  }
+
+  private write(): void {
+    const floor = this.cached;
+    if (!floor) return;
+    if (this.meta.setOrHold('timeFloor', { at: floor.at.toISOString(), source: floor.source })) this.onDisk = floor.at.getTime();
   }
 }

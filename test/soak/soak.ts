@@ -12,8 +12,8 @@ import { freePort } from '../helpers/free-port.js';
 import { writeFullStation } from '../helpers/full-station.js';
 import { distEntry, runNode } from '../helpers/processes.js';
 import { StationWorkload } from '../helpers/station-workload.js';
-import { tempDir } from '../helpers/temp-dir.js';
 import { LiveHeap } from './live-heap.js';
+import { diskBackedTempDir, readProcIo } from './proc-io.js';
 import { renderSoakPlot, soakSummary, SOAK_COLUMNS, type SoakSample } from './soak-report.js';
 
 /*
@@ -44,7 +44,8 @@ async function main(): Promise<number> {
   const out = values.out ?? join(packageRoot(), 'soak-results', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(out, { recursive: true });
 
-  const dir = tempDir('station-soak-');
+  // On a block device, or write_bytes reads 0 (a tmpfs /tmp).
+  const dir = diskBackedTempDir('station-soak-', join(packageRoot(), 'soak-results'));
   const broker = await startEmbeddedBroker({ port: await freePort() });
   const station = await writeFullStation(dir.path, { stationId: 'soak-0001', brokerUrl: broker.url, metrics: true });
   const sim = await startStationSimulator(loadStationConfig(station.configFile), { seed: 7 });
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
       const now = Date.now();
       const cpu = cpuSeconds(pid);
       const metrics = await scrape(station.metricsPort as number);
+      const io = readProcIo(pid);
       const sample: SoakSample = {
         seconds: Math.round((now - started) / 1000),
         rssMb: statusKb(pid, 'VmRSS') / 1024,
@@ -101,8 +103,8 @@ async function main(): Promise<number> {
         lagMaxMs: (metrics['station_event_loop_lag_max_seconds'] ?? 0) * 1000,
         fds: readdirSync(`/proc/${pid}/fd`).length,
         dbKb: (fileSize(station.dbFile) + fileSize(`${station.dbFile}-wal`)) / 1024,
-        writtenKb: ioKb(pid, 'write_bytes'),
-        wcharKb: ioKb(pid, 'wchar'),
+        writtenKb: io.writeBytes / 1024,
+        wcharKb: io.wchar / 1024,
         events: metrics['station_events_total'] ?? 0,
         pending: metrics['station_outbox_pending_events'] ?? 0,
       };
@@ -163,12 +165,6 @@ function eventsByType(dbFile: string): Record<string, number> {
 function statusKb(pid: number, field: string): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? 0);
-}
-
-/** One counter of /proc/<pid>/io, in kB (the kernel's task I/O accounting). */
-function ioKb(pid: number, field: string): number {
-  const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
-  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
 /** utime + stime of the process, in seconds (USER_HZ is 100 on Linux). */

@@ -108,12 +108,12 @@ describe('the store on a full disk', () => {
         s.filler.fillAgain();
       }
     }
-    now = new Date('2026-12-01T10:01:00Z');
+    now = new Date('2026-12-01T10:10:00Z');
     expect(() => clock.tick()).not.toThrow();
     expect(store.timeFloor.get()?.at).toEqual(now);
     expect(store.timeFloor.unsaved).toBe(true);
     s.filler.free();
-    now = new Date('2026-12-01T10:02:00Z');
+    now = new Date('2026-12-01T10:20:00Z');
     clock.tick();
     expect(store.timeFloor.unsaved).toBe(false);
     expect(storedMeta(s.path, 'timeFloor')).toEqual({ at: now.toISOString(), source: 'clock' });

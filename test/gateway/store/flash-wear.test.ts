@@ -1,0 +1,189 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../gateway/store/open-database.js';
+import { ANCHOR_FLOOR_STEP_MS, StoreAnchor, type AnchorRecord } from '../../../gateway/store/store-anchor.js';
+import { COMPACT_ABOVE_FREE_PAGES, RETENTION_STEP_MS } from '../../../gateway/store/store-housekeeping.js';
+import type { StationStore } from '../../../gateway/store/station-store.js';
+import { FLOOR_RESOLUTION_MS, TimeFloor } from '../../../gateway/store/time-floor.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { useTempStores } from './temp-store.js';
+
+/*
+ * What the store writes when nothing happens (issue 22, flash wear): the time floor, the anchor
+ * and housekeeping write what changed by enough to matter, and nothing that a restart or a lost
+ * database would miss is left unwritten at a clean stop.
+ */
+
+const stores = useTempStores();
+const DAY = 86_400_000;
+
+function storedFloor(path: string): string | undefined {
+  const db = new BetterSqlite3(path, { readonly: true });
+  try {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'timeFloor'").get() as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as { at: string }).at : undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Frames in the WAL: what the commits since the last checkpoint wrote. */
+function walFrames(path: string): number {
+  const size = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  return size <= 32 ? 0 : (size - 32) / (4096 + 24);
+}
+
+describe('the time floor on disk', () => {
+  it('takes a step of its resolution at once, holds a smaller one in memory until persist, and never loses it at a clean stop', () => {
+    let store = stores.start();
+    const t0 = new Date('2026-12-02T06:00:00Z');
+    const floor = store.timeFloor;
+    expect(floor.raise(t0, 'clock')).toBe(true);
+    expect(storedFloor(stores.path)).toBe(t0.toISOString());
+
+    // A token issued 20 s after the last tick: the floor moves in memory, the disk waits.
+    const iat = new Date(t0.getTime() + 20_000);
+    expect(floor.raise(iat, 'token')).toBe(true);
+    expect(floor.get()?.at).toEqual(iat);
+    expect(floor.unsaved).toBe(false);
+    expect(storedFloor(stores.path)).toBe(t0.toISOString());
+
+    // The next upkeep round writes it.
+    expect(floor.persist()).toBe(true);
+    expect(storedFloor(stores.path)).toBe(iat.toISOString());
+
+    // A full step is written by the raise itself.
+    const tick = new Date(iat.getTime() + FLOOR_RESOLUTION_MS);
+    floor.raise(tick, 'clock');
+    expect(storedFloor(stores.path)).toBe(tick.toISOString());
+
+    // A small step not persisted yet is written by the stop.
+    const late = new Date(tick.getTime() + 5_000);
+    floor.raise(late, 'token');
+    expect(storedFloor(stores.path)).toBe(tick.toISOString());
+    store = stores.restart(store);
+    expect(store.timeFloor.get()?.at).toEqual(late);
+  });
+
+  it('writes nothing for a raise below the floor or a persist with nothing new', () => {
+    const dir = tempDir();
+    try {
+      const path = join(dir.path, 'floor.db');
+      const { db } = openDatabase(path);
+      const floor = new TimeFloor(db);
+      const t0 = new Date('2026-12-02T06:00:00Z');
+      floor.raise(t0, 'clock');
+      const frames = walFrames(path);
+      expect(frames).toBeGreaterThan(0);
+      expect(floor.raise(new Date(t0.getTime() - 1000), 'token')).toBe(false);
+      expect(floor.persist()).toBe(true);
+      expect(floor.raise(new Date(t0.getTime() + 1000), 'token')).toBe(true);
+      expect(walFrames(path)).toBe(frames);
+      floor.persist();
+      expect(walFrames(path)).toBe(frames + 1);
+      db.close();
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+describe('the store anchor', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  it('is not rewritten for a floor that crept less than its step, and is for a step, or anything else that changed', () => {
+    const path = join(dir.path, 'gateway.db.anchor');
+    const anchor = new StoreAnchor(path);
+    const at = (ms: number): string => new Date(Date.parse('2026-12-02T06:00:00Z') + ms).toISOString();
+    const record: AnchorRecord = { life: 'L1', floor: at(0), bootCount: 3 };
+    anchor.write(record);
+    const written = readFileSync(path, 'utf8');
+
+    anchor.write({ ...record, floor: at(60_000) });
+    expect(readFileSync(path, 'utf8')).toBe(written);
+    anchor.write({ ...record, floor: at(ANCHOR_FLOOR_STEP_MS - 1) });
+    expect(readFileSync(path, 'utf8')).toBe(written);
+
+    anchor.write({ ...record, floor: at(ANCHOR_FLOOR_STEP_MS) });
+    expect(anchor.read()?.floor).toBe(at(ANCHOR_FLOOR_STEP_MS));
+
+    // Not the floor alone: written whatever the floor did.
+    anchor.write({ ...record, floor: at(ANCHOR_FLOOR_STEP_MS + 1000), bootCount: 4 });
+    expect(anchor.read()).toMatchObject({ floor: at(ANCHOR_FLOOR_STEP_MS + 1000), bootCount: 4 });
+    anchor.write({ ...record, floor: at(ANCHOR_FLOOR_STEP_MS + 2000), bootCount: 4, settings: { 'cabinet-1:slots': { '3': 'crew' } } });
+    expect(anchor.read()?.settings).toEqual({ 'cabinet-1:slots': { '3': 'crew' } });
+  });
+
+  it('is written when the floor first appears', () => {
+    const path = join(dir.path, 'gateway.db.anchor');
+    const anchor = new StoreAnchor(path);
+    anchor.write({ life: 'L1' });
+    anchor.write({ life: 'L1', floor: '2026-12-02T06:00:00.000Z' });
+    expect(anchor.read()?.floor).toBe('2026-12-02T06:00:00.000Z');
+  });
+});
+
+describe('housekeeping past the retention', () => {
+  /** Delivered door events, one every `everyMs`, from `from` on. */
+  function history(store: StationStore, from: number, count: number, everyMs: number): void {
+    const events = Array.from({ length: count }, (_, i) => ({ type: 'door.closed', device: 'lock-1', data: { door: 1, i, note: 'x'.repeat(200) }, ts: new Date(from + i * everyMs) }));
+    for (let i = 0; i < events.length; i += 1000) store.outbox.appendMany(events.slice(i, i + 1000));
+    for (;;) {
+      const pending = store.outbox.pending(5000);
+      if (pending.length === 0) break;
+      store.outbox.markDelivered(pending.map((e) => e.seq));
+    }
+  }
+
+  it('deletes by whole hours of its cutoff and writes nothing in the rounds between', () => {
+    let now = new Date('2026-12-02T06:00:00Z');
+    const store = stores.start(() => now);
+    const limits = { retainDays: 90, maxBytes: 64 * 1024 * 1024 };
+    // Past the retention: an event every 3 minutes, from 91 days ago.
+    history(store, now.getTime() - 91 * DAY, 1000, 180_000);
+    store.housekeep(limits);
+    const frames = walFrames(stores.path);
+    let expired = 0;
+    for (let minute = 1; minute < 60; minute++) {
+      now = new Date(Date.parse('2026-12-02T06:00:00Z') + minute * 60_000);
+      expired += store.housekeep(limits).expiredEvents;
+    }
+    // Within the hour: the cutoff stayed on its hour, nothing expired, nothing written.
+    expect(expired).toBe(0);
+    expect(walFrames(stores.path)).toBe(frames);
+    now = new Date(Date.parse('2026-12-02T06:00:00Z') + RETENTION_STEP_MS);
+    expect(store.housekeep(limits).expiredEvents).toBe(RETENTION_STEP_MS / 180_000);
+  });
+
+  it('gives pages back to the file system only once enough are free', () => {
+    let now = new Date('2026-12-02T06:00:00Z');
+    const store = stores.start(() => now);
+    const limits = { retainDays: 1, maxBytes: 64 * 1024 * 1024 };
+    history(store, now.getTime() - 2 * DAY, 30, 60_000);
+    history(store, now.getTime() - 20 * 3_600_000, 5000, 10_000);
+    const free = (): number => {
+      const db = new BetterSqlite3(stores.path, { readonly: true });
+      try {
+        return db.pragma('freelist_count', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    const size = statSync(stores.path).size;
+    // A few old events gone: their pages stay in the file, free for the next events.
+    expect(store.housekeep(limits).expiredEvents).toBe(30);
+    expect(free()).toBeLessThan(COMPACT_ABOVE_FREE_PAGES);
+    expect(statSync(stores.path).size).toBeGreaterThanOrEqual(size);
+    // A day of history gone at once: the pages go back to the file system.
+    now = new Date(now.getTime() + DAY);
+    expect(store.housekeep(limits).expiredEvents).toBe(5000);
+    expect(free()).toBe(0);
+    expect(statSync(stores.path).size).toBeLessThan(size);
+  });
+});

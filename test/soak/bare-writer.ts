@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../config/package-root.js';
+import type { ProcIo } from './proc-io.js';
+
+/** An `events` row as the gateway stored it, written again by the bare writer. */
+export interface BareEvent {
+  id: string;
+  ts: string;
+  type: string;
+  device: string | null;
+  data: string;
+}
+
+/*
+ * The flash-wear baseline: plain better-sqlite3 in a process of its own (so /proc/self/io is its
+ * own), with the pragmas of gateway/store/open-database.ts, writing the given rows into a table
+ * made by the given SQL, one transaction (one sync) per event: the same events at the same
+ * durability, and nothing else. Its I/O is read around the writes only, not the open or the close.
+ */
+const WRITER = `
+import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+const [dbFile, inputFile] = process.argv.slice(-2);
+const { schema, rows } = JSON.parse(readFileSync(inputFile, 'utf8'));
+const io = () => Object.fromEntries(readFileSync('/proc/self/io', 'utf8').trim().split('\\n').map((l) => l.split(': ')).map(([k, v]) => [k, Number(v)]));
+const db = new Database(dbFile);
+db.pragma('auto_vacuum = INCREMENTAL');
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.pragma('foreign_keys = ON');
+db.exec(schema);
+const insert = db.prepare('INSERT INTO events (id, ts, type, device, data) VALUES (?, ?, ?, ?, ?)');
+const before = io();
+for (const r of rows) insert.run(r.id, r.ts, r.type, r.device, r.data);
+const after = io();
+db.close();
+process.stdout.write(JSON.stringify({ wchar: after.wchar - before.wchar, writeBytes: after.write_bytes - before.write_bytes, cancelledWriteBytes: after.cancelled_write_bytes - before.cancelled_write_bytes, syscw: after.syscw - before.syscw }));
+`;
+
+/** Runs the bare writer on a fresh database in `dir`; resolves with its I/O over the writes. */
+export function runBareWriter(dir: string, schema: string, rows: readonly BareEvent[]): Promise<ProcIo> {
+  const input = join(dir, 'bare-input.json');
+  writeFileSync(input, JSON.stringify({ schema, rows }));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', WRITER, join(dir, 'bare.db'), input], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bare writer exited ${String(code)}: ${err}`));
+      resolve(JSON.parse(out) as ProcIo);
+    });
+  });
+}
