@@ -111,9 +111,9 @@ export class StationStore {
   /**
    * Writes what was held in memory while the disk was full (the boot counter, the time floor)
    * and gives up exclusive mode once it can. Safe to call at any time; returns whether anything
-   * is still waiting for room.
+   * is still waiting for room. `final` at the stop: the time floor's last step too (TimeFloor.persist).
    */
-  flushHeld(): boolean {
+  flushHeld(final = false): boolean {
     if (this.standIn && !this.reopen()) return true;
     const { db, meta, timeFloor } = this.get();
     if (this.exclusive) {
@@ -125,7 +125,7 @@ export class StationStore {
         if (!isDiskFull(err)) throw err;
       }
     }
-    const waiting = meta.flushHeld() > 0 || !timeFloor.persist();
+    const waiting = meta.flushHeld() > 0 || !timeFloor.persist(final);
     return waiting || this.exclusive;
   }
 
@@ -322,7 +322,7 @@ export class StationStore {
   private flushHeldQuietly(): void {
     this.writeAnchor();
     try {
-      if (this.flushHeld()) this.log.warn({ path: this.path, code: 'STORE_FULL' }, 'disk full at stop: values held in memory are lost (boot counter, time floor)');
+      if (this.flushHeld(true)) this.log.warn({ path: this.path, code: 'STORE_FULL' }, 'disk full at stop: values held in memory are lost (boot counter, time floor)');
     } catch (err) {
       this.log.error({ err, path: this.path }, 'held values could not be written at stop');
     }

@@ -30,10 +30,12 @@ import { reportBench } from './bench-report.js';
  * clock: 91 days of delivered history, three hours of upkeep rounds a minute apart, against a bare
  * better-sqlite3 process deleting the same rows once an hour.
  *
- *   FLASH_WEAR_IDLE_SECONDS (default 120), FLASH_WEAR_STEPS (workload steps, default 40)
+ *   FLASH_WEAR_IDLE_SECONDS (default 660: the time floor goes to disk in ten-minute steps, and a
+ *   shorter window would mostly miss the idle station's one periodic write), FLASH_WEAR_STEPS
+ *   (workload steps, default 40)
  */
 
-const IDLE_SECONDS = Number(process.env['FLASH_WEAR_IDLE_SECONDS'] ?? 120);
+const IDLE_SECONDS = Number(process.env['FLASH_WEAR_IDLE_SECONDS'] ?? 660);
 const STEPS = Number(process.env['FLASH_WEAR_STEPS'] ?? 40);
 /** A station past its retention: what a busy station logs in a day, and simulated upkeep rounds (a minute each). */
 const RETENTION_EVENTS_PER_DAY = 500;

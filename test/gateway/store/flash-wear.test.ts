@@ -36,7 +36,7 @@ function walFrames(path: string): number {
 }
 
 describe('the time floor on disk', () => {
-  it('takes a step of its resolution at once, holds a smaller one in memory until persist, and never loses it at a clean stop', () => {
+  it('takes a step of its resolution at once, holds a smaller one in memory through upkeep rounds, and never loses it at a clean stop', () => {
     let store = stores.start();
     const t0 = new Date('2026-12-02T06:00:00Z');
     const floor = store.timeFloor;
@@ -50,9 +50,9 @@ describe('the time floor on disk', () => {
     expect(floor.unsaved).toBe(false);
     expect(storedFloor(stores.path)).toBe(t0.toISOString());
 
-    // The next upkeep round writes it.
+    // Nor does an upkeep round (it runs every minute: writing each step there would undo the resolution).
     expect(floor.persist()).toBe(true);
-    expect(storedFloor(stores.path)).toBe(iat.toISOString());
+    expect(storedFloor(stores.path)).toBe(t0.toISOString());
 
     // A full step is written by the raise itself.
     const tick = new Date(iat.getTime() + FLOOR_RESOLUTION_MS);
@@ -67,7 +67,7 @@ describe('the time floor on disk', () => {
     expect(store.timeFloor.get()?.at).toEqual(late);
   });
 
-  it('writes nothing for a raise below the floor or a persist with nothing new', () => {
+  it('writes nothing for a raise below the floor, nor an upkeep round for a step below the resolution', () => {
     const dir = tempDir();
     try {
       const path = join(dir.path, 'floor.db');
@@ -82,6 +82,9 @@ describe('the time floor on disk', () => {
       expect(floor.raise(new Date(t0.getTime() + 1000), 'token')).toBe(true);
       expect(walFrames(path)).toBe(frames);
       floor.persist();
+      expect(walFrames(path)).toBe(frames);
+      // The stop writes the step.
+      floor.persist(true);
       expect(walFrames(path)).toBe(frames + 1);
       db.close();
     } finally {
