@@ -9,6 +9,7 @@ import { EventOutbox } from '../../gateway/store/event-outbox.js';
 import { openDatabase } from '../../gateway/store/open-database.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { mulberry32 } from '../../simulators/modbus/seeded-random.js';
 
 /*
  * Delivery marks are written in batches, one transaction per batch, after the PUBACKs. A kill
@@ -28,14 +29,6 @@ beforeAll(() => {
   dir = tempDir('relay-kill-');
 });
 afterAll(() => dir.remove());
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** Runs the drainer until it is killed after `delayMs` (or drains); returns the seqs it saw acknowledged, in order. */
 async function drainUntilKilled(path: string, delayMs: number): Promise<{ acked: number[]; drained: boolean }> {
@@ -68,7 +61,7 @@ function marks(path: string): { delivered: number[]; pending: number[] } {
 describe('batched delivery marks, the relay SIGKILLed between batches', () => {
   it('marks only acknowledged events, loses none, and resends at most a batch and a window', async () => {
     const seed = Number(process.env['KILL_SEED'] ?? Date.now() % 100_000);
-    const next = random(seed);
+    const next = mulberry32(seed);
     const path = join(dir.path, 'gateway.db');
     const { db } = openDatabase(path);
     const outbox = new EventOutbox(db);

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../config/package-root.js';
-import type { ProcIo } from './proc-io.js';
+import { runJsonScript, type ProcIo } from './proc-io.js';
 
 /** An `events` row as the gateway stored it, written again by the bare writer. */
 export interface BareEvent {
@@ -43,16 +42,5 @@ process.stdout.write(JSON.stringify({ wchar: after.wchar - before.wchar, writeBy
 export function runBareWriter(dir: string, schema: string, rows: readonly BareEvent[]): Promise<ProcIo> {
   const input = join(dir, 'bare-input.json');
   writeFileSync(input, JSON.stringify({ schema, rows }));
-  const child = spawn(process.execPath, ['--input-type=module', '-e', WRITER, join(dir, 'bare.db'), input], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`bare writer exited ${String(code)}: ${err}`));
-      resolve(JSON.parse(out) as ProcIo);
-    });
-  });
+  return runJsonScript<ProcIo>(WRITER, [join(dir, 'bare.db'), input], 'bare writer', packageRoot());
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,4 +68,23 @@ export function diskBackedTempDir(prefix: string, fallback: string): { path: str
     return { path, fsType, remove: () => rmSync(path, { recursive: true, force: true }) };
   }
   throw new Error(`neither ${tmpdir()} nor ${fallback} is on a block device: write_bytes would read 0`);
+}
+
+/**
+ * Runs `script` (an ES module's text) in a Node process of its own, from the package root, so its
+ * /proc/<pid>/io is its alone; resolves with the JSON it prints, rejects with its stderr.
+ */
+export function runJsonScript<T>(script: string, args: readonly string[], name: string, cwd: string): Promise<T> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${name} exited ${String(code)}: ${err}`));
+      resolve(JSON.parse(out) as T);
+    });
+  });
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runJsonScript } from './proc-io.js';
 import { packageRoot } from '../../config/package-root.js';
 
 /** What one side of the retention measurement wrote over its simulated rounds. */
@@ -65,16 +65,5 @@ process.stdout.write(JSON.stringify({ rounds: Number(rounds), deleted, writeByte
 `;
 
 export function measureRetentionWear(side: 'store' | 'bare', eventsPerDay: number, rounds: number, dir: string): Promise<RetentionWear> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT, side, String(eventsPerDay), String(rounds), dir], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`retention ${side} exited ${String(code)}: ${err}`));
-      resolve(JSON.parse(out) as RetentionWear);
-    });
-  });
+  return runJsonScript<RetentionWear>(SCRIPT, [side, String(eventsPerDay), String(rounds), dir], `retention ${side}`, packageRoot());
 }

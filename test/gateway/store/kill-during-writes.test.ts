@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { mulberry32 } from '../../../simulators/modbus/seeded-random.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/event-writer.mjs', import.meta.url));
 const ROUNDS = 25;
@@ -15,15 +16,6 @@ beforeAll(() => {
   dir = tempDir('kill-writes-');
 });
 afterAll(() => dir.remove());
-
-/** A small seeded generator, so a failing run can be repeated with the seed it printed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface Round {
   acked: Array<{ n: number; id: string }>;
@@ -53,7 +45,7 @@ async function writeUntilKilled(path: string, delayMs: number): Promise<Round> {
 describe('a process writing events, SIGKILLed at random moments', () => {
   it('leaves every acknowledged event on disk exactly once, in order', async () => {
     const seed = Number(process.env['KILL_SEED'] ?? Date.now() % 100_000);
-    const next = random(seed);
+    const next = mulberry32(seed);
     const path = join(dir.path, 'gateway.db');
     const acked = new Map<number, string>();
     for (let round = 0; round < ROUNDS; round++) {
