@@ -15,6 +15,7 @@ import type { StationAlarms } from '../station/station-alarms.js';
 import { AlarmAckEffect } from '../station/alarm-acknowledgement.js';
 import { systemClock, type Clock } from '../../config/clock.js';
 import type { StationStore } from '../store/station-store.js';
+import { DEFAULT_PERIODS } from './internal-periods.js';
 import type { PreparedReload } from '../ops/station-ops.js';
 import { AccessDenied } from '../access/access-error.js';
 import { DiagnoseAuthority } from '../access/diagnose-authority.js';
@@ -176,7 +177,10 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
   });
   let cancelTick: (() => void) | undefined;
   const timer = options.clock ?? systemClock;
-  const tickMs = options.clockTickMs ?? 60_000;
+  const tickMs = options.clockTickMs ?? DEFAULT_PERIODS.clockTickMs;
+  // The floor goes to disk once a tick: each tick's raise is a whole step, a token's iat between
+  // ticks waits for the next (time-floor.ts says what that costs and saves).
+  store.timeFloor.resolutionMs = tickMs;
   const clockLog = log.child({ part: 'clock' });
   // From a timer nothing may escape: the floor holds a full disk itself, anything else is logged.
   const tickSafely = (): void => {

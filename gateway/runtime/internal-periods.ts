@@ -8,7 +8,10 @@ import { SMOKE_CLEAR_MS } from '../station/cabinet-safety.js';
  * least 100 ms is ignored and the default kept.
  */
 export interface InternalPeriods {
-  /** How often the time floor follows a trusted clock. */
+  /**
+   * How often the time floor follows a trusted clock, and the step it takes on disk: ten minutes,
+   * since each write costs the SD card about 20 kB (store/time-floor.ts, docs/benchmarks.md).
+   */
   clockTickMs: number;
   /** How often retention, the disk budget and held writes run. */
   upkeepMs: number;
@@ -18,7 +21,7 @@ export interface InternalPeriods {
   renewalCheckMs: number;
 }
 
-export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: 60_000, upkeepMs: 60_000, smokeClearMs: SMOKE_CLEAR_MS, renewalCheckMs: 60_000 };
+export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: 600_000, upkeepMs: 60_000, smokeClearMs: SMOKE_CLEAR_MS, renewalCheckMs: 60_000 };
 
 const ENV: Readonly<Record<keyof InternalPeriods, string>> = {
   clockTickMs: 'STATION_GATEWAY_CLOCK_TICK_MS',

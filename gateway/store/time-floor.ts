@@ -28,6 +28,11 @@ export const FLOOR_RESOLUTION_MS = 10 * 60_000;
 export class TimeFloor {
   private readonly meta: MetaTable;
   private cached: TimeFloorValue | undefined;
+  /**
+   * The step on disk (FLOOR_RESOLUTION_MS unless the runtime sets it): the clock tick that raises
+   * the floor is this long too, so every tick's raise is written and nothing between them.
+   */
+  resolutionMs = FLOOR_RESOLUTION_MS;
   /** The floor on disk, in ms, as last read or written. */
   private onDisk: number | undefined;
 
@@ -78,7 +83,7 @@ export class TimeFloor {
       return false;
     }
     this.cached = { at, source };
-    if (this.unsaved || this.onDisk === undefined || at.getTime() - this.onDisk >= FLOOR_RESOLUTION_MS) this.write();
+    if (this.unsaved || this.onDisk === undefined || at.getTime() - this.onDisk >= this.resolutionMs) this.write();
     return true;
   }
 
@@ -90,7 +95,7 @@ export class TimeFloor {
   persist(final = false): boolean {
     if (!this.cached) return true;
     const ahead = this.onDisk === undefined ? Infinity : this.cached.at.getTime() - this.onDisk;
-    if (this.unsaved || ahead >= FLOOR_RESOLUTION_MS || (final && ahead > 0)) this.write();
+    if (this.unsaved || ahead >= this.resolutionMs || (final && ahead > 0)) this.write();
     return !this.unsaved;
   }
 
