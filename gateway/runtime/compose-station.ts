@@ -1,4 +1,3 @@
-import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import type { BridgeDevice, CloudBridgeOptions } from '../../cloud-bridge/cloud-bridge.js';
@@ -60,14 +59,6 @@ function certificateNotAfter(config: LoadedStation['config']): (() => Date | und
   };
 }
 
-/**
- * The station's MQTT client, as mqtt.connect makes it but without MQTT.js's write cache: with it,
- * mqtt-packet keeps a pre-built 2-byte Buffer for each of the 65,536 packet ids and lengths for
- * the life of the process (6 MB of heap in the running demo station's heap snapshot) to save an
- * allocation per packet, which a station sending a few messages a second does not need.
- */
-const connectWithoutWriteCache: NonNullable<StationSeams['connect']> = (url, options) => mqtt.connect(url, { ...options, writeCache: false });
-
 /** A station assembled, not started: its registry, and each part by name for the tools that use one. */
 export interface ComposedStation {
   readonly bootId: string;
@@ -113,7 +104,7 @@ export function composeStation(station: LoadedStation, seams: StationSeams): Com
       devices,
       takesCommands: config.access !== undefined,
       reported: seams.reportedDevices,
-      connect: seams.connect ?? connectWithoutWriteCache,
+      connect: seams.connect,
       stopDeadlineMs: seams.bridgeStopDeadlineMs,
       certificateNotAfter: notAfter,
       log,

@@ -56,7 +56,6 @@ const ONE_ROW = '(?, ?, ?, ?, ?)';
 export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> implements OutboxPort {
   private insert!: Statement;
   private insertChunk!: Statement;
-  private selectPending!: Statement;
   private selectPendingJson!: Statement;
   private markRange!: Statement;
   private countPending!: Statement;
@@ -81,9 +80,6 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
   rebind(db: Database): void {
     this.insert = db.prepare(EVENT_COLUMNS + ONE_ROW);
     this.insertChunk = db.prepare(EVENT_COLUMNS + Array<string>(INSERT_CHUNK).fill(ONE_ROW).join(', '));
-    this.selectPending = db.prepare(
-      'SELECT seq, id, ts, type, device, data FROM events WHERE delivered_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
-    );
     this.selectPendingJson = db.prepare(
       'SELECT seq, id, ts, type, device, data AS dataJson FROM events WHERE delivered_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
     );
@@ -165,7 +161,7 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
 
   /** Undelivered events after `afterSeq`, oldest first. */
   pending(limit: number, afterSeq = 0): PendingEvent[] {
-    return (this.selectPending.all(afterSeq, limit) as EventRow[]).map(eventFromRow);
+    return this.pendingJson(limit, afterSeq).map(({ dataJson, ...row }) => eventFromRow({ ...row, data: dataJson }));
   }
 
   /** Undelivered events after `afterSeq`, oldest first, data as the JSON text stored (the relay's read). */

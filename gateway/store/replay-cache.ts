@@ -54,17 +54,14 @@ export class ReplayCache {
    * not survive a power cut, which leaves the token as unused as the door: the safe side either way.
    */
   claimBefore(jti: string, forgetAfter: Date, writes: { record: () => void; alongside?: () => void }, now: Date = new Date()): ClaimOutcome {
-    const outcome = this.outcomeOf(jti, this.unsynced(() => this.insert.run(jti, forgetAfter.getTime(), now.toISOString()).changes));
+    const outcome = this.unsynced(() => {
+      const claimed = this.outcomeOf(jti, this.insert.run(jti, forgetAfter.getTime(), now.toISOString()).changes);
+      if (claimed.first) writes.alongside?.();
+      return claimed;
+    });
     if (!outcome.first) {
       writes.alongside?.();
       return outcome;
-    }
-    if (writes.alongside) {
-      const alongside = writes.alongside;
-      this.unsynced(() => {
-        alongside();
-        return 0;
-      });
     }
     writes.record();
     return outcome;
@@ -78,7 +75,7 @@ export class ReplayCache {
    * answers REPLAYED, as one cut short by a crash does: the claim itself was synced before the grant.
    */
   settle(jti: string, result: Record<string, unknown>): void {
-    this.unsynced(() => this.update.run(JSON.stringify(result), jti).changes);
+    this.unsynced(() => this.update.run(JSON.stringify(result), jti));
   }
 
   private outcomeOf(jti: string, changes: number): ClaimOutcome {
@@ -88,7 +85,7 @@ export class ReplayCache {
     return { first: false, ...seen };
   }
 
-  private run(write: () => number): number {
+  private run<T>(write: () => T): T {
     try {
       return write();
     } catch (err) {
@@ -102,7 +99,7 @@ export class ReplayCache {
    * else can commit in between (one connection, synchronous calls), and the level is put back even
    * when the write throws.
    */
-  private unsynced(write: () => number): number {
+  private unsynced<T>(write: () => T): T {
     const level = this.db.pragma('synchronous', { simple: true }) as number;
     if (level <= 1) return this.run(write);
     this.db.pragma('synchronous = NORMAL');

@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { FLOOR_RESOLUTION_MS } from './time-floor.js';
 
 /**
  * What the station knows of its database's life, kept beside it (`<database>.anchor`) rather than
@@ -29,12 +30,12 @@ export const anchorPath = (databasePath: string): string => `${databasePath}.anc
  * How far the anchor's floor may trail the floor it is given. The anchor's floor is read only
  * when the database is lost: with the clock restarted behind, it is the reset time before which no
  * token is accepted. Each write of the anchor is a file synced and renamed (its page and a journal
- * commit of the file system), and the clock tick moves the floor every minute: 4 kB a minute of
+ * commit of the file system), and a floor that moved every minute cost 4 kB a minute of
  * write_bytes for the page alone, about 6 MB a day, more than issue 22's whole idle budget. The
  * price: after a lost database on a clock that restarted behind, a token issued up to ten minutes
  * before the loss, rather than one, can be used once more.
  */
-export const ANCHOR_FLOOR_STEP_MS = 10 * 60_000;
+export const ANCHOR_FLOOR_STEP_MS = FLOOR_RESOLUTION_MS;
 
 export class StoreAnchor {
   /** What this process last wrote; the file is ours alone while the gateway runs. */

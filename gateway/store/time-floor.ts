@@ -12,11 +12,10 @@ export interface TimeFloorValue {
  * when a box without a real-time clock may have come up in the past: until NTP synchronises it,
  * the access checks take the floor as the least the time can be, and that is behind the real time
  * by however long the power was off, which nobody knows. Ten minutes more of that is the price of
- * the idle station's flash: the clock tick raises the floor every minute, and each write is a
- * commit and a sync of its own (about 20 kB of write_bytes: a WAL frame over two blocks and the
- * WAL index), 28 MB a day at one a minute against 2.9 MB at one every ten (issue 22's idle target
- * is 5 MB a day). The same step as the anchor's (store-anchor.ts). A raise this far past the floor
- * on disk is written at once; a smaller one with the next raise that reaches it, or at stop.
+ * the idle station's flash: each write is a commit and a sync of its own (about 20 kB of
+ * write_bytes: a WAL frame over two blocks and the WAL index), 28 MB a day at one a minute against
+ * 2.9 MB at one every ten (issue 22's idle target is 5 MB a day). The clock tick's default period
+ * (internal-periods.ts), and the same step as the anchor's (store-anchor.ts).
  */
 export const FLOOR_RESOLUTION_MS = 10 * 60_000;
 
@@ -71,24 +70,20 @@ export class TimeFloor {
 
   /**
    * Moves the floor up to `at` if that is newer; returns whether it moved. In memory at once (the
-   * access checks use it); on disk at once when it is FLOOR_RESOLUTION_MS or more past the floor
-   * there, since a floor lost to a power cut would let an old clock pass again; a smaller step
-   * waits for the next raise that reaches it or for `persist`. On a full disk the floor is held and
-   * every raise tries again with the newest; only a restart before then loses the step.
+   * access checks use it); on disk as `persist` decides: a whole step past the floor there at once,
+   * a smaller one with the next raise that reaches it, or at stop. On a full disk the floor is held
+   * and every raise tries again with the newest; only a restart before then loses the step.
    */
   raise(at: Date, source: string): boolean {
     if (Number.isNaN(at.getTime())) return false;
-    if (this.cached && at.getTime() <= this.cached.at.getTime()) {
-      if (this.unsaved) this.write();
-      return false;
-    }
-    this.cached = { at, source };
-    if (this.unsaved || this.onDisk === undefined || at.getTime() - this.onDisk >= this.resolutionMs) this.write();
-    return true;
+    const moved = !this.cached || at.getTime() > this.cached.at.getTime();
+    if (moved) this.cached = { at, source };
+    this.persist();
+    return moved;
   }
 
   /**
-   * Writes a floor a full disk held back, or one FLOOR_RESOLUTION_MS past the floor on disk;
+   * Writes a floor a full disk held back, or one a whole step (`resolutionMs`) past the floor on disk;
    * `final` (the stop) writes any step. Returns whether the disk has what it must. Called every
    * upkeep round: writing each minute's step here undid the resolution (measured: 31 MB a day idle).
    */

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceError } from '../../../device-drivers/device-error.js';
 import { ModbusBus, type ModbusBusOptions } from '../../../device-drivers/modbus/modbus-bus.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemoryModbusPort } from './memory-modbus-port.js';
+import { failure } from './device-failure.js';
 
 /*
  * The bus logic (queue, retries, per-unit and link backoff) against a line in memory: modbus-serial
@@ -33,15 +33,6 @@ function line(options: ModbusBusOptions = {}) {
   buses.push(bus);
   const read = (unitId: number, retryable = true): Promise<number[]> => bus.transact(unitId, TIMEOUT_MS, (s) => s.readRegisters('holding', 0, 2), { retryable });
   return { port, clock, bus, read };
-}
-
-async function failure(p: Promise<unknown>): Promise<DeviceError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof DeviceError)) throw new Error(`expected a DeviceError, got ${String(err)}`);
-  return err;
 }
 
 describe('ModbusBus over an in-memory line', () => {

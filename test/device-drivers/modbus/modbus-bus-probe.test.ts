@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceError } from '../../../device-drivers/device-error.js';
 import { ModbusBus, type ModbusEndpoint } from '../../../device-drivers/modbus/modbus-bus.js';
 import { PROBE_MIN_WAIT_MS, charMs, probeTimeoutMs, rtuTransactionChars } from '../../../device-drivers/modbus/probe-timeout.js';
 import { TurnaroundWindow } from '../../../device-drivers/health/turnaround.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MemoryModbusPort } from './memory-modbus-port.js';
+import { failure } from './device-failure.js';
 
 /*
  * The probe of a silent unit (issue 22) against a line in memory: between its full tries a read
@@ -33,15 +33,6 @@ function line(endpoint: ModbusEndpoint = CONVERTER) {
     bus.transact(unitId, TIMEOUT_MS, (s) => s.readRegisters('holding', 0, 2), { retryable: true, probe: withProbe ? probe : undefined });
   const counts = (unitId: number): Array<number | undefined> => port.requests.filter((r) => r.unitId === unitId).map((r) => r.count);
   return { port, clock, bus, read, counts };
-}
-
-async function failure(p: Promise<unknown>): Promise<DeviceError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof DeviceError)) throw new Error(`expected a DeviceError, got ${String(err)}`);
-  return err;
 }
 
 describe('ModbusBus: the probe of a silent unit', () => {
