@@ -48,7 +48,8 @@ export default defineConfig({
           include: ['test/chaos/**/*.test.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
-          // The benchmarks belong to the first project only, so `npm run bench` runs each once.
+          // The benchmarks belong to the first project only (`npm run bench` names it: an empty
+          // include here did not keep vitest from running every bench file again in this project).
           benchmark: { include: [] },
         },
       },
