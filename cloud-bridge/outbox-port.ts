@@ -39,6 +39,21 @@ export interface OutboxPort {
   /** Marks events delivered; throws an error with code `STORE_FULL` when the disk takes no writes. */
   markDelivered(seqs: readonly number[]): void;
   pendingCount(): number;
+  /**
+   * From now on, each event transaction also writes the marks `source` holds: a mark that waits
+   * for the next event shares that event's pages and sync instead of committing them again.
+   */
+  carryMarks?(source: MarkSource): void;
+}
+
+/**
+ * Acknowledged events whose delivery marks are not yet on disk. `takeMarks` and `marksWritten`
+ * are called in one synchronous turn around a committed transaction; a failed one is not reported,
+ * so its marks stay with the source.
+ */
+export interface MarkSource {
+  takeMarks(): readonly number[];
+  marksWritten(seqs: readonly number[]): void;
 }
 
 /** The outbox as the bridge holds it: delivery, and word of every event written (no polling). */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isStoreFull, type OutboxPort, type PendingEvent, type PendingEventJson } from './outbox-port.js';
+import { isStoreFull, type MarkSource, type OutboxPort, type PendingEvent, type PendingEventJson } from './outbox-port.js';
 import { TokenBucket } from './limits/token-bucket.js';
 
 /** The slice of an MQTT client the relay needs; the bridge passes its connected client. */
@@ -22,7 +22,11 @@ export interface OutboxRelayOptions {
   /** Unacknowledged events allowed in flight at once (lowered to the broker's receive maximum). */
   window?: number;
   pacing?: RelayPacing;
-  /** Acknowledged events are marked in one transaction per batch: one disk sync, not one per event. */
+  /**
+   * Acknowledged events are marked in one transaction per batch: one disk sync, not one per event.
+   * Marks waiting for their batch go with the next event's transaction where the outbox carries
+   * them (`OutboxPort.carryMarks`), so on a station with traffic most of them cost no commit of their own.
+   */
   markBatch?: { maxEvents: number; maxDelayMs: number };
   /** After a refused publish (not a lost link), wait this long before sending again. */
   retryDelayMs?: number;
@@ -50,7 +54,8 @@ const PUBLISH_OPTIONS = { qos: 1, retain: false } as const;
 export const DEFAULT_RELAY = {
   window: 32,
   pacing: { ratePerSecond: 200, burst: 200 } satisfies RelayPacing,
-  markBatch: { maxEvents: 256, maxDelayMs: 200 },
+  // A second: long enough that the next event of live traffic usually carries the marks.
+  markBatch: { maxEvents: 256, maxDelayMs: 1000 },
   retryDelayMs: 2000,
 } as const;
 
@@ -95,6 +100,11 @@ export class OutboxRelay {
   private resent = 0;
   /** Seqs whose publish reported an error: sending them again is a resend, not a duplicate. */
   private readonly failed = new Set<number>();
+  /** What the outbox's event transactions carry: the acknowledged events not yet marked. */
+  private readonly carried: MarkSource = {
+    takeMarks: () => this.acked,
+    marksWritten: (seqs) => this.markedAlong(seqs),
+  };
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.window = options.window ?? DEFAULT_RELAY.window;
@@ -120,6 +130,7 @@ export class OutboxRelay {
    * (MQTT 5 CONNACK); more unacknowledged publishes than that is a protocol error.
    */
   attach(client: QosPublisher, receiveMaximum?: number): void {
+    this.options.outbox.carryMarks?.(this.carried);
     this.client = client;
     this.dropAhead();
     this.limit = Math.max(1, Math.min(this.window, receiveMaximum ?? this.window));
@@ -266,6 +277,15 @@ export class OutboxRelay {
     // The pipe ran empty: look once more, in case an event came without word of it.
     if (this.inFlight.size === 0) this.exhausted = false;
     this.pump();
+  }
+
+  /** An event's transaction wrote these marks: they wait no more. */
+  private markedAlong(seqs: readonly number[]): void {
+    const written = new Set(seqs);
+    this.acked = this.acked.filter((s) => !written.has(s));
+    if (this.acked.length > 0) return;
+    clearTimeout(this.markTimer);
+    this.markTimer = undefined;
   }
 
   private flushMarks(): void {

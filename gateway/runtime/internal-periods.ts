@@ -1,4 +1,5 @@
 import { SMOKE_CLEAR_MS } from '../station/cabinet-safety.js';
+import { FLOOR_RESOLUTION_MS } from '../store/time-floor.js';
 
 /**
  * Periods of the gateway's own timers that a test must be able to sweep in seconds instead of
@@ -9,8 +10,8 @@ import { SMOKE_CLEAR_MS } from '../station/cabinet-safety.js';
  */
 export interface InternalPeriods {
   /**
-   * How often the time floor follows a trusted clock, and the step it takes on disk: ten minutes,
-   * since each write costs the SD card about 20 kB (store/time-floor.ts, docs/benchmarks.md).
+   * How often the time floor follows a trusted clock, and the step it takes on disk: fifteen
+   * minutes, since each step costs the SD card about 37 kB with the anchor's (store/time-floor.ts).
    */
   clockTickMs: number;
   /** How often retention, the disk budget and held writes run. */
@@ -21,7 +22,7 @@ export interface InternalPeriods {
   renewalCheckMs: number;
 }
 
-export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: 600_000, upkeepMs: 60_000, smokeClearMs: SMOKE_CLEAR_MS, renewalCheckMs: 60_000 };
+export const DEFAULT_PERIODS: InternalPeriods = { clockTickMs: FLOOR_RESOLUTION_MS, upkeepMs: 60_000, smokeClearMs: SMOKE_CLEAR_MS, renewalCheckMs: 60_000 };
 
 const ENV: Readonly<Record<keyof InternalPeriods, string>> = {
   clockTickMs: 'STATION_GATEWAY_CLOCK_TICK_MS',

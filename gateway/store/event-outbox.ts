@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { pooledRandom } from './pooled-random.js';
-import type { OutboxPort, PendingEvent, PendingEventJson, StationEvent } from '../../cloud-bridge/outbox-port.js';
+import type { MarkSource, OutboxPort, PendingEvent, PendingEventJson, StationEvent } from '../../cloud-bridge/outbox-port.js';
 import { translateWriteError } from './store-errors.js';
 
 export interface NewEvent {
@@ -64,8 +64,9 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
   private stampMs = Number.NaN;
   private stampIso = '';
 
-  private writeOne!: (stored: StationEvent) => void;
-  private writeMany!: (stored: readonly StationEvent[]) => void;
+  private writeOne!: (stored: StationEvent, marks: readonly number[]) => void;
+  private writeMany!: (stored: readonly StationEvent[], marks: readonly number[]) => void;
+  private markSource: MarkSource | undefined;
   private markRuns!: (runs: readonly number[], when: string) => void;
 
   constructor(
@@ -87,12 +88,13 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
     this.markRange = db.prepare('UPDATE events SET delivered_at = ? WHERE seq BETWEEN ? AND ? AND delivered_at IS NULL');
     this.countPending = db.prepare('SELECT count(*) AS n FROM events WHERE delivered_at IS NULL');
     const derive = this.options.derive;
-    this.writeOne = db.transaction((e: StationEvent) => {
+    this.writeOne = db.transaction((e: StationEvent, marks: readonly number[]) => {
       const data = JSON.stringify(e.data);
       this.insert.run(e.id, e.ts, e.type, e.device ?? null, data);
       derive?.(e, data);
+      if (marks.length > 0) this.writeMarks(marks);
     });
-    this.writeMany = db.transaction((events: readonly StationEvent[]) => {
+    this.writeMany = db.transaction((events: readonly StationEvent[], marks: readonly number[]) => {
       const data = events.map((e) => JSON.stringify(e.data));
       let i = 0;
       const args: unknown[] = [];
@@ -110,10 +112,9 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
       }
       // After the inserts, in event order: sessions read only their own table, never events.
       if (derive) events.forEach((e, k) => derive(e, data[k] as string));
+      if (marks.length > 0) this.writeMarks(marks);
     });
-    this.markRuns = db.transaction((runs: readonly number[], when: string) => {
-      for (let r = 0; r < runs.length; r += 2) this.markRange.run(when, runs[r], runs[r + 1]);
-    });
+    this.markRuns = db.transaction((runs: readonly number[], when: string) => this.markEach(runs, when));
   }
 
   /**
@@ -122,11 +123,13 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
    */
   append(event: NewEvent): StationEvent {
     const stored = this.stamp(event);
+    const marks = this.markSource?.takeMarks() ?? NO_MARKS;
     try {
-      this.writeOne(stored);
+      this.writeOne(stored, marks);
     } catch (err) {
       translateWriteError(err);
     }
+    if (marks.length > 0) this.markSource?.marksWritten(marks);
     if (this.listenerCount('appended') > 0) this.emit('appended', stored);
     return stored;
   }
@@ -134,11 +137,14 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
   /** Writes several events in one transaction (one sync): all of them or none. */
   appendMany(events: readonly NewEvent[]): StationEvent[] {
     const stored = events.map((e) => this.stamp(e));
+    if (stored.length === 0) return stored;
+    const marks = this.markSource?.takeMarks() ?? NO_MARKS;
     try {
-      this.writeMany(stored);
+      this.writeMany(stored, marks);
     } catch (err) {
       translateWriteError(err);
     }
+    if (marks.length > 0) this.markSource?.marksWritten(marks);
     if (this.listenerCount('appended') > 0) for (const e of stored) this.emit('appended', e);
     return stored;
   }
@@ -185,7 +191,23 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
   pendingCount(): number {
     return (this.countPending.get() as { n: number }).n;
   }
+
+  carryMarks(source: MarkSource): void {
+    this.markSource = source;
+  }
+
+  /** Inside an event's transaction: the delivery marks it carries. */
+  private writeMarks(seqs: readonly number[]): void {
+    // Now, not the event's time: an event may carry a time of its own from the past.
+    this.markEach(runsOf(seqs), new Date().toISOString());
+  }
+
+  private markEach(runs: readonly number[], when: string): void {
+    for (let r = 0; r < runs.length; r += 2) this.markRange.run(when, runs[r], runs[r + 1]);
+  }
 }
+
+const NO_MARKS: readonly number[] = [];
 
 /** Sorted seqs as [first, last, first, last, ...] of their runs of consecutive integers. */
 export function runsOf(seqs: readonly number[]): number[] {

@@ -32,7 +32,7 @@ export const anchorPath = (databasePath: string): string => `${databasePath}.anc
  * token is accepted. Each write of the anchor is a file synced and renamed (its page and a journal
  * commit of the file system), and a floor that moved every minute cost 4 kB a minute of
  * write_bytes for the page alone, about 6 MB a day, more than issue 22's whole idle budget. The
- * price: after a lost database on a clock that restarted behind, a token issued up to ten minutes
+ * price: after a lost database on a clock that restarted behind, a token issued up to fifteen minutes
  * before the loss, rather than one, can be used once more.
  */
 export const ANCHOR_FLOOR_STEP_MS = FLOOR_RESOLUTION_MS;

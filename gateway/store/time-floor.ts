@@ -11,13 +11,14 @@ export interface TimeFloorValue {
  * How far the floor on disk may trail the one in memory. The floor is read back after a restart,
  * when a box without a real-time clock may have come up in the past: until NTP synchronises it,
  * the access checks take the floor as the least the time can be, and that is behind the real time
- * by however long the power was off, which nobody knows. Ten minutes more of that is the price of
- * the idle station's flash: each write is a commit and a sync of its own (about 20 kB of
- * write_bytes: a WAL frame over two blocks and the WAL index), 28 MB a day at one a minute against
- * 2.9 MB at one every ten (issue 22's idle target is 5 MB a day). The clock tick's default period
- * (internal-periods.ts), and the same step as the anchor's (store-anchor.ts).
+ * by however long the power was off, which nobody knows. Fifteen minutes more of that is the price
+ * of the idle station's flash: each step on disk is a commit and a sync of its own (about 20 kB of
+ * write_bytes: a WAL frame over two blocks and the WAL index) and, at the anchor's same step, a
+ * rewritten anchor file; measured together, 36.9 kB a step (docs/benchmarks.md). 28 MB a day at
+ * one a minute, 5.3 at one every ten, 3.5 at one every fifteen (issue 22's idle target is 5 MB a
+ * day). The clock tick's default period (internal-periods.ts), and the anchor's step (store-anchor.ts).
  */
-export const FLOOR_RESOLUTION_MS = 10 * 60_000;
+export const FLOOR_RESOLUTION_MS = 15 * 60_000;
 
 /**
  * The newest trusted time the station has seen, kept across restarts. The box may have no

@@ -8,6 +8,7 @@ import { StationStore } from '../../../gateway/store/station-store.js';
 import { StoreFullError } from '../../../gateway/store/store-errors.js';
 import { openDatabase } from '../../../gateway/store/open-database.js';
 import { MIGRATIONS } from '../../../gateway/store/migrations.js';
+import { FLOOR_RESOLUTION_MS } from '../../../gateway/store/time-floor.js';
 import { DiskFiller, mountTmpfs, unmount } from '../../chaos/tmpfs.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -96,7 +97,8 @@ describe('the store on a full disk', () => {
     const s = setUp(ctx);
     if (!s) return;
     const store = open(s.path);
-    let now = new Date('2026-12-01T10:00:00Z');
+    const start = Date.parse('2026-12-01T10:00:00Z');
+    let now = new Date(start);
     const clock = new ClockTrust({ mode: 'system', floor: store.timeFloor, skewMs: 60_000, log: silentLogger(), clock: () => now });
     clock.tick();
     // Fill, then write until SQLite has no page or WAL frame left either.
@@ -108,12 +110,13 @@ describe('the store on a full disk', () => {
         s.filler.fillAgain();
       }
     }
-    now = new Date('2026-12-01T10:10:00Z');
+    // A whole step each: the floor on disk moves by steps of the clock tick.
+    now = new Date(start + FLOOR_RESOLUTION_MS);
     expect(() => clock.tick()).not.toThrow();
     expect(store.timeFloor.get()?.at).toEqual(now);
     expect(store.timeFloor.unsaved).toBe(true);
     s.filler.free();
-    now = new Date('2026-12-01T10:20:00Z');
+    now = new Date(start + 2 * FLOOR_RESOLUTION_MS);
     clock.tick();
     expect(store.timeFloor.unsaved).toBe(false);
     expect(storedMeta(s.path, 'timeFloor')).toEqual({ at: now.toISOString(), source: 'clock' });
