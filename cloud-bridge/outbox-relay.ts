@@ -113,6 +113,8 @@ export class OutboxRelay {
     this.bucket = new TokenBucket(pacing.ratePerSecond, pacing.burst);
     this.markBatch = options.markBatch ?? DEFAULT_RELAY.markBatch;
     this.retryDelayMs = options.retryDelayMs ?? DEFAULT_RELAY.retryDelayMs;
+    // Wiring, not I/O: the outbox asks for the marks only when it writes an event.
+    options.outbox.carryMarks?.(this.carried);
   }
 
   /** Events handed to the client since start (a resend by MQTT.js itself is not counted). */
@@ -130,7 +132,6 @@ export class OutboxRelay {
    * (MQTT 5 CONNACK); more unacknowledged publishes than that is a protocol error.
    */
   attach(client: QosPublisher, receiveMaximum?: number): void {
-    this.options.outbox.carryMarks?.(this.carried);
     this.client = client;
     this.dropAhead();
     this.limit = Math.max(1, Math.min(this.window, receiveMaximum ?? this.window));

@@ -12,11 +12,10 @@ export interface TimeFloorValue {
  * when a box without a real-time clock may have come up in the past: until NTP synchronises it,
  * the access checks take the floor as the least the time can be, and that is behind the real time
  * by however long the power was off, which nobody knows. Fifteen minutes more of that is the price
- * of the idle station's flash: each step on disk is a commit and a sync of its own (about 20 kB of
- * write_bytes: a WAL frame over two blocks and the WAL index) and, at the anchor's same step, a
- * rewritten anchor file; measured together, 36.9 kB a step (docs/benchmarks.md). 28 MB a day at
- * one a minute, 5.3 at one every ten, 3.5 at one every fifteen (issue 22's idle target is 5 MB a
- * day). The clock tick's default period (internal-periods.ts), and the anchor's step (store-anchor.ts).
+ * of the idle station's flash: each step on disk is a commit and a sync of its own (24,576 bytes of
+ * write_bytes measured: a WAL frame over two blocks and the WAL index) and, at the anchor's same
+ * step, a rewritten anchor file (12.3 kB): 36.9 kB a step (docs/benchmarks.md). 5.3 MB a day at one
+ * every ten minutes, 3.5 at one every fifteen (issue 22's idle target is 5 MB a day). The clock tick's default period (internal-periods.ts), and the anchor's step (store-anchor.ts).
  */
 export const FLOOR_RESOLUTION_MS = 15 * 60_000;
 
