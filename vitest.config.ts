@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { GATEWAY_NODE_FLAGS } from './gateway/cli/gateway-node-flags.js';
 import { OWN_WORKER } from './test/own-worker.js';
 
 export default defineConfig({
@@ -7,10 +8,20 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ['test/global-setup.ts'],
-    // `npm run bench`: each benchmark runs the gateway's path and a raw baseline in one process
-    // and reports the ratio; numbers are never asserted in tests (the machine is shared).
-    benchmark: { include: ['test/bench/**/*.bench.ts'] },
     projects: [
+      {
+        // `npm run bench`: each benchmark runs the gateway's path and a raw baseline in one process
+        // and reports the ratio; numbers are never asserted in tests (the machine is shared). That
+        // process has the gateway's Node flags, so both sides run as a box runs the gateway.
+        extends: true,
+        test: {
+          name: 'bench',
+          include: [],
+          benchmark: { include: ['test/bench/**/*.bench.ts'] },
+          execArgv: [...GATEWAY_NODE_FLAGS],
+          maxWorkers: 2,
+        },
+      },
       {
         extends: true,
         test: {
@@ -24,6 +35,9 @@ export default defineConfig({
           // Files run one after another in a worker, never side by side, so one that restores what
           // it changed is as alone as in a fresh one (test/own-worker.ts says what that takes).
           isolate: false,
+          // The benchmarks are the bench project's (an empty include is what keeps vitest from
+          // running every bench file again in each project).
+          benchmark: { include: [] },
         },
       },
       {
@@ -48,8 +62,6 @@ export default defineConfig({
           include: ['test/chaos/**/*.test.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
-          // The benchmarks belong to the first project only (`npm run bench` names it: an empty
-          // include here did not keep vitest from running every bench file again in this project).
           benchmark: { include: [] },
         },
       },

@@ -1,13 +1,18 @@
 import { editDistance } from './nearest-name.js';
 
 /**
- * Whether the runtime's Intl knows an IANA zone. Opening hours and night hours are read through
- * `Intl.DateTimeFormat` with this zone (gateway/station/daily-window.ts), which throws RangeError
- * for a zone it does not know; the schema asks the same question so a typo stops `validate`, not
- * the gateway at start. The answer depends on the ICU data of the Node build, which is the point:
- * it is the build the station runs.
+ * Whether the runtime's Intl knows an IANA zone. Opening hours and night hours are read in this
+ * zone (gateway/station/daily-window.ts); the schema asks the same question so a typo stops
+ * `validate`, not the gateway at start. The answer depends on the ICU data of the Node build,
+ * which is the point: it is the build the station runs.
+ *
+ * The canonical names are looked up first: the first `Intl.DateTimeFormat` a process makes leaves
+ * about 8 MB of ICU data resident, and the gateway validates its station file at every start. Only
+ * a name outside that list (an alias such as `Asia/Chongqing`, or a typo) pays for the formatter
+ * that settles it.
  */
 export function isKnownTimeZone(zone: string): boolean {
+  if (zone === 'UTC' || canonicalZones().has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone: zone });
     return true;
@@ -15,6 +20,9 @@ export function isKnownTimeZone(zone: string): boolean {
     return false;
   }
 }
+
+let canonical: Set<string> | undefined;
+const canonicalZones = (): Set<string> => (canonical ??= new Set(Intl.supportedValuesOf('timeZone')));
 
 /** The known zone nearest to a mistyped one (`Asia/Shanghia` → `Asia/Shanghai`), for the message. */
 export function nearestTimeZone(zone: string): string | undefined {

@@ -28,7 +28,7 @@ import { reportBench } from './bench-report.js';
  * printed, never asserted; a wrong list fails the bench.
  *
  * Run it in one project, or each project runs it again: `npx vitest bench --run --project
- * unit-and-e2e test/bench/console-fleet.bench.ts`.
+ * bench test/bench/console-fleet.bench.ts`.
  */
 
 const STATIONS = Number(process.env['CONSOLE_BENCH_STATIONS'] ?? 12_000);

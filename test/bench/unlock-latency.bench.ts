@@ -6,6 +6,7 @@ import { afterAll, beforeAll, bench, describe } from 'vitest';
 import type { EmbeddedBroker } from '../../cloud-bridge/embedded-broker.js';
 import type { IssuerKey } from '../../simulators/cloud/token-issuer.js';
 import { freePort } from '../helpers/free-port.js';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/cli/gateway-node-flags.js';
 import { distEntry, runNode, type RunningProcess } from '../helpers/processes.js';
 import { reportBench } from './bench-report.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -68,7 +69,7 @@ devices:
   );
   sim = runNode(distEntry('simulators', 'cli', 'station-sim.js'), ['station', '--config', configFile]);
   await sim.waitForOutput('ready');
-  gateway = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', configFile]);
+  gateway = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', configFile], { nodeFlags: GATEWAY_NODE_FLAGS });
   echo = runNode(fileURLToPath(new URL('./fixtures/mqtt-echo.mjs', import.meta.url)), [broker.url]);
   await echo.waitForOutput('echo ready');
   client = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: 'bench-cloud' });

@@ -52,7 +52,7 @@ describe('deploy/ install kit', () => {
     const dir = tempDir();
     try {
       const unit = readFileSync(deploy('station-gateway.service'), 'utf8');
-      expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/station-gateway\/launcher\/station-launcher\.js --root \/var\/lib\/station\/app -- run --config \/etc\/station\/station\.yaml$/m);
+      expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --no-opt \/opt\/station-gateway\/launcher\/station-launcher\.js --root \/var\/lib\/station\/app -- run --config \/etc\/station\/station\.yaml$/m);
       const local = unit.replace(LAUNCHER_EXEC, `${process.execPath} ${distEntry('gateway', 'update', 'launcher', 'station-launcher.js')}`);
       const file = join(dir.path, 'station-gateway.service');
       writeFileSync(file, local);

@@ -18,8 +18,9 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-export function runNode(entry: string, args: string[], options: { cwd?: string } = {}): RunningProcess {
-  const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd ?? packageRoot() });
+/** `nodeFlags`: Node's own, before the entry (the gateway's shipped flags, for a bench that measures what a box runs). */
+export function runNode(entry: string, args: string[], options: { cwd?: string; nodeFlags?: readonly string[] } = {}): RunningProcess {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd ?? packageRoot() });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));

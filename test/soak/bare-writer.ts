@@ -17,14 +17,17 @@ export interface BareEvent {
  * own), with the pragmas of gateway/store/open-database.ts, writing the given rows into a table
  * made by the given SQL, one transaction (one sync) per event: the same events at the same
  * durability, and nothing else. Its I/O is read around the writes only, not the open or the close.
+ * The page size is the gateway's (1 KB) unless asked: SQLite's default of 4 KB is what a plain
+ * writer gets, and the flash bench shows both.
  */
 const WRITER = `
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-const [dbFile, inputFile] = process.argv.slice(-2);
+const [dbFile, inputFile, pageSize] = process.argv.slice(-3);
 const { schema, rows } = JSON.parse(readFileSync(inputFile, 'utf8'));
 const io = () => Object.fromEntries(readFileSync('/proc/self/io', 'utf8').trim().split('\\n').map((l) => l.split(': ')).map(([k, v]) => [k, Number(v)]));
 const db = new Database(dbFile);
+db.pragma(\`page_size = \${Number(pageSize)}\`);
 db.pragma('auto_vacuum = INCREMENTAL');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
@@ -39,8 +42,8 @@ process.stdout.write(JSON.stringify({ wchar: after.wchar - before.wchar, writeBy
 `;
 
 /** Runs the bare writer on a fresh database in `dir`; resolves with its I/O over the writes. */
-export function runBareWriter(dir: string, schema: string, rows: readonly BareEvent[]): Promise<ProcIo> {
+export function runBareWriter(dir: string, schema: string, rows: readonly BareEvent[], pageSize = 1024): Promise<ProcIo> {
   const input = join(dir, 'bare-input.json');
   writeFileSync(input, JSON.stringify({ schema, rows }));
-  return runJsonScript<ProcIo>(WRITER, [join(dir, 'bare.db'), input], 'bare writer', packageRoot());
+  return runJsonScript<ProcIo>(WRITER, [join(dir, `bare-${pageSize}.db`), input, String(pageSize)], 'bare writer', packageRoot());
 }

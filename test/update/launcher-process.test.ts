@@ -4,7 +4,7 @@ import { RESTART_EXIT } from '../../gateway/update/launcher/launcher-args.js';
 import { ReleaseLayout } from '../../gateway/update/launcher/release-layout.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { alive, boots, killIfAlive, makeRelease, runLauncher, type FakeBehaviour, type LauncherRun } from './fixtures-launcher/fake-releases.js';
+import { alive, boots, killIfAlive, launcherEntry, makeRelease, runLauncher, type FakeBehaviour, type LauncherRun } from './fixtures-launcher/fake-releases.js';
 
 /*
  * The compiled launcher (dist/, built by the global setup) on fake releases whose gateway is a
@@ -32,8 +32,8 @@ function appRoot(releases: [string, FakeBehaviour, { switchTo?: string; trialSec
   return layout;
 }
 
-function launch(layout: ReleaseLayout, options: string[] = [], env: NodeJS.ProcessEnv = {}): LauncherRun {
-  const run = runLauncher(['--root', layout.root, ...options, '--', 'run', '--config', '/etc/station/station.yaml'], env);
+function launch(layout: ReleaseLayout, options: string[] = [], env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): LauncherRun {
+  const run = runLauncher(['--root', layout.root, ...options, '--', 'run', '--config', '/etc/station/station.yaml'], env, launcherEntry(), nodeFlags);
   cleanups.push(() => run.stop());
   return run;
 }
@@ -41,13 +41,14 @@ function launch(layout: ReleaseLayout, options: string[] = [], env: NodeJS.Proce
 const eventsNamed = (run: LauncherRun, name: string) => run.events().filter((e) => e['event'] === name);
 
 describe('station-launcher', () => {
-  it('starts a version on trial that commits, keeps it, and passes the gateway its arguments, the layout and signals', async () => {
+  it('starts a version on trial that commits, keeps it, and passes the gateway its arguments, its Node flags, the layout and signals', async () => {
     const layout = appRoot([['1.0.0', 'run'], ['1.1.0', 'commit']], { version: '1.1.0', seconds: 60 });
     // systemd names the launcher as the watchdog's pid; the child must not see a pid that is not its own.
-    const run = launch(layout, [], { WATCHDOG_PID: String(process.pid) });
+    // The unit gives the launcher's node the gateway's flags (deploy/station-gateway.service).
+    const run = launch(layout, [], { WATCHDOG_PID: String(process.pid) }, ['--max-semi-space-size=1', '--no-opt']);
     await run.waitForOutput('fake-gateway 1.1.0 committed');
     const started = /fake-gateway 1\.1\.0 started (\{.*\})/.exec(run.output())?.[1] ?? '{}';
-    expect(JSON.parse(started)).toEqual({ args: ['run', '--config', '/etc/station/station.yaml'], root: layout.root, releaseVersion: '1.1.0', watchdogPid: null });
+    expect(JSON.parse(started)).toEqual({ args: ['run', '--config', '/etc/station/station.yaml'], nodeFlags: ['--max-semi-space-size=1', '--no-opt'], root: layout.root, releaseVersion: '1.1.0', watchdogPid: null });
     expect(eventsNamed(run, 'trial-boot')).toMatchObject([{ version: '1.1.0', from: '1.0.0', boot: 1, maxBoots: 2 }]);
     expect(layout.readState()).toMatchObject({ committed: '1.1.0', previous: '1.0.0' });
     expect(layout.readState()?.trial).toBeUndefined();

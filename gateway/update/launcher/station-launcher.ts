@@ -91,7 +91,9 @@ class Launcher {
     delete env['WATCHDOG_PID'];
     // Its own process group: a Ctrl-C at a terminal reaches the launcher alone, which passes it on
     // once (the gateway ends at once on a second SIGINT or SIGTERM).
-    const child = spawn(process.execPath, [decision.entry, ...this.o.gatewayArgs], { stdio: 'inherit', env, detached: true });
+    // The launcher's own Node flags go to the gateway: the unit's command line sets both
+    // (deploy/station-gateway.service; V8 flags such as --no-opt are refused in NODE_OPTIONS).
+    const child = spawn(process.execPath, [...process.execArgv, decision.entry, ...this.o.gatewayArgs], { stdio: 'inherit', env, detached: true });
     this.child = child;
     let overdue = false;
     let cancelDeadline = (): void => undefined;

@@ -49,7 +49,9 @@ devices:
 `,
   );
   const recorded = join(dir.path, 'loaded.json');
-  const child = spawn(process.execPath, ['--require', RECORDER, distEntry('gateway', 'cli', 'station-gateway.js'), 'run', '--config', file], {
+  // The compiled module graph, not the bundle a box runs: the recorder sees packages by the files
+  // they load from node_modules, and the bundle holds them inside its chunks, loaded on the same demand.
+  const child = spawn(process.execPath, ['--require', RECORDER, distEntry('gateway', 'cli', 'station-gateway-main.js'), 'run', '--config', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RECORD_MODULES_FILE: recorded },
   });

@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../gateway/store/open-database.js';
 import { ANCHOR_FLOOR_STEP_MS, StoreAnchor, type AnchorRecord } from '../../../gateway/store/store-anchor.js';
-import { COMPACT_ABOVE_FREE_PAGES, RETENTION_STEP_MS } from '../../../gateway/store/store-housekeeping.js';
+import { COMPACT_ABOVE_FREE_BYTES, RETENTION_STEP_MS } from '../../../gateway/store/store-housekeeping.js';
 import type { StationStore } from '../../../gateway/store/station-store.js';
 import { FLOOR_RESOLUTION_MS, TimeFloor } from '../../../gateway/store/time-floor.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -32,7 +32,10 @@ function storedFloor(path: string): string | undefined {
 /** Frames in the WAL: what the commits since the last checkpoint wrote. */
 function walFrames(path: string): number {
   const size = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
-  return size <= 32 ? 0 : (size - 32) / (4096 + 24);
+  if (size <= 32) return 0;
+  // The WAL header names the page size (bytes 8-11, big-endian); each frame is a page and 24 bytes.
+  const pageSize = readFileSync(`${path}-wal`).readUInt32BE(8);
+  return (size - 32) / (pageSize + 24);
 }
 
 describe('the time floor on disk', () => {
@@ -173,7 +176,7 @@ describe('housekeeping past the retention', () => {
     const free = (): number => {
       const db = new BetterSqlite3(stores.path, { readonly: true });
       try {
-        return db.pragma('freelist_count', { simple: true }) as number;
+        return (db.pragma('freelist_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
       } finally {
         db.close();
       }
@@ -181,12 +184,38 @@ describe('housekeeping past the retention', () => {
     const size = statSync(stores.path).size;
     // A few old events gone: their pages stay in the file, free for the next events.
     expect(store.housekeep(limits).expiredEvents).toBe(30);
-    expect(free()).toBeLessThan(COMPACT_ABOVE_FREE_PAGES);
+    expect(free()).toBeGreaterThan(0);
+    expect(free()).toBeLessThan(COMPACT_ABOVE_FREE_BYTES);
     expect(statSync(stores.path).size).toBeGreaterThanOrEqual(size);
     // A day of history gone at once: the pages go back to the file system.
     now = new Date(now.getTime() + DAY);
     expect(store.housekeep(limits).expiredEvents).toBe(5000);
     expect(free()).toBe(0);
     expect(statSync(stores.path).size).toBeLessThan(size);
+  });
+});
+
+describe('the page size', () => {
+  it('is 1 KB for a new database, checkpointed every 4 MB of WAL; a file made with 4 KB pages keeps them', () => {
+    const dir = tempDir('page-size-');
+    try {
+      const fresh = openDatabase(join(dir.path, 'new.db')).db;
+      expect(fresh.pragma('page_size', { simple: true })).toBe(1024);
+      expect(fresh.pragma('wal_autocheckpoint', { simple: true })).toBe(4096);
+      fresh.close();
+
+      // A database as the releases before this one made it: SQLite's default page size.
+      const oldFile = join(dir.path, 'old.db');
+      const made = new BetterSqlite3(oldFile);
+      made.pragma('journal_mode = WAL');
+      made.exec('CREATE TABLE before_this_release (x)');
+      made.close();
+      const old = openDatabase(oldFile).db;
+      expect(old.pragma('page_size', { simple: true })).toBe(4096);
+      expect(old.pragma('wal_autocheckpoint', { simple: true })).toBe(1024);
+      old.close();
+    } finally {
+      dir.remove();
+    }
   });
 });

@@ -41,7 +41,7 @@ const behaviour = ${JSON.stringify(behaviour)};
 const root = process.env.STATION_RELEASE_ROOT;
 appendFileSync(join(root, ${JSON.stringify(BOOTS_FILE)}), version + ' ' + process.pid + '\\n');
 const say = (what) => process.stdout.write('fake-gateway ' + version + ' ' + what + ' pid=' + process.pid + '\\n');
-say('started ' + JSON.stringify({ args: process.argv.slice(2), root, releaseVersion: process.env.STATION_RELEASE_VERSION, watchdogPid: process.env.WATCHDOG_PID ?? null }));
+say('started ' + JSON.stringify({ args: process.argv.slice(2), nodeFlags: process.execArgv, root, releaseVersion: process.env.STATION_RELEASE_VERSION, watchdogPid: process.env.WATCHDOG_PID ?? null }));
 if (behaviour === 'crash') process.exit(1);
 if (behaviour === 'refuse') process.exit(2);
 if (behaviour === 'exit75') process.exit(75);
@@ -107,8 +107,8 @@ export interface LauncherRun {
  * The compiled launcher as a process, with an environment of the test's choosing (the WATCHDOG_PID
  * systemd would give it); test/helpers/processes.ts's runNode inherits the test's environment.
  */
-export function runLauncher(args: string[], env: NodeJS.ProcessEnv = {}, entry = launcherEntry()): LauncherRun {
-  const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function runLauncher(args: string[], env: NodeJS.ProcessEnv = {}, entry = launcherEntry(), nodeFlags: string[] = []): LauncherRun {
+  const child = spawn(process.execPath, [...nodeFlags, entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
