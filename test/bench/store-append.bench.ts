@@ -69,6 +69,8 @@ function freshStore(): StationStore {
 /** The same table and pragmas as the store, with nothing of the store's code. */
 function rawDb(): { db: Database; insert: (e: NewEvent, i: number) => void } {
   const db = new BetterSqlite3(join(dir.path, `raw-${run++}.db`));
+  // The store's page size (gateway/store/open-database.ts), before the first write.
+  db.pragma('page_size = 1024');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, ts TEXT NOT NULL, type TEXT NOT NULL,
