@@ -148,6 +148,9 @@ async function build(dir: string): Promise<void> {
     const text = readFileSync(target, 'utf8');
     if (text.split(from).length !== 2) throw new Error(`${file} has ${text.split(from).length - 1} places "${from}": the patch for ${to} needs exactly one`);
     writeFileSync(target, text.replace(from, replacement));
+    // The patch is to the compiled module graph: without the bundle beside it, the entry runs that
+    // graph (gateway/cli/station-gateway.ts), and so the broken code.
+    rmSync(join(stage, 'dist', 'gateway', 'bundle'), { recursive: true, force: true });
     const pkgFile = join(stage, 'package.json');
     writeFileSync(pkgFile, `${JSON.stringify({ ...(JSON.parse(readFileSync(pkgFile, 'utf8')) as object), version: to }, null, 2)}\n`);
     packRelease({ stage, outDir: out, key: readReleasePrivateKey(releaseKeyPrivate), version: to, arch, node: manifest.node });
@@ -156,7 +159,7 @@ async function build(dir: string): Promise<void> {
   };
   const crash = broken(
     bumped(version, 2, 'crash'),
-    'dist/gateway/cli/station-gateway.js',
+    'dist/gateway/cli/station-gateway-main.js',
     'async function run(station, overrides) {',
     "async function run(station, overrides) {\n    throw new Error('this release crashes at start on purpose (test/helpers/release-fixtures.ts)');",
   );
