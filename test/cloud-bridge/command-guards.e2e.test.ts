@@ -73,9 +73,10 @@ describe('station-gateway run: commands it must not carry out', () => {
     await gateway.waitForOutput('"msg":"station-gateway ready"', 20_000);
     try {
       const token = await issueToken(station.key, { station: STATION, res: 'cabinet-1', act: 'operate', role: 'operator', sub: 'op-1' });
-      // The cabinet must have been read: until then its slots are not known.
+      // The cabinet must have been read by this gateway: until then its slots are not known. Not
+      // the retained state the last test's gateway left: a live one.
       const rec = await MqttRecorder.connect(broker.url, `${S}/#`);
-      await rec.waitFor(`${S}/devices/cabinet-1`, (m) => m.body['online'] === true, 15_000);
+      await rec.waitFor(`${S}/devices/cabinet-1`, (m) => !m.retain && m.body['online'] === true, 15_000);
       await rec.close();
       const answers = await MqttRecorder.connect(broker.url, `${S}/replies/#`);
       await send(`${S}/cmd/slot`, { token, device: 'cabinet-1', slot: 99, enabled: false, replyTo: `${S}/replies/op`, correlationId: 's-99' });
