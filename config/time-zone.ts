@@ -12,7 +12,7 @@ import { editDistance } from './nearest-name.js';
  * that settles it.
  */
 export function isKnownTimeZone(zone: string): boolean {
-  if (zone === 'UTC' || canonicalZones().has(zone)) return true;
+  if (canonicalZones().has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone: zone });
     return true;
@@ -22,14 +22,15 @@ export function isKnownTimeZone(zone: string): boolean {
 }
 
 let canonical: Set<string> | undefined;
-const canonicalZones = (): Set<string> => (canonical ??= new Set(Intl.supportedValuesOf('timeZone')));
+/** ICU's canonical zone names, and UTC, which Node 20's list leaves out. */
+const canonicalZones = (): Set<string> => (canonical ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']));
 
 /** The known zone nearest to a mistyped one (`Asia/Shanghia` → `Asia/Shanghai`), for the message. */
 export function nearestTimeZone(zone: string): string | undefined {
   const lower = zone.toLowerCase();
   let best: string | undefined;
   let bestDistance = Math.max(3, Math.floor(zone.length / 4)) + 1;
-  for (const known of [...Intl.supportedValuesOf('timeZone'), 'UTC']) {
+  for (const known of canonicalZones()) {
     const d = editDistance(lower, known.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [known, d];
   }

@@ -15,7 +15,7 @@ import { benchResultsFile, benchTable, startBenchResults } from './bench/bench-r
 export default function setup(): () => void {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], { stdio: 'inherit' });
   // The gateway as it ships: dist/gateway/bundle/, which dist/gateway/cli/station-gateway.js runs (rolldown.config.ts).
-  execFileSync('npx', ['rolldown', '-c', 'rolldown.config.ts', '--logLevel', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['run', '--silent', 'bundle'], { stdio: ['ignore', 'ignore', 'inherit'] });
   // The console's browser tests each serve a copy of one build made here (test/console/console-site.ts).
   const consoleDir = mkdtempSync(join(tmpdir(), 'station-test-console-'));
   viteBuild(consoleDir);

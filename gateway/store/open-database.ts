@@ -22,6 +22,18 @@ export interface OpenedDatabase {
 }
 
 /**
+ * The page size of a database the gateway creates. 1 KB, not SQLite's 4 KB: every commit writes
+ * each page it touched whole, and an event touches about ten (its row, the indexes, its session)
+ * with a few hundred bytes of its own. Measured with a bare writer, one event and one fsync per
+ * commit: 26.5 kB of write_bytes at 4 KB pages, 11.5 kB at 1 KB (docs/benchmarks.md, flash wear).
+ * Rows stay under a page; reads and batches measured the same.
+ */
+export const STORE_PAGE_SIZE = 1024;
+
+/** The WAL's size at which a commit checkpoints it into the file (SQLite's 1000 pages of 4 KB). */
+const WAL_CHECKPOINT_BYTES = 4 << 20;
+
+/**
  * Opens (creating if needed) the station database with the durability settings the usage log
  * needs. WAL lets the cloud bridge read the outbox while events are written. synchronous=FULL
  * syncs the WAL on every commit: an access or usage event reported as written survives a power
@@ -34,9 +46,6 @@ export interface OpenedDatabase {
  * the index in heap memory: the station reads its log, replay cache and floor and runs, holding
  * what it cannot write.
  */
-/** The WAL's size at which a commit checkpoints it into the file (SQLite's 1000 pages of 4 KB). */
-const WAL_CHECKPOINT_BYTES = 4 << 20;
-
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): OpenedDatabase {
   mkdirSync(dirname(path), { recursive: true });
   try {
@@ -53,13 +62,9 @@ function openWith(path: string, options: OpenDatabaseOptions, exclusive: boolean
     // Before the first access of a WAL file, or SQLite maps the -shm file anyway.
     if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
     if ((db.pragma('user_version', { simple: true }) as number) === 0) {
-      // 1 KB pages, not SQLite's 4 KB: every commit writes each page it touched whole, and an
-      // event touches about ten (its row, the indexes, its session) with a few hundred bytes of
-      // its own. Measured with a bare writer, one event and one fsync per commit: 26.5 kB of
-      // write_bytes at 4 KB pages, 11.5 kB at 1 KB (docs/benchmarks.md, flash wear). Rows stay
-      // under a page; reads and batches measured the same. Only a new file takes it: an existing
-      // one keeps its size (a change needs a VACUUM out of WAL mode), and every release reads both.
-      db.pragma('page_size = 1024');
+      // Only a new file takes it: an existing one keeps its size (a change needs a VACUUM out of
+      // WAL mode), and every release reads both.
+      db.pragma(`page_size = ${STORE_PAGE_SIZE}`);
       // Incremental auto-vacuum lets retention give pages back to the SD card without a full
       // VACUUM (which needs twice the space and locks the file). It only takes effect on a new file.
       db.pragma('auto_vacuum = INCREMENTAL');

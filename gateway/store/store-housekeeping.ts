@@ -52,6 +52,8 @@ export const COMPACT_ABOVE_FREE_BYTES = 1 << 20;
  */
 export class StoreHousekeeping {
   private db!: Database;
+  /** Fixed when the file was made (open-database.ts): read once per database, not per question. */
+  private pageSize = 0;
   private deleteExpiredEvents!: Statement;
   private deleteExpiredSessions!: Statement;
   private deleteOldestDelivered!: Statement;
@@ -66,6 +68,7 @@ export class StoreHousekeeping {
   /** Works on `db` from now on (see EventOutbox.rebind). */
   rebind(db: Database): void {
     this.db = db;
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
     this.deleteExpiredEvents = db.prepare('DELETE FROM events WHERE delivered_at IS NOT NULL AND ts < ?');
     this.deleteExpiredSessions = db.prepare('DELETE FROM sessions WHERE coalesce(ended_at, started_at) < ?');
     this.deleteOldestDelivered = db.prepare(
@@ -79,8 +82,7 @@ export class StoreHousekeeping {
    * pages are given back, so it is a bounded, passing overhead rather than data.
    */
   usedBytes(): number {
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    return ((this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number)) * pageSize;
+    return ((this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number)) * this.pageSize;
   }
 
   run(limits: HousekeepingLimits, now: Date = new Date()): HousekeepingReport {
@@ -109,7 +111,7 @@ export class StoreHousekeeping {
   }
 
   private freeBytes(): number {
-    return (this.db.pragma('freelist_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
+    return (this.db.pragma('freelist_count', { simple: true }) as number) * this.pageSize;
   }
 
   /** Gives freed pages back to the file system and empties the WAL. */

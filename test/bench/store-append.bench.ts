@@ -10,6 +10,7 @@ import { reportBench } from './bench-report.js';
 
 const { silentLogger } = (await import(distEntry('gateway', 'runtime', 'logger.js'))) as typeof import('../../gateway/runtime/logger.js');
 const { StationStore } = (await import(distEntry('gateway', 'store', 'station-store.js'))) as typeof import('../../gateway/store/station-store.js');
+const { STORE_PAGE_SIZE } = (await import(distEntry('gateway', 'store', 'open-database.js'))) as typeof import('../../gateway/store/open-database.js');
 type StationStore = InstanceType<typeof StationStore>;
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -69,8 +70,8 @@ function freshStore(): StationStore {
 /** The same table and pragmas as the store, with nothing of the store's code. */
 function rawDb(): { db: Database; insert: (e: NewEvent, i: number) => void } {
   const db = new BetterSqlite3(join(dir.path, `raw-${run++}.db`));
-  // The store's page size (gateway/store/open-database.ts), before the first write.
-  db.pragma('page_size = 1024');
+  // The store's page size, before the first write.
+  db.pragma(`page_size = ${STORE_PAGE_SIZE}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, ts TEXT NOT NULL, type TEXT NOT NULL,

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../config/package-root.js';
+import { STORE_PAGE_SIZE } from '../../gateway/store/open-database.js';
 import { runJsonScript, type ProcIo } from './proc-io.js';
 
 /** An `events` row as the gateway stored it, written again by the bare writer. */
@@ -42,7 +43,7 @@ process.stdout.write(JSON.stringify({ wchar: after.wchar - before.wchar, writeBy
 `;
 
 /** Runs the bare writer on a fresh database in `dir`; resolves with its I/O over the writes. */
-export function runBareWriter(dir: string, schema: string, rows: readonly BareEvent[], pageSize = 1024): Promise<ProcIo> {
+export function runBareWriter(dir: string, schema: string, rows: readonly BareEvent[], pageSize = STORE_PAGE_SIZE): Promise<ProcIo> {
   const input = join(dir, 'bare-input.json');
   writeFileSync(input, JSON.stringify({ schema, rows }));
   return runJsonScript<ProcIo>(WRITER, [join(dir, `bare-${pageSize}.db`), input, String(pageSize)], 'bare writer', packageRoot());
