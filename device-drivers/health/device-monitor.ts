@@ -30,8 +30,9 @@ const zeroCounters = (): ErrorCounters =>
 
 /**
  * Polls one driver on its schedule and keeps its health: the same online/offline rule, error
- * counters and latency for every kind of device. The next poll is scheduled after the previous
- * one settles, so a slow device never has two polls queued on a shared bus.
+ * counters and latency for every kind of device. The next poll is scheduled once the previous
+ * one settled, a period after its start, so a slow device never has two polls queued on a
+ * shared bus.
  */
 export class DeviceMonitor extends EventEmitter<MonitorEvents> {
   private online = false;
@@ -156,15 +157,25 @@ export class DeviceMonitor extends EventEmitter<MonitorEvents> {
     }
   }
 
+  /**
+   * Polls start a period apart, counted from the previous poll's start: a poll that waited on a
+   * shared bus behind a neighbour's probe or timeout does not push every later poll back by that
+   * wait (counted from its end, a 50 ms probe on a 100 ms line cost each healthy unit a quarter
+   * of its polls). One that took a whole period or more (a device timing out on a line of its
+   * own) is followed a period after its end, as before, so a dead device is never asked back to
+   * back; and so is one whose clock stepped back meanwhile.
+   */
   private schedule(delayMs: number): void {
     if (!this.running) return;
     this.cancelTimer = this.clock.after(delayMs, () => {
       this.cancelTimer = undefined;
+      const startedAt = this.now();
       this.inFlight = this.pollOnce().finally(() => {
         this.inFlight = undefined;
         this.polls++;
         this.lastSettledAt = this.now();
-        this.schedule(this.pollMs);
+        const left = startedAt + this.pollMs - this.lastSettledAt;
+        this.schedule(left > 0 && left <= this.pollMs ? left : this.pollMs);
       });
     });
   }

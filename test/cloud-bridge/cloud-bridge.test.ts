@@ -73,6 +73,44 @@ describe('CloudBridge on the embedded broker over a real socket', () => {
     await waitFor(() => outbox.pendingCount() === 0, 5000, 'outbox drained');
   });
 
+  it('sends an appended event from the next turn of the loop, not from inside the append', async () => {
+    const { bridge, outbox, client } = makeBridge();
+    bridge.start();
+    closers.push(() => bridge.stop());
+    await waitFor(() => bridge.connected, 5000, 'bridge connected');
+    await waitFor(() => outbox.pendingCount() === 0, 5000, 'nothing pending');
+    const from = fx.recorder.messages.length;
+    const published: string[] = [];
+    const mqtt = client();
+    const publish = mqtt.publish.bind(mqtt) as (...args: unknown[]) => unknown;
+    mqtt.publish = ((...args: unknown[]) => {
+      published.push(args[0] as string);
+      return publish(...args);
+    }) as typeof mqtt.publish;
+    // The grant's append returns to open the door: its publish must not run before that.
+    outbox.append({ type: 'access.granted', device: 'lock-1', data: { n: 1 } });
+    outbox.append({ type: 'door.opened', device: 'lock-1', data: { n: 2 } });
+    expect(published.filter((t) => t.endsWith('/events'))).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published.filter((t) => t.endsWith('/events'))).toHaveLength(2);
+    await fx.recorder.waitFor('stations/st-test-1/events', (m) => (m.body['data'] as { n: number }).n === 2, 10_000, from);
+  });
+
+  it('delivers an event appended just before a clean stop before it says offline', async () => {
+    const { bridge, outbox } = makeBridge();
+    const from = fx.recorder.messages.length;
+    bridge.start();
+    await fx.recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === true, 10_000, from);
+    outbox.append({ type: 'door.closed', device: 'lock-1', data: { n: 7 } });
+    await bridge.stop();
+    const off = await fx.recorder.waitFor('stations/st-test-1/status', (m) => m.body['online'] === false, 10_000, from);
+    const seen = fx.recorder.messages.slice(from);
+    const event = seen.findIndex((m) => m.topic === 'stations/st-test-1/events' && (m.body['data'] as { n: number }).n === 7);
+    expect(event, 'the event, before the offline status').toBeGreaterThanOrEqual(0);
+    expect(event).toBeLessThan(seen.indexOf(off));
+    expect(outbox.pendingCount()).toBe(0);
+  });
+
   it('says offline itself on a clean stop, where it stands in both statuses', async () => {
     const at = { lat: 30.2741, lon: 120.1634 };
     const { bridge } = makeBridge(at);

@@ -66,14 +66,21 @@ function watch(script: (n: number) => Answer, options: { pollMs?: number; offlin
 }
 
 describe('DeviceMonitor on fake time', () => {
-  it('polls at once on start, then pollMs after each poll settled, so a slow read stretches the period', async () => {
+  it('polls at once on start, then a period after each poll started, so a read that waited on the bus keeps the pace', async () => {
     const w = watch(() => 'ok', { pollMs: 1000, latencyMs: 300 });
     await w.monitor.start();
     await w.clock.advanceSettling(4000);
-    expect(w.readsAt()).toEqual([0, 1300, 2600, 3900]);
-    // The fourth read is still in flight.
-    expect(w.monitor.pollStats()).toMatchObject({ polls: 3, lastSettledAt: w.clock.now() - 4000 + 2900 });
+    expect(w.readsAt()).toEqual([0, 1000, 2000, 3000, 4000]);
+    // The fifth read is still in flight.
+    expect(w.monitor.pollStats()).toMatchObject({ polls: 4, lastSettledAt: w.clock.now() - 4000 + 3300 });
     expect(w.monitor.state().health.latencyMs).toBe(300);
+  });
+
+  it('a read that took a whole period or more is followed a period after it settled, never back to back', async () => {
+    const w = watch(() => 'timeout', { pollMs: 500, latencyMs: 700 });
+    await w.monitor.start();
+    await w.clock.advanceSettling(3600);
+    expect(w.readsAt()).toEqual([0, 1200, 2400, 3600]);
   });
 
   it('a device never seen goes offline at the threshold, once, and online on its first answer', async () => {
