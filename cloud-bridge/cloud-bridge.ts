@@ -454,7 +454,13 @@ export class CloudBridge {
   private readonly onAppended = (): void => {
     this.kickPending ??= setImmediate(() => {
       this.kickPending = undefined;
-      this.relay.kick();
+      // Out of the append's call now, a failed read of the outbox would end the gateway: the
+      // events stay on disk and the next append, acknowledgement or reconnect reads them again.
+      try {
+        this.relay.kick();
+      } catch (err) {
+        this.options.log.error({ err }, 'the outbox could not be read for sending; tried again on the next event or reconnect');
+      }
     });
   };
 

@@ -31,8 +31,8 @@ import { reportBench } from './bench-report.js';
  * bench test/bench/console-fleet.bench.ts`.
  */
 
-const STATIONS = Number(process.env['CONSOLE_BENCH_STATIONS'] ?? 12_000);
-const ROUNDS = Number(process.env['CONSOLE_BENCH_ROUNDS'] ?? 3);
+const STATIONS = Number(process.env['CONSOLE_BENCH_STATIONS'] || 12_000);
+const ROUNDS = Number(process.env['CONSOLE_BENCH_ROUNDS'] || 3);
 /** Where the time goes: set to a file path to record the page's CPU profile of the load (.cpuprofile, for DevTools). */
 const PROFILE = process.env['CONSOLE_BENCH_PROFILE'];
 /** Or a file path for a timeline trace (devtools.timeline) of the whole load: what "(program)" in a profile is. */

@@ -37,8 +37,8 @@ import { reportBench } from './bench-report.js';
  *   (workload steps, default 40)
  */
 
-const IDLE_SECONDS = Number(process.env['FLASH_WEAR_IDLE_SECONDS'] ?? 900);
-const STEPS = Number(process.env['FLASH_WEAR_STEPS'] ?? 40);
+const IDLE_SECONDS = Number(process.env['FLASH_WEAR_IDLE_SECONDS'] || 900);
+const STEPS = Number(process.env['FLASH_WEAR_STEPS'] || 40);
 /** A station past its retention: what a busy station logs in a day, and simulated upkeep rounds (a minute each). */
 const RETENTION_EVENTS_PER_DAY = 500;
 const RETENTION_ROUNDS = 180;

@@ -31,7 +31,7 @@ const { GATEWAY_NODE_FLAGS } = (await import(distEntry('gateway', 'cli', 'gatewa
 /** The gateway's Node flags: the demo's; `STARTUP_BENCH_NODE_FLAGS` (space-separated) to compare others. */
 const NODE_FLAGS = process.env['STARTUP_BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? GATEWAY_NODE_FLAGS;
 /** Measured rounds (gateway and bare Node each), after one unmeasured round; `STARTUP_BENCH_ROUNDS` for more. */
-const ROUNDS = Number(process.env['STARTUP_BENCH_ROUNDS'] ?? 5);
+const ROUNDS = Number(process.env['STARTUP_BENCH_ROUNDS'] || 5);
 const RETAINED = /\/(status|devices\/[^/]+|alarms|availability)$/;
 
 let dir: ReturnType<typeof tempDir>;

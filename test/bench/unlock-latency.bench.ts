@@ -35,7 +35,7 @@ const { startEmbeddedBroker } = (await import(distEntry('cloud-bridge', 'embedde
 const { generateIssuerKey, issueToken, writeTrustedKeys } = (await import(distEntry('simulators', 'cloud', 'token-issuer.js'))) as typeof import('../../simulators/cloud/token-issuer.js');
 
 /** Rounds measured (one echo and one unlock each); `UNLOCK_BENCH_ROUNDS` for a longer run. */
-const ROUNDS = Number(process.env['UNLOCK_BENCH_ROUNDS'] ?? 1000);
+const ROUNDS = Number(process.env['UNLOCK_BENCH_ROUNDS'] || 1000);
 /** Rounds before the measured ones: connections, JIT, the first STATUS poll. */
 const WARMUP = 20;
 /** One round every 50 ms: 1,020 unlocks in 51 s spend at most 600 + 10 × 51 of the budget. */
