@@ -34,7 +34,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 const { startEmbeddedBroker } = (await import(distEntry('cloud-bridge', 'embedded-broker.js'))) as typeof import('../../cloud-bridge/embedded-broker.js');
 const { generateIssuerKey, issueToken, writeTrustedKeys } = (await import(distEntry('simulators', 'cloud', 'token-issuer.js'))) as typeof import('../../simulators/cloud/token-issuer.js');
 
-/** Rounds measured (one echo and one unlock each); `UNLOCK_BENCH_ROUNDS` for a longer run. */
+/** Rounds measured (one echo, one gateway unlock and one bare unlock each); `UNLOCK_BENCH_ROUNDS` for a longer run. */
 const ROUNDS = Number(process.env['UNLOCK_BENCH_ROUNDS'] || 1000);
 /** Rounds before the measured ones: connections, JIT, the first STATUS poll. */
 const WARMUP = 20;
