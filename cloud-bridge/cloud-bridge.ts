@@ -108,7 +108,6 @@ export class CloudBridge {
   private readonly announced = new Map<string, string>();
   private wasConnected = false;
   private stopping = false;
-  private kickPending: NodeJS.Immediate | undefined;
   private attempt = 0;
   /** Errors while the link is down repeat on every retry: say the first, count the rest. */
   private errorsSinceConnect = 0;
@@ -318,7 +317,6 @@ export class CloudBridge {
     this.relay.detach();
     clearInterval(this.heartbeat);
     this.options.outbox.off('appended', this.onAppended);
-    this.kickNow();
     // From here the old client's events are not this bridge's (its handlers check which client is current).
     this.client = undefined;
     this.connection.emit(false);
@@ -401,7 +399,6 @@ export class CloudBridge {
     this.takeover.stop();
     clearInterval(this.heartbeat);
     this.options.outbox.off('appended', this.onAppended);
-    this.kickNow();
     if (!client) return;
     const started = Date.now();
     const left = (): number => deadlineMs - (Date.now() - started);
@@ -445,32 +442,7 @@ export class CloudBridge {
     }
   }
 
-  /**
-   * An appended event is sent from the next turn of the loop, not from inside the append: the
-   * append that records a grant returns to open the door, and the event's publish (about 0.4 ms
-   * on the unlock path without TurboFan) then goes out while the lock answers instead of before the
-   * UNLOCK is written. A burst of appends (a batch, a restored backlog) is one read of the outbox.
-   */
-  private readonly onAppended = (): void => {
-    this.kickPending ??= setImmediate(() => {
-      this.kickPending = undefined;
-      // Out of the append's call now, a failed read of the outbox would end the gateway: the
-      // events stay on disk and the next append, acknowledgement or reconnect reads them again.
-      try {
-        this.relay.kick();
-      } catch (err) {
-        this.options.log.error({ err }, 'the outbox could not be read for sending; tried again on the next event or reconnect');
-      }
-    });
-  };
-
-  /** A deferred send still due is made now (before the relay flushes or the link changes). */
-  private kickNow(): void {
-    if (!this.kickPending) return;
-    clearImmediate(this.kickPending);
-    this.kickPending = undefined;
-    this.relay.kick();
-  }
+  private readonly onAppended = (): void => this.relay.appended();
 
   private identityConflict(detail: { evidence: string; connections: number }): void {
     const { config, log, alarms } = this.options;

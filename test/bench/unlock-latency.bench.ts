@@ -164,15 +164,14 @@ function summarise(what: string, samples: number[]): void {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let seq = 0;
-const unlock = async (): Promise<number> => {
+/** A round trip of a fresh unlock token to `topic`: the gateway's command, or the bare unlock's. */
+const unlockVia = (topic: string) => async (): Promise<number> => {
   const token = await issueToken(key, { station: STATION, res: 'main-door', act: 'unlock' });
-  return roundTrip(`stations/${STATION}/cmd/unlock`, { token }, seq++);
+  return roundTrip(topic, { token }, seq++);
 };
+const unlock = unlockVia(`stations/${STATION}/cmd/unlock`);
+const bareOnce = unlockVia('bench/bare-unlock');
 const echoOnce = (): Promise<number> => roundTrip('bench/echo', {}, seq++);
-const bareOnce = async (): Promise<number> => {
-  const token = await issueToken(key, { station: STATION, res: 'main-door', act: 'unlock' });
-  return roundTrip('bench/bare-unlock', { token }, seq++);
-};
 
 describe(`unlock by cloud command, ${ROUNDS} rounds, each with an echo and a bare unlock`, () => {
   bench(
