@@ -54,8 +54,11 @@ const PUBLISH_OPTIONS = { qos: 1, retain: false } as const;
 export const DEFAULT_RELAY = {
   window: 32,
   pacing: { ratePerSecond: 200, burst: 200 } satisfies RelayPacing,
-  // A second: long enough that the next event of live traffic usually carries the marks.
-  markBatch: { maxEvents: 256, maxDelayMs: 1000 },
+  // Ten seconds: the next event of live traffic usually carries the marks, and a quiet station
+  // writes one commit for a visit's marks, not one for each event (a commit costs the SD card a
+  // 4 KB block or two however small it is; issue 22). A mark is bookkeeping, not the event: one
+  // lost to a power cut costs a resend, which consumers dedup by id (at least once, as always).
+  markBatch: { maxEvents: 256, maxDelayMs: 10_000 },
   retryDelayMs: 2000,
 } as const;
 

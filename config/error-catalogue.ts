@@ -264,6 +264,14 @@ export const ERROR_CATALOGUE = {
     exit: 1,
     action: 'upgrade the gateway (or roll the database back with the version that wrote it)',
   },
+  STORE_SESSIONS_BEHIND: {
+    area: 'store',
+    raisedBy: 'the store\'s usage-session catch-up (gateway/store/station-store.ts)',
+    meaning:
+      'the usage sessions could not be derived from the event log (a database or disk fault other than a full disk, which is `STORE_FULL`). The events are safe and go on to the cloud; sessions lack the newest of them until a catch-up works: tried again after the next write, at every upkeep round and at stop ([storage.md](storage.md#usage-sessions))',
+    shows: ['log'],
+    action: 'read the error in the log; if it names corruption, see `STORE_CORRUPT`',
+  },
   STORE_CLOSED: {
     area: 'store',
     raisedBy: '`StoreClosedError` (gateway/store/store-errors.ts)',

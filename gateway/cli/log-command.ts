@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { queryEvents, type LoggedEvent } from '../store/usage-log-query.js';
+import { SESSIONS_CATCH_UP_MS } from '../store/station-store.js';
 import { UsageSessions, type SessionKind, type UsageSession } from '../store/usage-sessions.js';
 import { integerOption, UsageError } from '../../config/usage-error.js';
 import { formatZoned, parseWallTime } from './zoned-time.js';
@@ -53,8 +54,14 @@ export function runLogCommand(dbPath: string, options: LogOptions, write: (line:
     db.pragma('busy_timeout = 5000');
     if (options.sessions) {
       const kind = options.type as SessionKind | undefined;
-      const rows = new UsageSessions(db).list({ since, until, kind, device: options.device, limit });
+      const sessions = new UsageSessions(db);
+      const rows = sessions.list({ since, until, kind, device: options.device, limit });
       printSessions(rows, options.csv === true, write, zone);
+      const behind = sessions.behind();
+      // Not in CSV, which a spreadsheet reads row by row.
+      if (behind > 0 && options.csv !== true) {
+        write(`(${behind} newer event${behind === 1 ? ' is' : 's are'} not in the sessions yet: a running gateway adds them within ${SESSIONS_CATCH_UP_MS / 1000} s, a stopped one at its next start)`);
+      }
       return rows.length;
     }
     const types = options.type?.split(',').map((t) => t.trim()).filter(Boolean);

@@ -171,7 +171,11 @@ export async function wireAccess(options: AccessWiringOptions): Promise<AccessWi
   const diagnostics = new DiagnosticsService({
     authority: new DiagnoseAuthority({ stationId: config.station.id, verifier, passes, revocations, clock }),
     outbox: store.outbox,
-    openLog: () => openUsageLog(config.storage.path),
+    // Its own read-only connection cannot derive: the sessions catch up on the store's first.
+    openLog: () => {
+      store.deriveSessions();
+      return openUsageLog(config.storage.path);
+    },
     doctor: () => collectDoctorFacts({ config, monitors, outbox: store.outbox, clock: () => clock.read() }),
     log: log.child({ part: 'diagnostics' }),
   });

@@ -37,11 +37,8 @@ export function eventFromRow(r: EventRow): PendingEvent {
 }
 
 export interface EventOutboxOptions {
-  /**
-   * Runs inside each event's transaction (usage sessions), so what it derives commits with it.
-   * `dataJson` is the event's data as the outbox stored it, serialised once for both.
-   */
-  derive?: (event: StationEvent, dataJson: string) => void;
+  /** Runs after each write has committed (the store then schedules the usage sessions' catch-up). */
+  written?: () => void;
 }
 
 /** Rows per multi-row INSERT in `appendMany`: one statement step instead of one per event. */
@@ -87,11 +84,8 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
     // A run of consecutive seqs is exactly the rows in its range: seq is the integer primary key.
     this.markRange = db.prepare('UPDATE events SET delivered_at = ? WHERE seq BETWEEN ? AND ? AND delivered_at IS NULL');
     this.countPending = db.prepare('SELECT count(*) AS n FROM events WHERE delivered_at IS NULL');
-    const derive = this.options.derive;
     this.writeOne = db.transaction((e: StationEvent, marks: readonly number[]) => {
-      const data = JSON.stringify(e.data);
-      this.insert.run(e.id, e.ts, e.type, e.device ?? null, data);
-      derive?.(e, data);
+      this.insert.run(e.id, e.ts, e.type, e.device ?? null, JSON.stringify(e.data));
       if (marks.length > 0) this.writeMarks(marks);
     });
     this.writeMany = db.transaction((events: readonly StationEvent[], marks: readonly number[]) => {
@@ -110,8 +104,6 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
         const e = events[i] as StationEvent;
         this.insert.run(e.id, e.ts, e.type, e.device ?? null, data[i]);
       }
-      // After the inserts, in event order: sessions read only their own table, never events.
-      if (derive) events.forEach((e, k) => derive(e, data[k] as string));
       if (marks.length > 0) this.writeMarks(marks);
     });
     this.markRuns = db.transaction((runs: readonly number[], when: string) => this.markEach(runs, when));
@@ -130,6 +122,7 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
       translateWriteError(err);
     }
     if (marks.length > 0) this.markSource?.marksWritten(marks);
+    this.options.written?.();
     if (this.listenerCount('appended') > 0) this.emit('appended', stored);
     return stored;
   }
@@ -145,6 +138,7 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
       translateWriteError(err);
     }
     if (marks.length > 0) this.markSource?.marksWritten(marks);
+    this.options.written?.();
     if (this.listenerCount('appended') > 0) for (const e of stored) this.emit('appended', e);
     return stored;
   }
@@ -188,8 +182,12 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
     }
   }
 
+  /**
+   * Events the broker has not acknowledged yet: undelivered on disk, less those acknowledged
+   * whose delivery marks wait in memory for their batch (`carryMarks`).
+   */
   pendingCount(): number {
-    return (this.countPending.get() as { n: number }).n;
+    return (this.countPending.get() as { n: number }).n - (this.markSource?.takeMarks().length ?? 0);
   }
 
   carryMarks(source: MarkSource): void {

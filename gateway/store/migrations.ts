@@ -114,6 +114,18 @@ export const ADDITIONS: readonly Addition[] = [
       ALTER TABLE alarms ADD COLUMN ack_note TEXT;
     `,
   },
+  {
+    id: 2,
+    name: 'usage sessions derived after the event, behind a cursor',
+    needsVersion: 3,
+    // Until now every event's sessions were derived in its own transaction: the whole log is
+    // derived, and the sessions' last rowid is the one this gateway wrote (see
+    // UsageSessions.adoptForeignSessions). A fresh file starts at 0, 0.
+    sql: `
+      INSERT OR IGNORE INTO meta (key, value)
+        SELECT 'sessionsDerived', json_object('seq', (SELECT coalesce(max(seq), 0) FROM events), 'row', (SELECT coalesce(max(rowid), 0) FROM sessions));
+    `,
+  },
 ];
 
 const ADDITIONS_KEY = 'schemaAdditions';

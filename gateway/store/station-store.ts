@@ -9,7 +9,7 @@ import { ReplayCache } from './replay-cache.js';
 import { StoreAnchor, anchorPath, type AnchorRecord } from './store-anchor.js';
 import { MetaTable } from './meta-table.js';
 import { StoreHousekeeping, type HousekeepingLimits, type HousekeepingReport } from './store-housekeeping.js';
-import { StoreClosedError, StoreCorruptError, isCorruption, isDiskFull } from './store-errors.js';
+import { StoreClosedError, StoreCorruptError, StoreFullError, isCorruption, isDiskFull } from './store-errors.js';
 import { TimeFloor } from './time-floor.js';
 import { UsageSessions } from './usage-sessions.js';
 
@@ -28,6 +28,14 @@ export interface LostStore {
 }
 
 type FileState = 'missing' | 'empty' | 'present';
+
+/**
+ * How long after a write the usage sessions catch up with the log: the events of one visit
+ * (a scan, the door opening and closing, a swap) mostly fall within it, so their session rows
+ * share pages and one sync instead of adding pages to each event's own (issue 22). Reads that
+ * list sessions catch up first, so only the crew's read-only `log` command can see them lag.
+ */
+export const SESSIONS_CATCH_UP_MS = 10_000;
 
 interface Parts {
   db: Database;
@@ -63,6 +71,8 @@ export class StationStore {
   private lostStore: LostStore | undefined;
   private reset: Date | undefined;
   private anchorFailing = false;
+  private catchUpTimer: NodeJS.Timeout | undefined;
+  private catchUpFailing = false;
 
   constructor(
     private readonly path: string,
@@ -84,11 +94,11 @@ export class StationStore {
       this.log.error({ path: this.path, movedTo: this.moved.movedTo, reason: this.moved.reason, code: 'STORE_CORRUPT' }, 'database damaged; moved aside, starting with a fresh one');
       db = this.openOrStandIn();
     }
-    const sessions = new UsageSessions(db);
     const replay = new ReplayCache(db);
+    const sessions = new UsageSessions(db);
     this.parts = {
       db,
-      outbox: new EventOutbox(db, { derive: (e, dataJson) => sessions.record(e, dataJson) }),
+      outbox: new EventOutbox(db, { written: () => this.scheduleCatchUp() }),
       sessions,
       replay,
       timeFloor: new TimeFloor(db),
@@ -100,6 +110,7 @@ export class StationStore {
     };
     this.log.info({ path: this.path, pending: this.parts.outbox.pendingCount() }, 'store open');
     if (!this.standIn) this.checkLife();
+    if (!this.standIn) this.startSessions();
     if (this.exclusive) {
       this.log.error(
         { path: this.path, code: 'STORE_FULL' },
@@ -172,6 +183,8 @@ export class StationStore {
     // Every round is also a chance to write what a full disk held back.
     this.flushHeld();
     this.writeAnchor();
+    // Nothing leaves the log before its sessions are derived.
+    this.catchUpSessions();
     const report = this.get().housekeeping.run(limits, this.now());
     const { expiredEvents, expiredSessions, prunedEvents, forgottenTokens } = report;
     if (expiredEvents + expiredSessions + prunedEvents + forgottenTokens > 0) this.log.info(report, 'housekeeping');
@@ -201,6 +214,9 @@ export class StationStore {
   /** Checkpoints the WAL into the main file and closes; afterwards the file stands alone. */
   stop(): void {
     if (!this.parts) return;
+    clearTimeout(this.catchUpTimer);
+    this.catchUpTimer = undefined;
+    this.catchUpSessions();
     this.flushHeldQuietly();
     const { db } = this.parts;
     this.parts = undefined;
@@ -254,6 +270,7 @@ export class StationStore {
     this.standIn = false;
     this.log.info({ path: this.path, pending: parts.outbox.pendingCount() }, 'disk has room again: the database file is open, the stand-in is gone');
     this.checkLife();
+    this.startSessions();
     return true;
   }
 
@@ -316,6 +333,54 @@ export class StationStore {
     } catch (err) {
       if (!this.anchorFailing) this.log.warn({ path: anchorPath(this.path), err: (err as Error).message }, 'cannot write the store anchor; tried again every upkeep round');
       this.anchorFailing = true;
+    }
+  }
+
+  /**
+   * Derives now what the usage sessions lack, for a reader on a connection of its own (`cmd/logs`
+   * opens the file read-only); a failure is logged here and the reader lists what is derived.
+   */
+  deriveSessions(): void {
+    this.catchUpSessions();
+  }
+
+  /** At open: sessions another gateway derived are taken as they are, and what a cut left underived is derived now. */
+  private startSessions(): void {
+    try {
+      if (this.get().sessions.adoptForeignSessions()) this.log.warn({ path: this.path }, 'usage sessions written by another gateway version since the last start: taken as derived');
+    } catch (err) {
+      if (!(err instanceof StoreFullError)) throw err;
+    }
+    this.catchUpSessions();
+  }
+
+  /** One catch-up timer at a time, from the first write after the last catch-up. */
+  private scheduleCatchUp(): void {
+    if (this.catchUpTimer !== undefined) return;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = undefined;
+      if (this.parts) this.catchUpSessions();
+    }, SESSIONS_CATCH_UP_MS);
+    // A pending catch-up never keeps the process alive: stop() runs it.
+    this.catchUpTimer.unref();
+  }
+
+  /**
+   * Derives what the sessions lack. A failure leaves it for the next write's timer or upkeep
+   * round: the events are safe, and a listing catches up (or throws) itself. The stand-in has no events.
+   */
+  private catchUpSessions(): void {
+    if (this.standIn || !this.parts) return;
+    try {
+      this.parts.sessions.catchUpAll();
+      this.catchUpFailing = false;
+    } catch (err) {
+      // Once until a catch-up works again: the timer retries after every write.
+      if (!this.catchUpFailing) {
+        if (err instanceof StoreFullError) this.log.warn({ path: this.path, code: 'STORE_FULL' }, 'disk full: usage sessions not derived; tried again after the next write and every upkeep round');
+        else this.log.error({ err, path: this.path, code: 'STORE_SESSIONS_BEHIND' }, 'usage sessions could not be derived; tried again after the next write and every upkeep round');
+      }
+      this.catchUpFailing = true;
     }
   }
 

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { pooledRandom } from './pooled-random.js';
 import type { StationEvent } from '../../cloud-bridge/outbox-port.js';
+import { translateWriteError } from './store-errors.js';
 
 export type SessionKind = 'access' | 'door' | 'swap' | 'water' | 'occupancy';
 
@@ -89,9 +90,55 @@ function mergesFlat(data: Record<string, unknown>): boolean {
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined);
 const isoOr = (v: unknown, fallback: string): string => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : fallback);
 
+/** A session row of the batch being derived, as it will be inserted. */
+interface PendingRow {
+  id: string;
+  kind: SessionKind;
+  device: string | null;
+  key: string;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: string | null;
+  subject: string | null;
+  data: string;
+  startEvent: string;
+  endEvent: string | null;
+}
+
+/** One catch-up's rows, with the keys whose open session is settled: built in the batch, or the file's closed. */
+interface Batch {
+  rows: PendingRow[];
+  /** `kind \0 key` to the row of the batch open on it. */
+  open: Map<string, PendingRow>;
+  /** Keys on which the file holds no open session any more. */
+  settled: Set<string>;
+}
+
+const SESSION_COLUMNS = 'INSERT INTO sessions (id, kind, device, key, started_at, ended_at, outcome, subject, data, start_event, end_event) VALUES ';
+const ONE_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** Rows per multi-row INSERT when a batch is flushed, as the outbox does for events. */
+const INSERT_CHUNK = 25;
+const values = (r: PendingRow): unknown[] => [r.id, r.kind, r.device, r.key, r.startedAt, r.endedAt, r.outcome, r.subject, r.data, r.startEvent, r.endEvent];
+
+/** Events (a span of seqs) read and derived per transaction when the sessions catch up with the log. */
+export const CATCH_UP_PAGE = 2000;
+
+/** The meta key of how far the sessions have been derived: the last event's seq, and the sessions' rowid then. */
+export const SESSIONS_DERIVED_KEY = 'sessionsDerived';
+
+interface Derived {
+  /** Every event up to this seq is in the sessions. */
+  seq: number;
+  /** The sessions' largest rowid when `seq` was written: a larger one was written by someone else. */
+  row: number;
+}
+
 /**
- * Usage sessions derived from events, inside the transaction that stores the event: a session
- * row can never disagree with the log it came from. A session whose end was lost (the power went
+ * Usage sessions derived from the event log. They are derived after the event's own transaction,
+ * in batches (`catchUp`), not inside it: a session is an index of the log, not a record of its
+ * own, so its pages need not be written and synced with every event (issue 22). The cursor of
+ * what has been derived commits with the sessions it covers, so a cut resumes where the last
+ * batch ended and never derives an event twice. A session whose end was lost (the power went
  * while a door stood open) is closed with outcome `unknown` when the next one on its key starts.
  */
 export class UsageSessions {
@@ -101,6 +148,13 @@ export class UsageSessions {
   private closeStale!: Statement;
   private close!: Statement;
   private closeMerging!: Statement;
+  private eventsAfter!: Statement;
+  private lastSeq!: Statement;
+  private lastRow!: Statement;
+  private readCursor!: Statement;
+  private writeCursor!: Statement;
+  private insertChunk!: Statement;
+  private deriveBatch!: (afterSeq: number, upTo: number) => void;
   private readonly ulid = monotonicFactory(pooledRandom());
   private idTs = '';
   private idMs = Number.NaN;
@@ -112,9 +166,7 @@ export class UsageSessions {
   /** Queries `db` from now on (see EventOutbox.rebind). */
   rebind(db: Database): void {
     this.db = db;
-    this.insert = db.prepare(
-      'INSERT INTO sessions (id, kind, device, key, started_at, ended_at, outcome, subject, data, start_event, end_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    this.insert = db.prepare(SESSION_COLUMNS + ONE_ROW);
     // At most one session is open per kind and key (a start closes the last); max() rather than
     // ORDER BY ... LIMIT 1 finds it without a sorter per event (SQLite takes the bare columns
     // from the row with the maximum).
@@ -129,13 +181,91 @@ export class UsageSessions {
     this.closeMerging = db.prepare(
       `UPDATE sessions SET ended_at = ?, outcome = ?, data = json_patch(data, ?), end_event = ?, subject = coalesce(subject, ?) WHERE rowid = (SELECT open_row FROM (${open}))`,
     );
+    // Only the events that make sessions, as arrays: most of the log is neither read into objects nor parsed.
+    const types = Object.keys(SESSION_RULES).map((t) => `'${t}'`).join(', ');
+    this.eventsAfter = db.prepare(`SELECT id, ts, type, device, data FROM events WHERE seq > ? AND seq <= ? AND type IN (${types}) ORDER BY seq`).raw(true);
+    this.insertChunk = db.prepare(SESSION_COLUMNS + Array<string>(INSERT_CHUNK).fill(ONE_ROW).join(', '));
+    this.lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck();
+    this.lastRow = db.prepare('SELECT coalesce(max(rowid), 0) FROM sessions').pluck();
+    this.readCursor = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    this.writeCursor = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    // A page is a span of seqs (the integer primary key), so the cursor moves past events that make no session.
+    this.deriveBatch = db.transaction((afterSeq: number, upTo: number) => {
+      const batch: Batch = { rows: [], open: new Map(), settled: new Set() };
+      for (const [id, ts, type, device, data] of this.eventsAfter.all(afterSeq, upTo) as Array<[string, string, string, string | null, string]>) {
+        this.record({ id, ts, type, device: device ?? undefined, data: JSON.parse(data) as Record<string, unknown> }, data, batch);
+      }
+      this.flush(batch);
+      this.setCursor({ seq: upTo, row: this.lastRow.get() as number });
+    });
   }
 
   /**
-   * Called by the outbox inside the event's own transaction. `dataJson` is `event.data` as the
-   * outbox serialised it (passed so it is serialised once); given or not, the same rows result.
+   * Derives the sessions of the next `limit` seqs past the cursor, in one transaction with the
+   * cursor; returns how many seqs it covered (0: the sessions are up to date, and nothing was
+   * written). Throws StoreFullError on a full disk, the events untouched.
    */
-  record(event: StationEvent, dataJson?: string): void {
+  catchUp(limit = CATCH_UP_PAGE): number {
+    const { seq } = this.cursor();
+    const last = this.lastSeq.get() as number;
+    if (last <= seq) return 0;
+    const upTo = Math.min(last, seq + limit);
+    try {
+      this.deriveBatch(seq, upTo);
+    } catch (err) {
+      translateWriteError(err);
+    }
+    return upTo - seq;
+  }
+
+  /** Catches up with the whole log, one page per transaction; returns how many seqs it covered. */
+  catchUpAll(): number {
+    let total = 0;
+    for (let n = this.catchUp(); n > 0; n = this.catchUp()) total += n;
+    return total;
+  }
+
+  /** Events in the log that are not in the sessions yet. */
+  behind(): number {
+    return Math.max(0, (this.lastSeq.get() as number) - this.cursor().seq);
+  }
+
+  /**
+   * At start: sessions written past the cursor's rowid were derived by another gateway, an
+   * older one that derived inside each event's transaction (a rollback after an update). It
+   * derived the log up to its last event, so the cursor moves there instead of deriving those
+   * events twice. Returns whether it moved.
+   */
+  adoptForeignSessions(): boolean {
+    const cursor = this.cursor();
+    const row = this.lastRow.get() as number;
+    if (row <= cursor.row) return false;
+    try {
+      this.setCursor({ seq: this.lastSeq.get() as number, row });
+    } catch (err) {
+      translateWriteError(err);
+    }
+    return true;
+  }
+
+  private cursor(): Derived {
+    const stored = this.readCursor.get(SESSIONS_DERIVED_KEY) as string | undefined;
+    // The schema addition writes the cursor: a file without it was only ever opened by gateways
+    // that derived inside each event's transaction (read here read-only), so all of it is derived.
+    return stored !== undefined ? (JSON.parse(stored) as Derived) : { seq: this.lastSeq.get() as number, row: this.lastRow.get() as number };
+  }
+
+  private setCursor(derived: Derived): void {
+    this.writeCursor.run(SESSIONS_DERIVED_KEY, JSON.stringify(derived));
+  }
+
+  /**
+   * One event into the sessions, inside `catchUp`'s transaction; `dataJson` is `event.data` as
+   * stored. Rows of this batch are built in memory and inserted at its end (`flush`): a visit's
+   * start and end become one insert of a closed row, not an insert and an update. The rows are
+   * those that deriving each event on its own against the file gives, in the same order.
+   */
+  private record(event: StationEvent, dataJson: string, batch: Batch): void {
     const rule = SESSION_RULES[event.type];
     if (!rule) return;
     let key = event.device ?? '';
@@ -143,34 +273,80 @@ export class UsageSessions {
     const subject = text(event.data['sub']) ?? null;
     const outcome = rule.outcome?.startsWith('=') ? (text(event.data[rule.outcome.slice(1)]) ?? 'unknown') : (rule.outcome ?? null);
     const device = event.device ?? null;
-    const data = dataJson ?? JSON.stringify(event.data);
+    const row = (startedAt: string, endedAt: string | null, rowOutcome: string | null): PendingRow => ({
+      id: this.newId(event),
+      kind: rule.kind,
+      device,
+      key,
+      startedAt,
+      endedAt,
+      outcome: rowOutcome,
+      subject,
+      data: dataJson,
+      startEvent: event.id,
+      endEvent: endedAt === null ? null : event.id,
+    });
 
     if (rule.role === 'whole') {
       const started = rule.startedAtField ? isoOr(event.data[rule.startedAtField], event.ts) : event.ts;
       const ended = rule.endedAtField ? isoOr(event.data[rule.endedAtField], event.ts) : event.ts;
-      this.insert.run(this.newId(event), rule.kind, device, key, started, ended, outcome, subject, data, event.id, event.id);
+      batch.rows.push(row(started, ended, outcome));
       return;
     }
+    const slot = `${rule.kind}\u0000${key}`;
+    const open = batch.open.get(slot);
     if (rule.role === 'start') {
-      this.closeStale.run(event.ts, rule.kind, key);
-      this.insert.run(this.newId(event), rule.kind, device, key, event.ts, null, null, subject, data, event.id, null);
-      return;
-    }
-    if (mergesFlat(event.data)) {
-      if (this.closeMerging.run(event.ts, outcome, data, event.id, subject, rule.kind, key).changes === 0) {
-        this.insert.run(this.newId(event), rule.kind, device, key, event.ts, event.ts, outcome, subject, data, event.id, event.id);
+      if (open) {
+        open.endedAt = event.ts;
+        open.outcome = 'unknown';
+      } else if (!batch.settled.has(slot)) {
+        // The session the file holds open on this key, if any (the batch holds none open there).
+        this.closeStale.run(event.ts, rule.kind, key);
       }
+      batch.settled.add(slot);
+      const started = row(event.ts, null, null);
+      batch.rows.push(started);
+      batch.open.set(slot, started);
       return;
     }
-    // An aggregate always returns a row: no open session is a row of NULLs.
-    const open = this.findOpen.get(rule.kind, key) as [number | null, string | null, string | null];
-    if (open[0] !== null) {
-      const merged = { ...(JSON.parse(open[1] as string) as Record<string, unknown>), ...event.data };
-      this.close.run(event.ts, outcome, JSON.stringify(merged), event.id, subject, open[0]);
-    } else {
-      // The start is not in this database (lost with a corrupt file, or pruned): keep the end.
-      this.insert.run(this.newId(event), rule.kind, device, key, event.ts, event.ts, outcome, subject, data, event.id, event.id);
+    if (open) {
+      batch.open.delete(slot);
+      open.endedAt = event.ts;
+      open.outcome = outcome;
+      open.data = JSON.stringify({ ...(JSON.parse(open.data) as Record<string, unknown>), ...event.data });
+      open.endEvent = event.id;
+      open.subject ??= subject;
+      return;
     }
+    if (!batch.settled.has(slot)) {
+      batch.settled.add(slot);
+      if (this.closeInFile(event, rule.kind, key, outcome, subject, dataJson)) return;
+    }
+    // The start is not in this database (lost with a corrupt file, or pruned): keep the end.
+    batch.rows.push(row(event.ts, event.ts, outcome));
+  }
+
+  /** Closes the session the file holds open on `key` with this end; returns whether there was one. */
+  private closeInFile(event: StationEvent, kind: SessionKind, key: string, outcome: string | null, subject: string | null, dataJson: string): boolean {
+    if (mergesFlat(event.data)) return this.closeMerging.run(event.ts, outcome, dataJson, event.id, subject, kind, key).changes > 0;
+    // An aggregate always returns a row: no open session is a row of NULLs.
+    const open = this.findOpen.get(kind, key) as [number | null, string | null, string | null];
+    if (open[0] === null) return false;
+    const merged = { ...(JSON.parse(open[1] as string) as Record<string, unknown>), ...event.data };
+    this.close.run(event.ts, outcome, JSON.stringify(merged), event.id, subject, open[0]);
+    return true;
+  }
+
+  private flush(batch: Batch): void {
+    const { rows } = batch;
+    const args: unknown[] = [];
+    let i = 0;
+    for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
+      args.length = 0;
+      for (let k = i; k < i + INSERT_CHUNK; k++) args.push(...values(rows[k] as PendingRow));
+      this.insertChunk.run(args);
+    }
+    for (; i < rows.length; i++) this.insert.run(values(rows[i] as PendingRow));
   }
 
   private newId(event: StationEvent): string {
@@ -182,8 +358,13 @@ export class UsageSessions {
     return this.ulid(this.idMs);
   }
 
-  /** Sessions that started in [`since`, `until`), of one kind and one device when asked, oldest first. */
+  /**
+   * Sessions that started in [`since`, `until`), of one kind and one device when asked, oldest
+   * first. A writable database catches up with the log first; a read-only one (the crew's `log`
+   * command) lists what the gateway has derived (`behind` says what is missing).
+   */
   list(query: SessionQuery = {}): UsageSession[] {
+    if (!this.db.readonly) this.catchUpAll();
     const where: string[] = [];
     const args: unknown[] = [];
     if (query.since) {

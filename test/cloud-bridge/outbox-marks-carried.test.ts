@@ -60,6 +60,21 @@ describe('delivery marks carried by the next event', () => {
     expect(await relay.flush(100)).toBe(true);
   });
 
+  it('does not count an acknowledged event whose mark waits as pending', () => {
+    const outbox = new EventOutbox(db);
+    const { relay } = relayOver(outbox);
+    outbox.append({ type: 'door.opened', device: 'lock-1' });
+    expect(outbox.pendingCount()).toBe(1);
+    relay.attach(ackingClient);
+    outbox.append({ type: 'door.closed', device: 'lock-1' });
+    // The second is acknowledged too, its mark waiting; the first's rode in its transaction.
+    expect(deliveredOnDisk()).toEqual([1]);
+    expect(outbox.pendingCount()).toBe(0);
+    relay.detach();
+    expect(deliveredOnDisk()).toEqual([1, 2]);
+    expect(outbox.pendingCount()).toBe(0);
+  });
+
   it('carries marks in a batch of events too', () => {
     const outbox = new EventOutbox(db);
     const { relay, markCalls } = relayOver(outbox);
@@ -72,20 +87,18 @@ describe('delivery marks carried by the next event', () => {
   });
 
   it('keeps the marks when the event transaction fails: neither the event nor its marks are on disk, and the next one writes them', () => {
-    let failNext = false;
-    const outbox = new EventOutbox(db, {
-      derive: () => {
-        if (failNext) throw new Error('disk I/O error');
-      },
-    });
+    // A fault inside the event's transaction, after nothing of it can be kept.
+    db.exec(`CREATE TABLE fail_next (x); CREATE TRIGGER fail_insert BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM fail_next) BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;`);
+    const fail = (on: boolean): void => void db.exec(on ? 'INSERT INTO fail_next VALUES (1)' : 'DELETE FROM fail_next');
+    const outbox = new EventOutbox(db);
     const { relay, markCalls } = relayOver(outbox);
     relay.attach(ackingClient);
     outbox.append({ type: 'one' });
     outbox.append({ type: 'two' });
     expect(deliveredOnDisk()).toEqual([1]);
-    failNext = true;
+    fail(true);
     expect(() => outbox.append({ type: 'lost' })).toThrow('disk I/O error');
-    failNext = false;
+    fail(false);
     expect((db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(2);
     expect(deliveredOnDisk()).toEqual([1]);
     const last: StationEvent = outbox.append({ type: 'three' });

@@ -225,6 +225,10 @@ describe('cmd/logs', () => {
     const sessions = await ask('logs', { token, sessions: true });
     expect(sessions.ok, JSON.stringify(sessions.error)).toBe(true);
     assertContract('logs-result', sessions.result);
+    // A session of an event just written: the reply derives it first, not 10 s later.
+    composed.storage.store.outbox.append({ type: 'water.dispensed', device: 'water-9', data: { litres: 0.37 } });
+    const water = await ask('logs', { token, sessions: true, type: 'water', device: 'water-9' });
+    expect((water.result as { rows: Array<{ data: Record<string, unknown> }> }).rows.map((r) => r.data['litres'])).toEqual([0.37]);
 
     const bad = [
       [{ cursor: 'not-a-cursor' }, 'BAD_REQUEST'],

@@ -22,6 +22,8 @@ beforeEach(() => {
   store.outbox.appendMany(
     Array.from({ length: 300 }, (_, i) => ({ type: 'access.denied', device: i % 2 ? 'lock-1' : 'lock-2', ts: AT, data: { code: 'BAD_TOKEN', reason: `r${i} ${'x'.repeat(i % 7 === 0 ? 900 : 100)}`, via: 'scanner-1', res: 'main-door' } })),
   );
+  // As the gateway does before cmd/logs opens the file read-only.
+  store.deriveSessions();
 });
 
 afterEach(() => {

@@ -6,7 +6,7 @@ import type { AccessClaims } from '../../../gateway/access/token-verifier.js';
 import { silentLogger } from '../../../gateway/runtime/logger.js';
 import { AlarmAckEffect } from '../../../gateway/station/alarm-acknowledgement.js';
 import { StationAlarms } from '../../../gateway/station/station-alarms.js';
-import { MIGRATIONS } from '../../../gateway/store/migrations.js';
+import { ADDITIONS, MIGRATIONS } from '../../../gateway/store/migrations.js';
 import { openDatabase } from '../../../gateway/store/open-database.js';
 import type { StationStore } from '../../../gateway/store/station-store.js';
 import { useTempStores } from '../store/temp-store.js';
@@ -147,7 +147,7 @@ describe('acknowledging an alarm', () => {
     const reader = new BetterSqlite3(stores.path, { readonly: true });
     try {
       expect(reader.pragma('user_version', { simple: true })).toBe(3);
-      expect(reader.prepare("SELECT value FROM meta WHERE key = 'schemaAdditions'").get()).toEqual({ value: '1' });
+      expect(reader.prepare("SELECT value FROM meta WHERE key = 'schemaAdditions'").get()).toEqual({ value: String(ADDITIONS.at(-1)?.id) });
     } finally {
       reader.close();
     }

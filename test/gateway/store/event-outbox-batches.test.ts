@@ -29,7 +29,7 @@ describe('EventOutbox batches', () => {
     expect(outbox.pending(n + 1).map((e) => e.device)).toEqual(stored.map((_, i) => (i % 2 ? 'lock-1' : undefined)));
   });
 
-  it('derives the same sessions from a batch as from one event at a time', () => {
+  it('derives the same sessions from a batch as from one event at a time, caught up at once or after each event', () => {
     const events = [
       { type: 'door.opened', device: 'lock-1', data: { door: 1, sub: 'w-1' } },
       { type: 'door.opened', device: 'lock-1', data: { door: 1 } },
@@ -39,17 +39,29 @@ describe('EventOutbox batches', () => {
       { type: 'swap.completed', device: 'cabinet-1', data: { swapId: 's2' } },
       { type: 'access.denied', device: 'lock-1', data: { res: 'main-door', code: 'EXPIRED' } },
     ];
-    const derived = (write: (o: EventOutbox) => void): unknown[] => {
+    const derived = (write: (o: EventOutbox, sessions: UsageSessions) => void): unknown[] => {
       const own = openDatabase(':memory:').db;
       const sessions = new UsageSessions(own);
-      write(new EventOutbox(own, { derive: (e, json) => sessions.record(e, json) }));
+      write(new EventOutbox(own), sessions);
       const list = sessions.list().map(({ id: _id, startEvent: _s, endEvent: _e, startedAt: _a, endedAt: _b, ...rest }) => rest);
       own.close();
       return list;
     };
     const batched = derived((o) => o.appendMany(events));
-    const single = derived((o) => events.forEach((e) => o.append(e)));
+    const single = derived((o, sessions) =>
+      events.forEach((e) => {
+        o.append(e);
+        expect(sessions.catchUp()).toBe(1);
+      }),
+    );
+    const paged = derived((o, sessions) => {
+      events.forEach((e) => o.append(e));
+      let pages = 0;
+      while (sessions.catchUp(2) > 0) pages++;
+      expect(pages).toBe(4);
+    });
     expect(batched).toEqual(single);
+    expect(paged).toEqual(single);
     expect(batched.map((s) => (s as { outcome?: string }).outcome ?? 'open')).toEqual(['unknown', 'closed', 'completed', 'completed', 'EXPIRED']);
     expect((batched[1] as { data: unknown }).data).toEqual({ door: 1, by: 'hand' });
     expect((batched[2] as { data: unknown; subject?: string }).subject).toBe('w-2');
@@ -88,13 +100,16 @@ describe('EventOutbox batches', () => {
     ['escapes and big numbers', { s: 'a"b\\c', door: 1 }, { s: 'é\u2028\u0001', big: 1e21, small: 5e-324, neg: -0 }],
     ['a nested object replaces (not merged)', { door: 1, at: { x: 1, y: 2 } }, { at: { x: 3 } }],
     ['a null is kept as a value', { door: 1, reason: 'x' }, { reason: null }],
-    ['undefined and NaN as JSON.stringify has them', { door: 1, a: 1, b: 2 }, { a: undefined, b: Number.NaN }],
-  ])('merges an end into its open session as the object spread does: %s', (_name, start, end) => {
+    ['undefined and NaN as the log stored them (dropped, null)', { door: 1, a: 1, b: 2 }, { a: undefined, b: Number.NaN }],
+  ])('merges an end into its open session as the object spread of the stored data does: %s', (_name, start, end) => {
     const sessions = new UsageSessions(db);
-    const outbox = new EventOutbox(db, { derive: (e, json) => sessions.record(e, json) });
+    const outbox = new EventOutbox(db);
     outbox.append({ type: 'door.opened', device: 'lock-1', data: { ...start, door: 1 } });
     outbox.append({ type: 'door.closed', device: 'lock-1', data: { ...end, door: 1 } as Record<string, unknown> });
+    expect(sessions.catchUpAll()).toBe(2);
     const row = db.prepare('SELECT data, outcome FROM sessions').all() as Array<{ data: string; outcome: string }>;
-    expect(row).toEqual([{ data: JSON.stringify({ ...start, door: 1, ...end }), outcome: 'closed' }]);
+    // Derived from the log: the end's data as it was stored.
+    const stored = JSON.parse(JSON.stringify(end)) as Record<string, unknown>;
+    expect(row).toEqual([{ data: JSON.stringify({ ...start, door: 1, ...stored }), outcome: 'closed' }]);
   });
 });
