@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { SerialPort, type SerialPortMock } from 'serialport';
 import { DeviceError } from '../device-error.js';
 import { BoundedLineSplitter } from './bounded-line-splitter.js';
@@ -25,6 +26,12 @@ export interface LinePort {
   close(): Promise<void>;
   /** Rejects with DeviceError DISCONNECTED when the port is not open or the write fails. */
   write(text: string): Promise<void>;
+  /**
+   * Whether the device behind the port is still there, where the transport can tell (a serial
+   * device file): for a device that never answers a request, the only sign of an unplugged
+   * adapter when the hang-up reaches the port late or not at all.
+   */
+  present?(): boolean;
   on<E extends keyof LinePortEvents>(event: E, listener: LinePortListener<E>): unknown;
   off<E extends keyof LinePortEvents>(event: E, listener: LinePortListener<E>): unknown;
 }
@@ -75,6 +82,11 @@ export class SerialLinePort extends EventEmitter<LinePortEvents> implements Line
 
   get isOpen(): boolean {
     return this.port?.isOpen ?? false;
+  }
+
+  /** The device file exists (an unplugged USB adapter's node and a closed pty's link go away); a test's stream has none. */
+  present(): boolean {
+    return this.options.stream !== undefined || existsSync(this.options.path);
   }
 
   open(): Promise<void> {

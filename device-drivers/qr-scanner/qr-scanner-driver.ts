@@ -77,6 +77,12 @@ export class QrScannerDriver implements DeviceDriver {
 
   /** The scanner is silent between scans, so an open port is all that "online" can mean here. */
   async read(): Promise<Points> {
+    if (this.port.isOpen && this.port.present?.() === false) {
+      // Unplugged, and the hang-up has not reached the port (on a loaded box it can take seconds,
+      // or never come): close it, so that it is opened again once the device is back.
+      await this.port.close();
+      throw new DeviceError('DISCONNECTED', 'the QR scanner\'s device is gone (unplugged?)');
+    }
     if (!this.port.isOpen) {
       if (!this.wanted) throw new DeviceError('DISCONNECTED', 'QR scanner driver is closed');
       // A port that went away (unplugged adapter) comes back only if someone opens it again.

@@ -44,6 +44,8 @@ describe('operator console in a browser', () => {
     await sim.waitForOutput('ready', 20_000);
     control = /control: (http:\/\/\S+)/.exec(sim.output())?.[1] ?? '';
     gateway = runNode(distEntry('gateway', 'cli', 'station-gateway.js'), ['run', '--config', stationFile, '--cloud-url', broker.url]);
+    // The first test then waits for the console, not for a gateway starting on a loaded machine.
+    await gateway.waitForOutput('station running', 30_000);
     fleet = new FleetRunner({ broker: broker.url, ...FLEET_PLAN, tickSeconds: 2 });
     fleet.start();
     chromium = await launchChromium();
@@ -89,7 +91,7 @@ describe('operator console in a browser', () => {
     await page.locator('#station .device[data-device="cabinet-1"] .slot').first().waitFor({ timeout: 20_000 });
     await page.locator('#station .device[data-status="online"]').nth(4).waitFor({ timeout: 20_000 });
     await screenshot(page, 'console-station');
-  });
+  }, 60_000);
 
   it('shows a fault injected into a simulator as an alarm within seconds', async () => {
     await page.goto(inLanguage('en', consoleUrl(site.url, broker.wsUrl ?? '', 'stations', STATION)));

@@ -149,6 +149,19 @@ describe('QrScannerDriver against the simulator over a pty', () => {
     await eventually(() => expect(scans).toEqual(['back']));
   });
 
+  it('read() rejects DISCONNECTED once the device file is gone, though no hang-up reached the port, and opens it again when it is back', async () => {
+    const d = await start();
+    await d.read();
+    // The link goes, the pty stays open: the port hears nothing, as when a hang-up is late.
+    fs.renameSync(devicePath, `${devicePath}.away`);
+    await expect(d.read()).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    await expect(d.read()).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    fs.renameSync(`${devicePath}.away`, devicePath);
+    await d.read();
+    await sim?.scan('back');
+    await eventually(() => expect(scans).toEqual(['back']));
+  });
+
   it('after close(), read() rejects DISCONNECTED', async () => {
     const d = await start();
     await d.close();
