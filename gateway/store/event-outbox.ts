@@ -3,6 +3,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { pooledRandom } from './pooled-random.js';
 import type { MarkSource, OutboxPort, PendingEvent, PendingEventJson, StationEvent } from '../../cloud-bridge/outbox-port.js';
+import { chunkedInsert } from './chunked-insert.js';
 import { translateWriteError } from './store-errors.js';
 
 export interface NewEvent {
@@ -36,15 +37,7 @@ export function eventFromRow(r: EventRow): PendingEvent {
   };
 }
 
-export interface EventOutboxOptions {
-  /** Runs after each write has committed (the store then schedules the usage sessions' catch-up). */
-  written?: () => void;
-}
-
-/** Rows per multi-row INSERT in `appendMany`: one statement step instead of one per event. */
-const INSERT_CHUNK = 25;
 const EVENT_COLUMNS = 'INSERT INTO events (id, ts, type, device, data) VALUES ';
-const ONE_ROW = '(?, ?, ?, ?, ?)';
 
 /**
  * The durable outbox: every event is committed to disk before `append` returns, and stays
@@ -52,7 +45,7 @@ const ONE_ROW = '(?, ?, ?, ?, ?)';
  */
 export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> implements OutboxPort {
   private insert!: Statement;
-  private insertChunk!: Statement;
+  private insertRows!: ReturnType<typeof chunkedInsert>;
   private selectPendingJson!: Statement;
   private markRange!: Statement;
   private countPending!: Statement;
@@ -66,18 +59,15 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
   private markSource: MarkSource | undefined;
   private markRuns!: (runs: readonly number[], when: string) => void;
 
-  constructor(
-    db: Database,
-    private readonly options: EventOutboxOptions = {},
-  ) {
+  constructor(db: Database) {
     super();
     this.rebind(db);
   }
 
   /** Writes to `db` from now on: the store's file once it can be opened, after a stand-in (StationStore). */
   rebind(db: Database): void {
-    this.insert = db.prepare(EVENT_COLUMNS + ONE_ROW);
-    this.insertChunk = db.prepare(EVENT_COLUMNS + Array<string>(INSERT_CHUNK).fill(ONE_ROW).join(', '));
+    this.insert = db.prepare(`${EVENT_COLUMNS}(?, ?, ?, ?, ?)`);
+    this.insertRows = chunkedInsert(db, EVENT_COLUMNS, 5);
     this.selectPendingJson = db.prepare(
       'SELECT seq, id, ts, type, device, data AS dataJson FROM events WHERE delivered_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
     );
@@ -89,21 +79,9 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
       if (marks.length > 0) this.writeMarks(marks);
     });
     this.writeMany = db.transaction((events: readonly StationEvent[], marks: readonly number[]) => {
-      const data = events.map((e) => JSON.stringify(e.data));
-      let i = 0;
-      const args: unknown[] = [];
-      for (; i + INSERT_CHUNK <= events.length; i += INSERT_CHUNK) {
-        args.length = 0;
-        for (let k = i; k < i + INSERT_CHUNK; k++) {
-          const e = events[k] as StationEvent;
-          args.push(e.id, e.ts, e.type, e.device ?? null, data[k]);
-        }
-        this.insertChunk.run(args);
-      }
-      for (; i < events.length; i++) {
-        const e = events[i] as StationEvent;
-        this.insert.run(e.id, e.ts, e.type, e.device ?? null, data[i]);
-      }
+      const values: unknown[] = [];
+      for (const e of events) values.push(e.id, e.ts, e.type, e.device ?? null, JSON.stringify(e.data));
+      this.insertRows(values);
       if (marks.length > 0) this.writeMarks(marks);
     });
     this.markRuns = db.transaction((runs: readonly number[], when: string) => this.markEach(runs, when));
@@ -122,7 +100,6 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
       translateWriteError(err);
     }
     if (marks.length > 0) this.markSource?.marksWritten(marks);
-    this.options.written?.();
     if (this.listenerCount('appended') > 0) this.emit('appended', stored);
     return stored;
   }
@@ -138,7 +115,6 @@ export class EventOutbox extends EventEmitter<{ appended: [StationEvent] }> impl
       translateWriteError(err);
     }
     if (marks.length > 0) this.markSource?.marksWritten(marks);
-    this.options.written?.();
     if (this.listenerCount('appended') > 0) for (const e of stored) this.emit('appended', e);
     return stored;
   }

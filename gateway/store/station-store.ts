@@ -98,7 +98,7 @@ export class StationStore {
     const sessions = new UsageSessions(db);
     this.parts = {
       db,
-      outbox: new EventOutbox(db, { written: () => this.scheduleCatchUp() }),
+      outbox: new EventOutbox(db),
       sessions,
       replay,
       timeFloor: new TimeFloor(db),
@@ -108,9 +108,13 @@ export class StationStore {
       settings: new MetaTable(db, 'setting:', () => this.writeAnchor()),
       housekeeping: new StoreHousekeeping(db, replay),
     };
+    // Rebinding keeps the outbox, so this holds after a stand-in too.
+    this.parts.outbox.on('appended', () => this.scheduleCatchUp());
     this.log.info({ path: this.path, pending: this.parts.outbox.pendingCount() }, 'store open');
-    if (!this.standIn) this.checkLife();
-    if (!this.standIn) this.startSessions();
+    if (!this.standIn) {
+      this.checkLife();
+      this.startSessions();
+    }
     if (this.exclusive) {
       this.log.error(
         { path: this.path, code: 'STORE_FULL' },
@@ -184,7 +188,7 @@ export class StationStore {
     this.flushHeld();
     this.writeAnchor();
     // Nothing leaves the log before its sessions are derived.
-    this.catchUpSessions();
+    this.deriveSessions();
     const report = this.get().housekeeping.run(limits, this.now());
     const { expiredEvents, expiredSessions, prunedEvents, forgottenTokens } = report;
     if (expiredEvents + expiredSessions + prunedEvents + forgottenTokens > 0) this.log.info(report, 'housekeeping');
@@ -216,7 +220,7 @@ export class StationStore {
     if (!this.parts) return;
     clearTimeout(this.catchUpTimer);
     this.catchUpTimer = undefined;
-    this.catchUpSessions();
+    this.deriveSessions();
     this.flushHeldQuietly();
     const { db } = this.parts;
     this.parts = undefined;
@@ -336,14 +340,6 @@ export class StationStore {
     }
   }
 
-  /**
-   * Derives now what the usage sessions lack, for a reader on a connection of its own (`cmd/logs`
-   * opens the file read-only); a failure is logged here and the reader lists what is derived.
-   */
-  deriveSessions(): void {
-    this.catchUpSessions();
-  }
-
   /** At open: sessions another gateway derived are taken as they are, and what a cut left underived is derived now. */
   private startSessions(): void {
     try {
@@ -351,7 +347,7 @@ export class StationStore {
     } catch (err) {
       if (!(err instanceof StoreFullError)) throw err;
     }
-    this.catchUpSessions();
+    this.deriveSessions();
   }
 
   /** One catch-up timer at a time, from the first write after the last catch-up. */
@@ -359,17 +355,19 @@ export class StationStore {
     if (this.catchUpTimer !== undefined) return;
     this.catchUpTimer = setTimeout(() => {
       this.catchUpTimer = undefined;
-      if (this.parts) this.catchUpSessions();
+      this.deriveSessions();
     }, SESSIONS_CATCH_UP_MS);
     // A pending catch-up never keeps the process alive: stop() runs it.
     this.catchUpTimer.unref();
   }
 
   /**
-   * Derives what the sessions lack. A failure leaves it for the next write's timer or upkeep
-   * round: the events are safe, and a listing catches up (or throws) itself. The stand-in has no events.
+   * Derives now what the usage sessions lack: on the timer, before upkeep, at start and stop, and
+   * for a reader on a connection of its own (`cmd/logs` opens the file read-only). A failure is
+   * logged here and left for the next write's timer or upkeep round: the events are safe, and the
+   * reader lists what is derived. The stand-in has no events.
    */
-  private catchUpSessions(): void {
+  deriveSessions(): void {
     if (this.standIn || !this.parts) return;
     try {
       this.parts.sessions.catchUpAll();

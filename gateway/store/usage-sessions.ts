@@ -2,6 +2,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { pooledRandom } from './pooled-random.js';
 import type { StationEvent } from '../../cloud-bridge/outbox-port.js';
+import { chunkedInsert } from './chunked-insert.js';
+import { MetaTable } from './meta-table.js';
 import { translateWriteError } from './store-errors.js';
 
 export type SessionKind = 'access' | 'door' | 'swap' | 'water' | 'occupancy';
@@ -115,10 +117,6 @@ interface Batch {
 }
 
 const SESSION_COLUMNS = 'INSERT INTO sessions (id, kind, device, key, started_at, ended_at, outcome, subject, data, start_event, end_event) VALUES ';
-const ONE_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-/** Rows per multi-row INSERT when a batch is flushed, as the outbox does for events. */
-const INSERT_CHUNK = 25;
-const values = (r: PendingRow): unknown[] => [r.id, r.kind, r.device, r.key, r.startedAt, r.endedAt, r.outcome, r.subject, r.data, r.startEvent, r.endEvent];
 
 /** Events (a span of seqs) read and derived per transaction when the sessions catch up with the log. */
 export const CATCH_UP_PAGE = 2000;
@@ -143,7 +141,7 @@ interface Derived {
  */
 export class UsageSessions {
   private db!: Database;
-  private insert!: Statement;
+  private insertRows!: ReturnType<typeof chunkedInsert>;
   private findOpen!: Statement;
   private closeStale!: Statement;
   private close!: Statement;
@@ -151,9 +149,7 @@ export class UsageSessions {
   private eventsAfter!: Statement;
   private lastSeq!: Statement;
   private lastRow!: Statement;
-  private readCursor!: Statement;
-  private writeCursor!: Statement;
-  private insertChunk!: Statement;
+  private meta!: MetaTable;
   private deriveBatch!: (afterSeq: number, upTo: number) => void;
   private readonly ulid = monotonicFactory(pooledRandom());
   private idTs = '';
@@ -166,7 +162,7 @@ export class UsageSessions {
   /** Queries `db` from now on (see EventOutbox.rebind). */
   rebind(db: Database): void {
     this.db = db;
-    this.insert = db.prepare(SESSION_COLUMNS + ONE_ROW);
+    this.insertRows = chunkedInsert(db, SESSION_COLUMNS, 11);
     // At most one session is open per kind and key (a start closes the last); max() rather than
     // ORDER BY ... LIMIT 1 finds it without a sorter per event (SQLite takes the bare columns
     // from the row with the maximum).
@@ -184,19 +180,19 @@ export class UsageSessions {
     // Only the events that make sessions, as arrays: most of the log is neither read into objects nor parsed.
     const types = Object.keys(SESSION_RULES).map((t) => `'${t}'`).join(', ');
     this.eventsAfter = db.prepare(`SELECT id, ts, type, device, data FROM events WHERE seq > ? AND seq <= ? AND type IN (${types}) ORDER BY seq`).raw(true);
-    this.insertChunk = db.prepare(SESSION_COLUMNS + Array<string>(INSERT_CHUNK).fill(ONE_ROW).join(', '));
     this.lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck();
     this.lastRow = db.prepare('SELECT coalesce(max(rowid), 0) FROM sessions').pluck();
-    this.readCursor = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-    this.writeCursor = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.meta = new MetaTable(db);
     // A page is a span of seqs (the integer primary key), so the cursor moves past events that make no session.
     this.deriveBatch = db.transaction((afterSeq: number, upTo: number) => {
       const batch: Batch = { rows: [], open: new Map(), settled: new Set() };
       for (const [id, ts, type, device, data] of this.eventsAfter.all(afterSeq, upTo) as Array<[string, string, string, string | null, string]>) {
         this.record({ id, ts, type, device: device ?? undefined, data: JSON.parse(data) as Record<string, unknown> }, data, batch);
       }
-      this.flush(batch);
-      this.setCursor({ seq: upTo, row: this.lastRow.get() as number });
+      const values: unknown[] = [];
+      for (const r of batch.rows) values.push(r.id, r.kind, r.device, r.key, r.startedAt, r.endedAt, r.outcome, r.subject, r.data, r.startEvent, r.endEvent);
+      this.insertRows(values);
+      this.meta.set(SESSIONS_DERIVED_KEY, { seq: upTo, row: this.lastRow.get() as number } satisfies Derived);
     });
   }
 
@@ -240,28 +236,19 @@ export class UsageSessions {
     const cursor = this.cursor();
     const row = this.lastRow.get() as number;
     if (row <= cursor.row) return false;
-    try {
-      this.setCursor({ seq: this.lastSeq.get() as number, row });
-    } catch (err) {
-      translateWriteError(err);
-    }
+    this.meta.set(SESSIONS_DERIVED_KEY, { seq: this.lastSeq.get() as number, row } satisfies Derived);
     return true;
   }
 
   private cursor(): Derived {
-    const stored = this.readCursor.get(SESSIONS_DERIVED_KEY) as string | undefined;
     // The schema addition writes the cursor: a file without it was only ever opened by gateways
     // that derived inside each event's transaction (read here read-only), so all of it is derived.
-    return stored !== undefined ? (JSON.parse(stored) as Derived) : { seq: this.lastSeq.get() as number, row: this.lastRow.get() as number };
-  }
-
-  private setCursor(derived: Derived): void {
-    this.writeCursor.run(SESSIONS_DERIVED_KEY, JSON.stringify(derived));
+    return this.meta.get<Derived>(SESSIONS_DERIVED_KEY) ?? { seq: this.lastSeq.get() as number, row: this.lastRow.get() as number };
   }
 
   /**
    * One event into the sessions, inside `catchUp`'s transaction; `dataJson` is `event.data` as
-   * stored. Rows of this batch are built in memory and inserted at its end (`flush`): a visit's
+   * stored. Rows of this batch are built in memory and inserted at its end: a visit's
    * start and end become one insert of a closed row, not an insert and an update. The rows are
    * those that deriving each event on its own against the file gives, in the same order.
    */
@@ -335,18 +322,6 @@ export class UsageSessions {
     const merged = { ...(JSON.parse(open[1] as string) as Record<string, unknown>), ...event.data };
     this.close.run(event.ts, outcome, JSON.stringify(merged), event.id, subject, open[0]);
     return true;
-  }
-
-  private flush(batch: Batch): void {
-    const { rows } = batch;
-    const args: unknown[] = [];
-    let i = 0;
-    for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
-      args.length = 0;
-      for (let k = i; k < i + INSERT_CHUNK; k++) args.push(...values(rows[k] as PendingRow));
-      this.insertChunk.run(args);
-    }
-    for (; i < rows.length; i++) this.insert.run(values(rows[i] as PendingRow));
   }
 
   private newId(event: StationEvent): string {

@@ -9,6 +9,7 @@ import type { StationStore } from '../../../gateway/store/station-store.js';
 import { FLOOR_RESOLUTION_MS, TimeFloor } from '../../../gateway/store/time-floor.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { useTempStores } from './temp-store.js';
+import { walFrames } from './wal-frames.js';
 
 /*
  * What the store writes when nothing happens (issue 22, flash wear): the time floor, the anchor
@@ -29,14 +30,6 @@ function storedFloor(path: string): string | undefined {
   }
 }
 
-/** Frames in the WAL: what the commits since the last checkpoint wrote. */
-function walFrames(path: string): number {
-  const size = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
-  if (size <= 32) return 0;
-  // The WAL header names the page size (bytes 8-11, big-endian); each frame is a page and 24 bytes.
-  const pageSize = readFileSync(`${path}-wal`).readUInt32BE(8);
-  return (size - 32) / (pageSize + 24);
-}
 
 describe('the time floor on disk', () => {
   it('takes a step of its resolution at once, holds a smaller one in memory through upkeep rounds, and never loses it at a clean stop', () => {

@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runLogCommand } from '../../../gateway/cli/log-command.js';
@@ -6,6 +5,7 @@ import { openDatabase } from '../../../gateway/store/open-database.js';
 import { ADDITIONS, MIGRATIONS } from '../../../gateway/store/migrations.js';
 import { SESSIONS_CATCH_UP_MS } from '../../../gateway/store/station-store.js';
 import { useTempStores } from './temp-store.js';
+import { walFrames } from './wal-frames.js';
 
 /*
  * Usage sessions are derived after the event's transaction, in batches behind a cursor
@@ -29,11 +29,6 @@ function count(path: string, sql: string): number {
 }
 const sessionRows = (path: string): number => count(path, 'SELECT count(*) FROM sessions');
 
-function walFrames(path: string): number {
-  const size = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
-  if (size <= 32) return 0;
-  return (size - 32) / (readFileSync(`${path}-wal`).readUInt32BE(8) + 24);
-}
 
 const visit = (door: number) => [
   { type: 'access.granted', device: 'lock-1', data: { res: 'main-door', sub: 'w-1' } },
