@@ -60,7 +60,7 @@ export function runLogCommand(dbPath: string, options: LogOptions, write: (line:
       const behind = sessions.behind();
       // Not in CSV, which a spreadsheet reads row by row.
       if (behind > 0 && options.csv !== true) {
-        write(`(${behind} newer event${behind === 1 ? ' is' : 's are'} not in the sessions yet: a running gateway adds them within ${SESSIONS_CATCH_UP_MS / 1000} s, a stopped one at its next start)`);
+        write(`(${behind} newer event${behind === 1 ? ' is' : 's are'} not in the sessions yet: a running gateway adds them within ${SESSIONS_CATCH_UP_MS / 60_000} min, a stopped one at its next start)`);
       }
       return rows.length;
     }

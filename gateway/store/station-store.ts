@@ -30,12 +30,14 @@ export interface LostStore {
 type FileState = 'missing' | 'empty' | 'present';
 
 /**
- * How long after a write the usage sessions catch up with the log: the events of one visit
- * (a scan, the door opening and closing, a swap) mostly fall within it, so their session rows
- * share pages and one sync instead of adding pages to each event's own (issue 22). Reads that
- * list sessions catch up first, so only the crew's read-only `log` command can see them lag.
+ * How long after a write the usage sessions catch up with the log. Every catch-up writes the
+ * session table's pages, its three indexes' and the cursor's, however few sessions it adds, so
+ * the longer the window, the more visits share them: at 10 s a catch-up held about one visit's
+ * events, and the sessions cost 0.8 of a page an event (issue 22). Five minutes holds the visits
+ * of a busy station's rush. Reads that list sessions catch up first, and so does an upkeep round
+ * that deletes events, so only the crew's read-only `log` command can see them lag.
  */
-export const SESSIONS_CATCH_UP_MS = 10_000;
+export const SESSIONS_CATCH_UP_MS = 300_000;
 
 interface Parts {
   db: Database;
@@ -187,9 +189,11 @@ export class StationStore {
     // Every round is also a chance to write what a full disk held back.
     this.flushHeld();
     this.writeAnchor();
-    // Nothing leaves the log before its sessions are derived.
-    this.deriveSessions();
-    const report = this.get().housekeeping.run(limits, this.now());
+    // A catch-up that failed is tried again every round; otherwise only a round that deletes
+    // events derives first (nothing leaves the log underived): a round a minute would otherwise
+    // cut the catch-up's window to a minute.
+    if (this.catchUpFailing) this.deriveSessions();
+    const report = this.get().housekeeping.run(limits, this.now(), () => this.deriveSessions());
     const { expiredEvents, expiredSessions, prunedEvents, forgottenTokens } = report;
     if (expiredEvents + expiredSessions + prunedEvents + forgottenTokens > 0) this.log.info(report, 'housekeeping');
     return report;
@@ -362,7 +366,7 @@ export class StationStore {
   }
 
   /**
-   * Derives now what the usage sessions lack: on the timer, before upkeep, at start and stop, and
+   * Derives now what the usage sessions lack: on the timer, before upkeep deletes events, at start and stop, and
    * for a reader on a connection of its own (`cmd/logs` opens the file read-only). A failure is
    * logged here and left for the next write's timer or upkeep round: the events are safe, and the
    * reader lists what is derived. The stand-in has no events.

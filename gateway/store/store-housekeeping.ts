@@ -54,6 +54,7 @@ export class StoreHousekeeping {
   private db!: Database;
   /** Fixed when the file was made (open-database.ts): read once per database, not per question. */
   private pageSize = 0;
+  private anyExpiredEvents!: Statement;
   private deleteExpiredEvents!: Statement;
   private deleteExpiredSessions!: Statement;
   private deleteOldestDelivered!: Statement;
@@ -69,6 +70,7 @@ export class StoreHousekeeping {
   rebind(db: Database): void {
     this.db = db;
     this.pageSize = db.pragma('page_size', { simple: true }) as number;
+    this.anyExpiredEvents = db.prepare('SELECT EXISTS (SELECT 1 FROM events WHERE delivered_at IS NOT NULL AND ts < ?)').pluck();
     this.deleteExpiredEvents = db.prepare('DELETE FROM events WHERE delivered_at IS NOT NULL AND ts < ?');
     this.deleteExpiredSessions = db.prepare('DELETE FROM sessions WHERE coalesce(ended_at, started_at) < ?');
     this.deleteOldestDelivered = db.prepare(
@@ -85,9 +87,20 @@ export class StoreHousekeeping {
     return ((this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number)) * this.pageSize;
   }
 
-  run(limits: HousekeepingLimits, now: Date = new Date()): HousekeepingReport {
+  /**
+   * One round. `beforeEventsLeave` runs once, only in a round that deletes events, before the
+   * first of them goes: what is derived from the log (the usage sessions) catches up with it
+   * there, and a round that deletes no event writes nothing for it.
+   */
+  run(limits: HousekeepingLimits, now: Date = new Date(), beforeEventsLeave: () => void = () => undefined): HousekeepingReport {
     const cutoffMs = now.getTime() - limits.retainDays * 86_400_000;
     const cutoff = new Date(Math.floor(cutoffMs / RETENTION_STEP_MS) * RETENTION_STEP_MS).toISOString();
+    let told = false;
+    const eventsLeave = (): void => {
+      if (!told) beforeEventsLeave();
+      told = true;
+    };
+    if (this.anyExpiredEvents.get(cutoff) === 1) eventsLeave();
     const expiredEvents = this.deleteExpiredEvents.run(cutoff).changes;
     const expiredSessions = this.deleteExpiredSessions.run(cutoff).changes;
     const forgottenTokens = this.replay.purgeExpired(now);
@@ -96,6 +109,7 @@ export class StoreHousekeeping {
     let level: BudgetLevel = 'ok';
     if (this.usedBytes() > limits.maxBytes * PRUNE_ABOVE) {
       level = 'pruned';
+      eventsLeave();
       while (this.usedBytes() > limits.maxBytes * PRUNE_TO) {
         const n = this.deleteOldestDelivered.run(PRUNE_CHUNK).changes
         prunedEvents += n;

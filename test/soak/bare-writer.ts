@@ -17,14 +17,14 @@ export interface BareEvent {
  * The flash-wear baseline: plain better-sqlite3 in a process of its own (so /proc/self/io is its
  * own), with the pragmas of gateway/store/open-database.ts, writing the given rows into a table
  * made by the given SQL, one transaction (one sync) per event: the same events at the same
- * durability, and nothing else. Its I/O is read around the writes only, not the open or the close.
+ * durability, and nothing else (or, in `contract` mode, what the contract keeps of them too). Its I/O is read around the writes only, not the open or the close.
  * The page size is the gateway's (1 KB) unless asked: SQLite's default of 4 KB is what a plain
  * writer gets, and the flash bench shows both.
  */
 const WRITER = `
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-const [dbFile, inputFile, pageSize] = process.argv.slice(-3);
+const [dbFile, inputFile, pageSize, mode] = process.argv.slice(-4);
 const { schema, rows } = JSON.parse(readFileSync(inputFile, 'utf8'));
 const io = () => Object.fromEntries(readFileSync('/proc/self/io', 'utf8').trim().split('\\n').map((l) => l.split(': ')).map(([k, v]) => [k, Number(v)]));
 const db = new Database(dbFile);
@@ -36,15 +36,46 @@ db.pragma('foreign_keys = ON');
 db.exec(schema);
 const insert = db.prepare('INSERT INTO events (id, ts, type, device, data) VALUES (?, ?, ?, ?, ?)');
 const before = io();
-for (const r of rows) insert.run(r.id, r.ts, r.type, r.device, r.data);
+if (mode === 'events') {
+  for (const r of rows) insert.run(r.id, r.ts, r.type, r.device, r.data);
+} else {
+  const claim = db.prepare('INSERT INTO replay_cache (jti, forget_after, seen_at) VALUES (?, ?, ?)');
+  const settle = db.prepare('UPDATE replay_cache SET result = ? WHERE jti = ?');
+  const grant = db.transaction((r, jti) => {
+    claim.run(jti, Date.parse(r.ts) + 360000, r.ts);
+    insert.run(r.id, r.ts, r.type, r.device, r.data);
+  });
+  for (const [i, r] of rows.entries()) {
+    if (r.type !== 'access.granted') {
+      insert.run(r.id, r.ts, r.type, r.device, r.data);
+      continue;
+    }
+    const jti = 'bare-jti-' + String(i).padStart(13, '0');
+    grant(r, jti);
+    db.pragma('synchronous = NORMAL');
+    settle.run('{"result":{"unlocked":true}}', jti);
+    db.pragma('synchronous = FULL');
+  }
+  db.prepare("UPDATE events SET delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE delivered_at IS NULL").run();
+}
 const after = io();
 db.close();
 process.stdout.write(JSON.stringify({ wchar: after.wchar - before.wchar, writeBytes: after.write_bytes - before.write_bytes, cancelledWriteBytes: after.cancelled_write_bytes - before.cancelled_write_bytes, syscw: after.syscw - before.syscw }));
 `;
 
+/**
+ * What the bare writer writes:
+ * - `events`: the event rows, and nothing else;
+ * - `contract`: also what the contract keeps of them, done in the fewest writes: each grant's
+ *   replay claim committed in the grant's own transaction, its first outcome recorded after it
+ *   without a sync (as the gateway does), and every delivery mark in one commit at the end. The
+ *   schema must then hold `replay_cache` too.
+ */
+export type BareWriterMode = 'events' | 'contract';
+
 /** Runs the bare writer on a fresh database in `dir`; resolves with its I/O over the writes. */
-export function runBareWriter(dir: string, schema: string, rows: readonly BareEvent[], pageSize = STORE_PAGE_SIZE): Promise<ProcIo> {
+export function runBareWriter(dir: string, schema: string, rows: readonly BareEvent[], pageSize = STORE_PAGE_SIZE, mode: BareWriterMode = 'events'): Promise<ProcIo> {
   const input = join(dir, 'bare-input.json');
   writeFileSync(input, JSON.stringify({ schema, rows }));
-  return runJsonScript<ProcIo>(WRITER, [join(dir, `bare-${pageSize}.db`), input, String(pageSize)], 'bare writer', packageRoot());
+  return runJsonScript<ProcIo>(WRITER, [join(dir, `bare-${mode}-${pageSize}.db`), input, String(pageSize), mode], 'bare writer', packageRoot());
 }
