@@ -88,19 +88,15 @@ export class StoreHousekeeping {
   }
 
   /**
-   * One round. `beforeEventsLeave` runs once, only in a round that deletes events, before the
-   * first of them goes: what is derived from the log (the usage sessions) catches up with it
-   * there, and a round that deletes no event writes nothing for it.
+   * One round. `beforeEventsLeave` runs only in a round that deletes events, before they go: what
+   * is derived from the log (the usage sessions) catches up with it there, and a round that
+   * deletes no event writes nothing for it. It may run twice in a round (expiry, then the
+   * budget), so it must do nothing when there is nothing new.
    */
   run(limits: HousekeepingLimits, now: Date = new Date(), beforeEventsLeave: () => void = () => undefined): HousekeepingReport {
     const cutoffMs = now.getTime() - limits.retainDays * 86_400_000;
     const cutoff = new Date(Math.floor(cutoffMs / RETENTION_STEP_MS) * RETENTION_STEP_MS).toISOString();
-    let told = false;
-    const eventsLeave = (): void => {
-      if (!told) beforeEventsLeave();
-      told = true;
-    };
-    if (this.anyExpiredEvents.get(cutoff) === 1) eventsLeave();
+    if (this.anyExpiredEvents.get(cutoff) === 1) beforeEventsLeave();
     const expiredEvents = this.deleteExpiredEvents.run(cutoff).changes;
     const expiredSessions = this.deleteExpiredSessions.run(cutoff).changes;
     const forgottenTokens = this.replay.purgeExpired(now);
@@ -109,7 +105,7 @@ export class StoreHousekeeping {
     let level: BudgetLevel = 'ok';
     if (this.usedBytes() > limits.maxBytes * PRUNE_ABOVE) {
       level = 'pruned';
-      eventsLeave();
+      beforeEventsLeave();
       while (this.usedBytes() > limits.maxBytes * PRUNE_TO) {
         const n = this.deleteOldestDelivered.run(PRUNE_CHUNK).changes
         prunedEvents += n;

@@ -10,7 +10,7 @@ import { freePort } from '../helpers/free-port.js';
 import { writeFullStation } from '../helpers/full-station.js';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/cli/gateway-node-flags.js';
 import { SESSIONS_CATCH_UP_MS } from '../../gateway/store/station-store.js';
-import { SESSIONS_DERIVED_KEY } from '../../gateway/store/usage-sessions.js';
+import { UsageSessions } from '../../gateway/store/usage-sessions.js';
 import { distEntry, runNode, type RunningProcess } from '../helpers/processes.js';
 import { StationWorkload } from '../helpers/station-workload.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -140,7 +140,7 @@ describe(`flash wear of the demo station: ${IDLE_SECONDS} s idle, then ${STEPS} 
       if (rows.length === 0) throw new Error('the workload stored no events');
       const bare = await runBareWriter(dir.path, schema, rows);
       const bare4k = await runBareWriter(dir.path, schema, rows, 4096);
-      const bareContract = await runBareWriter(dir.path, `${schema}\n${replaySchema(station.dbFile)}`, rows, undefined, 'contract');
+      const bareContract = await runBareWriter(dir.path, `${schema}\n${readStore(station.dbFile, (db) => tableSchema(db, 'replay_cache'))}`, rows, undefined, 'contract');
       const grants = rows.filter((r) => r.type === 'access.granted').length;
 
       const idlePerDay = (idle.writeBytes / idleSeconds) * 86_400;
@@ -169,54 +169,39 @@ describe(`flash wear of the demo station: ${IDLE_SECONDS} s idle, then ${STEPS} 
   );
 });
 
-/** The SQL that made the replay cache and its index. */
-function replaySchema(dbFile: string): string {
+/** `read` on a read-only connection of its own to the gateway's store, closed after. */
+function readStore<T>(dbFile: string, read: (db: BetterSqlite3.Database) => T): T {
   const db = new BetterSqlite3(dbFile, { readonly: true });
   try {
-    const ddl = db.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'replay_cache' AND sql IS NOT NULL ORDER BY type DESC").all() as Array<{ sql: string }>;
-    return ddl.map((d) => `${d.sql};`).join('\n');
+    return read(db);
   } finally {
     db.close();
   }
+}
+
+/** The SQL that made `table` and its indexes. */
+function tableSchema(db: BetterSqlite3.Database, table: string): string {
+  const ddl = db.prepare('SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC').pluck().all(table) as string[];
+  return ddl.map((sql) => `${sql};`).join('\n');
 }
 
 /** Whether the usage sessions are derived up to the last event (false for a second, so a poll of it sleeps). */
 async function sessionsDerived(dbFile: string): Promise<boolean> {
-  if (sessionsDerivedTo(dbFile) >= maxSeq(dbFile)) return true;
+  if (readStore(dbFile, (db) => new UsageSessions(db).behind()) === 0) return true;
   await sleep(1000);
   return false;
 }
 
-/** The last seq the usage sessions were derived from (the store's cursor), 0 before the first catch-up. */
-function sessionsDerivedTo(dbFile: string): number {
-  const db = new BetterSqlite3(dbFile, { readonly: true });
-  try {
-    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(SESSIONS_DERIVED_KEY) as { value: string } | undefined;
-    return row ? (JSON.parse(row.value) as { seq: number }).seq : 0;
-  } finally {
-    db.close();
-  }
-}
-
 function maxSeq(dbFile: string): number {
-  const db = new BetterSqlite3(dbFile, { readonly: true });
-  try {
-    return (db.prepare('SELECT coalesce(max(seq), 0) AS n FROM events').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  return readStore(dbFile, (db) => db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number);
 }
 
 /** The events stored after `seq`, and the SQL that made their table and its indexes. */
 function eventsAfter(dbFile: string, seq: number): { schema: string; rows: BareEvent[] } {
-  const db = new BetterSqlite3(dbFile, { readonly: true });
-  try {
-    const ddl = db.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'events' AND sql IS NOT NULL ORDER BY type DESC").all() as Array<{ sql: string }>;
-    const rows = db.prepare('SELECT id, ts, type, device, data FROM events WHERE seq > ? ORDER BY seq').all(seq) as BareEvent[];
-    return { schema: ddl.map((d) => `${d.sql};`).join('\n'), rows };
-  } finally {
-    db.close();
-  }
+  return readStore(dbFile, (db) => ({
+    schema: tableSchema(db, 'events'),
+    rows: db.prepare('SELECT id, ts, type, device, data FROM events WHERE seq > ? ORDER BY seq').all(seq) as BareEvent[],
+  }));
 }
 
 describe(`flash wear of housekeeping past the retention: ${RETENTION_EVENTS_PER_DAY} events a day, ${RETENTION_ROUNDS} rounds`, () => {
