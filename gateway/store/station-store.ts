@@ -214,9 +214,11 @@ export class StationStore {
   /** One write read back, for a health check; throws (STORE_FULL, STORE_CLOSED, ...) when the store takes no writes. */
   probeWrite(): void {
     const { meta } = this.get();
-    const at = this.now().toISOString();
-    meta.set('probe', at);
-    if (meta.get<string>('probe') !== at) throw new Error('the store did not read back what it wrote');
+    // Never the value stored: SQLite leaves a page alone when the new row is byte for byte the
+    // old one, so a probe of the time took no write at all when two fell in one millisecond.
+    const token = ulid();
+    meta.set('probe', token);
+    if (meta.get<string>('probe') !== token) throw new Error('the store did not read back what it wrote');
   }
 
   /** Checkpoints the WAL into the main file and closes; afterwards the file stands alone. */

@@ -62,6 +62,18 @@ const storedMeta = (path: string, key: string): unknown => {
   }
 };
 
+/** Fills the disk, then appends events until SQLite has no page left either (the WAL may keep a frame's room). */
+const fillWithEvents = (store: StationStore, filler: DiskFiller): void => {
+  filler.fillAgain();
+  for (let i = 0; i < 50; i++) {
+    try {
+      store.outbox.append({ type: 'x', data: { pad: 'x'.repeat(2000) } });
+    } catch {
+      filler.fillAgain();
+    }
+  }
+};
+
 describe('the store on a full disk', () => {
   it('starts on a full disk after a clean stop, holds the boot counter and time floor, and writes them once there is room', (ctx) => {
     const s = setUp(ctx);
@@ -101,18 +113,11 @@ describe('the store on a full disk', () => {
     let now = new Date(start);
     const clock = new ClockTrust({ mode: 'system', floor: store.timeFloor, skewMs: 60_000, log: silentLogger(), clock: () => now });
     clock.tick();
-    // Fill, then write until SQLite has no page or WAL frame left either.
-    s.filler.fillAgain();
-    for (let i = 0; i < 50; i++) {
-      try {
-        store.outbox.append({ type: 'x', data: { pad: 'x'.repeat(2000) } });
-      } catch {
-        s.filler.fillAgain();
-      }
-    }
+    fillWithEvents(store, s.filler);
     // Then writes of the floor's size (one meta row) until three in a row fail: an event needs
     // four pages, so a WAL with room for one more frame takes the floor after an event failed.
-    for (let i = 0, failed = 0; i < 200 && failed < 3; i++) {
+    let failed = 0;
+    for (let i = 0; i < 200 && failed < 3; i++) {
       try {
         store.probeWrite();
         failed = 0;
@@ -121,6 +126,7 @@ describe('the store on a full disk', () => {
         s.filler.fillAgain();
       }
     }
+    expect(failed, 'the disk took every write: the test did not fill it').toBe(3);
     // A whole step each: the floor on disk moves by steps of the clock tick.
     now = new Date(start + FLOOR_RESOLUTION_MS);
     expect(() => clock.tick()).not.toThrow();
@@ -131,6 +137,28 @@ describe('the store on a full disk', () => {
     clock.tick();
     expect(store.timeFloor.unsaved).toBe(false);
     expect(storedMeta(s.path, 'timeFloor')).toEqual({ at: now.toISOString(), source: 'clock' });
+  });
+
+  it('a write probe on a full disk fails even when the clock stands still', (ctx) => {
+    const s = setUp(ctx);
+    if (!s) return;
+    const frozen = new Date('2026-12-01T10:00:00Z');
+    const store = new StationStore(s.path, silentLogger(), () => frozen);
+    store.start();
+    stores.push(store);
+    store.probeWrite();
+    fillWithEvents(store, s.filler);
+    // A probe of the time wrote the row it already held: SQLite skipped the page and it never failed.
+    let failures = 0;
+    for (let i = 0; i < 100; i++) {
+      try {
+        store.probeWrite();
+      } catch (err) {
+        expect(err).toBeInstanceOf(StoreFullError);
+        failures++;
+      }
+    }
+    expect(failures).toBeGreaterThan(90);
   });
 
   it('an upgrade whose migration cannot be written runs on a stand-in, and moves to the migrated file once there is room', (ctx) => {
