@@ -99,7 +99,8 @@ describe('out of service and back, from the console', () => {
       await actions.locator('input[name="slot-reason"]').fill(slotReason(o));
       await row.locator('button[data-enabled="false"]').click();
       await cabinet.locator(`.slot[data-slot="${o.slot}"][data-enabled="false"]`).waitFor({ timeout: 30_000 });
-      expect(await row.locator('.action-reply').textContent()).toContain(o.lang === 'en' ? `Slot ${o.slot} is out of service.` : `${o.slot} 号仓已停用。`);
+      // The station's state can show the slot before the command's reply reaches the page.
+      await row.locator('.action-reply', { hasText: o.lang === 'en' ? `Slot ${o.slot} is out of service.` : `${o.slot} 号仓已停用。` }).waitFor({ timeout: 30_000 });
       expect(await cabinet.locator(`.slot[data-slot="${o.slot}"] .slot-off`).textContent()).toContain(o.lang === 'en' ? 'out of service' : '已停用');
       expect(disabledSlots()).toContain(o.slot);
     });
@@ -131,7 +132,8 @@ describe('out of service and back, from the console', () => {
       const row = cabinet.locator(`[data-slot-actions="cabinet-1"] li[data-slot="${o.slot}"]`);
       await row.locator('button[data-enabled="true"]').click();
       await cabinet.locator(`.slot[data-slot="${o.slot}"][data-enabled="true"]`).waitFor({ timeout: 30_000 });
-      expect(await row.locator('.action-reply').textContent()).toContain(o.lang === 'en' ? `Slot ${o.slot} is back in service.` : `${o.slot} 号仓已恢复。`);
+      // The station's state can show the slot before the command's reply reaches the page.
+      await row.locator('.action-reply', { hasText: o.lang === 'en' ? `Slot ${o.slot} is back in service.` : `${o.slot} 号仓已恢复。` }).waitFor({ timeout: 30_000 });
       expect(disabledSlots()).not.toContain(o.slot);
     });
     // And each sees the other's back.

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,6 +117,56 @@ describe('the store anchor', () => {
     expect(anchor.read()).toMatchObject({ floor: at(ANCHOR_FLOOR_STEP_MS + 1000), bootCount: 4 });
     anchor.write({ ...record, floor: at(ANCHOR_FLOOR_STEP_MS + 2000), bootCount: 4, settings: { 'cabinet-1:slots': { '3': 'crew' } } });
     expect(anchor.read()?.settings).toEqual({ 'cabinet-1:slots': { '3': 'crew' } });
+  });
+
+  it('overwrites the older of its two slots in place, and a slot torn by a cut reads as the one before', () => {
+    const path = join(dir.path, 'gateway.db.anchor');
+    const at = (ms: number): string => new Date(Date.parse('2026-12-02T06:00:00Z') + ms).toISOString();
+    const anchor = new StoreAnchor(path);
+    anchor.write({ life: 'L1', floor: at(0) });
+    const inode = statSync(path).ino;
+    anchor.write({ life: 'L1', floor: at(ANCHOR_FLOOR_STEP_MS) });
+    anchor.write({ life: 'L1', floor: at(2 * ANCHOR_FLOOR_STEP_MS) });
+    // In place: the same file, no new one renamed over it (a new inode and directory entry each step).
+    expect(statSync(path).ino).toBe(inode);
+    expect(new StoreAnchor(path).read()?.floor).toBe(at(2 * ANCHOR_FLOOR_STEP_MS));
+
+    // A cut halfway through the newest slot's write: that slot's checksum fails, the other one stands.
+    const bytes = readFileSync(path);
+    const newest = bytes.indexOf(at(2 * ANCHOR_FLOOR_STEP_MS));
+    bytes.write('0000', newest + 2);
+    writeFileSync(path, bytes);
+    const reread = new StoreAnchor(path);
+    expect(reread.read()?.floor).toBe(at(ANCHOR_FLOOR_STEP_MS));
+    // The next write goes over the torn slot, not the good one.
+    reread.write({ life: 'L1', floor: at(3 * ANCHOR_FLOOR_STEP_MS) });
+    expect(new StoreAnchor(path).read()?.floor).toBe(at(3 * ANCHOR_FLOOR_STEP_MS));
+    expect(readFileSync(path).subarray(4096).toString('utf8')).toContain(at(ANCHOR_FLOOR_STEP_MS));
+  });
+
+  it('reads a file of one plain record (an earlier gateway\'s), and replaces it whole with its first slot', () => {
+    const path = join(dir.path, 'gateway.db.anchor');
+    writeFileSync(path, `${JSON.stringify({ life: 'L0', floor: '2026-12-02T06:00:00.000Z', bootCount: 7 })}\n`);
+    const anchor = new StoreAnchor(path);
+    expect(anchor.read()).toEqual({ life: 'L0', floor: '2026-12-02T06:00:00.000Z', bootCount: 7 });
+    const inode = statSync(path).ino;
+    anchor.write({ life: 'L0', floor: '2026-12-02T07:00:00.000Z', bootCount: 8 });
+    expect(statSync(path).ino).not.toBe(inode);
+    expect(new StoreAnchor(path).read()).toEqual({ life: 'L0', floor: '2026-12-02T07:00:00.000Z', bootCount: 8 });
+  });
+
+  it('keeps settings of any script and a record too big for a slot', () => {
+    const path = join(dir.path, 'gateway.db.anchor');
+    const anchor = new StoreAnchor(path);
+    const chinese = { 'cabinet-1:slots': { '3': '维修中：电池鼓包' } };
+    anchor.write({ life: 'L1', settings: chinese });
+    anchor.write({ life: 'L1', bootCount: 2, settings: chinese });
+    expect(new StoreAnchor(path).read()).toEqual({ life: 'L1', bootCount: 2, settings: chinese });
+    const big = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`cabinet-${i}:slots`, { '1': 'crew' }]));
+    anchor.write({ life: 'L1', bootCount: 3, settings: big });
+    expect(new StoreAnchor(path).read()).toEqual({ life: 'L1', bootCount: 3, settings: big });
+    anchor.write({ life: 'L1', bootCount: 4 });
+    expect(new StoreAnchor(path).read()).toEqual({ life: 'L1', bootCount: 4 });
   });
 
   it('is written when the floor first appears', () => {
