@@ -12,10 +12,12 @@ export interface TimeFloorValue {
  * when a box without a real-time clock may have come up in the past: until NTP synchronises it,
  * the access checks take the floor as the least the time can be, and that is behind the real time
  * by however long the power was off, which nobody knows. Fifteen minutes more of that is the price
- * of the idle station's flash: each step on disk is a commit and a sync of its own (24,576 bytes of
- * write_bytes measured: a WAL frame over two blocks and the WAL index) and, at the anchor's same
- * step, a rewritten anchor file (12.3 kB): 36.9 kB a step (docs/benchmarks.md). 5.3 MB a day at one
- * every ten minutes, 3.5 at one every fifteen (issue 22's idle target is 5 MB a day). The clock tick's default period (internal-periods.ts), and the anchor's step (store-anchor.ts).
+ * of the idle station's flash: each step on disk is a commit and a sync of its own (12-24 kB of
+ * write_bytes measured: the WAL's page and the WAL index's) and, at the anchor's same step, the
+ * anchor's slot written over (8 kB). A step was 52 kB of write_bytes in a traced idle window
+ * when the anchor was a new file renamed over (docs/benchmarks.md): 7.3 MB a day at one every
+ * ten minutes, 4.9 at one every fifteen (issue 22's idle target is 5 MB a day). The clock
+ * tick's default period (internal-periods.ts), and the anchor's step (store-anchor.ts).
  */
 export const FLOOR_RESOLUTION_MS = 15 * 60_000;
 

@@ -28,7 +28,9 @@ import { reportBench } from './bench-report.js';
  * writer in its own process, writing the same event rows at the same pragmas, one transaction per
  * event, measured the same way; and the same writer doing also what the contract keeps of those
  * events in the fewest writes (each grant's replay claim in its transaction, its first outcome,
- * the delivery marks in one commit), the floor of what the gateway must write.
+ * the delivery marks in one commit), the floor of what the gateway must write; written once in a
+ * burst and once with each event at its own time, as the station's came (a commit seconds after
+ * the last costs more than one right after it: bare-writer.ts).
  *
  * A fresh demo station has nothing past its retention; a station in service for months deletes
  * its oldest history every day. That part is measured apart, on the store alone with a simulated
@@ -139,8 +141,10 @@ describe(`flash wear of the demo station: ${IDLE_SECONDS} s idle, then ${STEPS} 
       const { schema, rows } = eventsAfter(station.dbFile, seq0);
       if (rows.length === 0) throw new Error('the workload stored no events');
       const bare = await runBareWriter(dir.path, schema, rows);
-      const bare4k = await runBareWriter(dir.path, schema, rows, 4096);
-      const bareContract = await runBareWriter(dir.path, `${schema}\n${readStore(station.dbFile, (db) => tableSchema(db, 'replay_cache'))}`, rows, undefined, 'contract');
+      const bare4k = await runBareWriter(dir.path, schema, rows, { pageSize: 4096 });
+      const contractSchema = `${schema}\n${readStore(station.dbFile, (db) => tableSchema(db, 'replay_cache'))}`;
+      const bareContract = await runBareWriter(dir.path, contractSchema, rows, { mode: 'contract' });
+      const bareContractPaced = await runBareWriter(dir.path, contractSchema, rows, { mode: 'contract', paced: true });
       const grants = rows.filter((r) => r.type === 'access.granted').length;
 
       const idlePerDay = (idle.writeBytes / idleSeconds) * 86_400;
@@ -150,6 +154,7 @@ describe(`flash wear of the demo station: ${IDLE_SECONDS} s idle, then ${STEPS} 
       const barePerEvent = bare.writeBytes / rows.length;
       const bare4kPerEvent = bare4k.writeBytes / rows.length;
       const bareContractPerEvent = bareContract.writeBytes / rows.length;
+      const bareContractPacedPerEvent = bareContractPaced.writeBytes / rows.length;
       console.log(
         [
           `idle ${idleSeconds.toFixed(0)} s: write_bytes ${kb(idle.writeBytes)} (${(idlePerDay / 2 ** 20).toFixed(2)} MB/day extrapolated), wchar ${kb(idle.wchar)}, ${idle.syscw} write calls, ${idleEvents} events, log ${kb(idleLog)}`,
@@ -157,6 +162,7 @@ describe(`flash wear of the demo station: ${IDLE_SECONDS} s idle, then ${STEPS} 
           `bare writer, same ${rows.length} events, the gateway's 1 KB pages: write_bytes ${kb(bare.writeBytes)} (${kb(barePerEvent)}/event), wchar ${kb(bare.wchar)}, ${bare.syscw} write calls`,
           `bare writer, same ${rows.length} events, SQLite's default 4 KB pages: write_bytes ${kb(bare4k.writeBytes)} (${kb(bare4kPerEvent)}/event), wchar ${kb(bare4k.wchar)}, ${bare4k.syscw} write calls`,
           `bare writer, same ${rows.length} events with the ${grants} grants' replay claims and outcomes and the delivery marks, 1 KB pages: write_bytes ${kb(bareContract.writeBytes)} (${kb(bareContractPerEvent)}/event), wchar ${kb(bareContract.wchar)}, ${bareContract.syscw} write calls`,
+          `the same, each event at its own time (${(Date.parse(rows.at(-1)?.ts ?? '') - Date.parse(rows[0]?.ts ?? '')) / 1000} s): write_bytes ${kb(bareContractPaced.writeBytes)} (${kb(bareContractPacedPerEvent)}/event), wchar ${kb(bareContractPaced.wchar)}, ${bareContractPaced.syscw} write calls`,
         ].join('\n'),
       );
       const row = { bench: 'flash wear, demo station (write_bytes)', higherIsBetter: false };
@@ -164,6 +170,7 @@ describe(`flash wear of the demo station: ${IDLE_SECONDS} s idle, then ${STEPS} 
       reportBench({ ...row, figure: `per event (${rows.length} events, above the idle rate)`, unit: 'kB', gateway: perEvent / 1024, baselineName: 'bare better-sqlite3 writer, same events and pragmas', baseline: barePerEvent / 1024 });
       reportBench({ ...row, figure: `per event (${rows.length} events, above the idle rate)`, unit: 'kB', gateway: perEvent / 1024, baselineName: "bare writer at SQLite's default 4 KB pages", baseline: bare4kPerEvent / 1024 });
       reportBench({ ...row, figure: `per event (${rows.length} events, above the idle rate)`, unit: 'kB', gateway: perEvent / 1024, baselineName: "bare writer, the same events with their grants' replay claims and delivery marks", baseline: bareContractPerEvent / 1024 });
+      reportBench({ ...row, figure: `per event (${rows.length} events, above the idle rate)`, unit: 'kB', gateway: perEvent / 1024, baselineName: 'the same bare writer, each event at its own time (paced as at the station)', baseline: bareContractPacedPerEvent / 1024 });
     },
     { iterations: 1, time: 0, warmupIterations: 0, warmupTime: 0 },
   );
