@@ -14,9 +14,9 @@ export interface TimeFloorValue {
  * by however long the power was off, which nobody knows. Fifteen minutes more of that is the price
  * of the idle station's flash: each step on disk is a commit and a sync of its own (12-24 kB of
  * write_bytes measured: the WAL's page and the WAL index's) and, at the anchor's same step, the
- * anchor's slot written over (8 kB). A step was 52 kB of write_bytes in a traced idle window
- * when the anchor was a new file renamed over (docs/benchmarks.md): 7.3 MB a day at one every
- * ten minutes, 4.9 at one every fifteen (issue 22's idle target is 5 MB a day). The clock
+ * anchor's slot written over (8 kB). An idle window of one step read 36-40 kB (52 kB when the
+ * anchor was a new file renamed over; docs/benchmarks.md): 3.4-3.75 MB a day at one step every
+ * fifteen minutes, 5-5.6 at one every ten (issue 22's idle target is 5 MB a day). The clock
  * tick's default period (internal-periods.ts), and the anchor's step (store-anchor.ts).
  */
 export const FLOOR_RESOLUTION_MS = 15 * 60_000;
