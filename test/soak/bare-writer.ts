@@ -39,37 +39,31 @@ const insert = db.prepare('INSERT INTO events (id, ts, type, device, data) VALUE
 const pause = new Int32Array(new SharedArrayBuffer(4));
 const t0 = Date.parse(rows[0].ts);
 const start = Date.now();
-const waitFor = (r) => {
-  const wait = paced === 'paced' ? Date.parse(r.ts) - t0 - (Date.now() - start) : 0;
+const waitFor = paced === 'paced' ? (r) => {
+  const wait = Date.parse(r.ts) - t0 - (Date.now() - start);
   if (wait > 0) Atomics.wait(pause, 0, 0, wait);
-};
+} : () => {};
+const contract = mode === 'contract';
+const claim = contract && db.prepare('INSERT INTO replay_cache (jti, forget_after, seen_at) VALUES (?, ?, ?)');
+const settle = contract && db.prepare('UPDATE replay_cache SET result = ? WHERE jti = ?');
+const grant = db.transaction((r, jti) => {
+  claim.run(jti, Date.parse(r.ts) + 360000, r.ts);
+  insert.run(r.id, r.ts, r.type, r.device, r.data);
+});
 const before = io();
-if (mode === 'events') {
-  for (const r of rows) {
-    waitFor(r);
+for (const [i, r] of rows.entries()) {
+  waitFor(r);
+  if (!contract || r.type !== 'access.granted') {
     insert.run(r.id, r.ts, r.type, r.device, r.data);
+    continue;
   }
-} else {
-  const claim = db.prepare('INSERT INTO replay_cache (jti, forget_after, seen_at) VALUES (?, ?, ?)');
-  const settle = db.prepare('UPDATE replay_cache SET result = ? WHERE jti = ?');
-  const grant = db.transaction((r, jti) => {
-    claim.run(jti, Date.parse(r.ts) + 360000, r.ts);
-    insert.run(r.id, r.ts, r.type, r.device, r.data);
-  });
-  for (const [i, r] of rows.entries()) {
-    waitFor(r);
-    if (r.type !== 'access.granted') {
-      insert.run(r.id, r.ts, r.type, r.device, r.data);
-      continue;
-    }
-    const jti = 'bare-jti-' + String(i).padStart(13, '0');
-    grant(r, jti);
-    db.pragma('synchronous = NORMAL');
-    settle.run('{"result":{"unlocked":true}}', jti);
-    db.pragma('synchronous = FULL');
-  }
-  db.prepare("UPDATE events SET delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE delivered_at IS NULL").run();
+  const jti = 'bare-jti-' + String(i).padStart(13, '0');
+  grant(r, jti);
+  db.pragma('synchronous = NORMAL');
+  settle.run('{"result":{"unlocked":true}}', jti);
+  db.pragma('synchronous = FULL');
 }
+if (contract) db.prepare("UPDATE events SET delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE delivered_at IS NULL").run();
 const after = io();
 db.close();
 process.stdout.write(JSON.stringify({ wchar: after.wchar - before.wchar, writeBytes: after.write_bytes - before.write_bytes, cancelledWriteBytes: after.cancelled_write_bytes - before.cancelled_write_bytes, syscw: after.syscw - before.syscw }));
